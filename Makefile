@@ -1,0 +1,63 @@
+# make demo · make test · make bench — each installs what is missing first.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMPS := .stamps
+JOBS ?= 2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+OS_PACKAGES := g++ cmake make python3-venv python3-dev libeigen3-dev libxtensor-dev libgtest-dev libbenchmark-dev
+ENGINE_SOURCES := $(shell find cpp -name '*.cpp' -o -name '*.hpp') CMakeLists.txt pyproject.toml
+
+.PHONY: demo test test-cpp test-py bench soak lint stubs clean
+
+demo: $(STAMPS)/install
+	$(VENV)/bin/edgeswarm run --nodes 100 --epochs 60 --byzantine 30 --bias 0.9
+
+test: test-cpp test-py
+
+test-cpp: $(STAMPS)/os
+	cmake -S . -B build/cpp -DBUILD_TESTING=ON -DCMAKE_BUILD_TYPE=Release > build-cpp.log 2>&1 || (cat build-cpp.log; exit 1)
+	cmake --build build/cpp -j $(JOBS) >> build-cpp.log 2>&1 || (tail -50 build-cpp.log; exit 1)
+	ctest --test-dir build/cpp --output-on-failure -j $(JOBS) | tail -n 15; exit $${PIPESTATUS[0]}
+
+test-py: $(STAMPS)/install
+	$(PY) -m pytest -q -m "not slow and not soak"
+
+bench: $(STAMPS)/install
+	$(PY) benchmarks/run_all.py
+
+soak: $(STAMPS)/install
+	$(PY) -m pytest -q -m "soak or slow"
+
+lint: $(STAMPS)/venv
+	$(VENV)/bin/ruff check python tests benchmarks
+	$(VENV)/bin/ruff format --check python tests benchmarks
+
+# Regenerate python/edgeswarm/_core.pyi after changing the bindings.
+stubs: $(STAMPS)/install
+	$(PY) -m edgeswarm._stubs --write
+
+# OS packages: installed only when one is missing.
+$(STAMPS)/os:
+	@mkdir -p $(STAMPS)
+	@missing=""; for p in $(OS_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing OS packages:$$missing"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
+	fi
+	@touch $@
+
+$(STAMPS)/venv: $(STAMPS)/os
+	@python3 -m venv $(VENV) || { echo "python3 -m venv failed: install python3-venv"; exit 1; }
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "scikit-build-core>=0.10" "pybind11>=2.12" "cmake>=3.18" ninja
+	@touch $@
+
+# Editable install; rebuilt when an engine source changes.
+$(STAMPS)/install: $(STAMPS)/venv $(ENGINE_SOURCES)
+	$(PIP) install -q --no-build-isolation -e ".[dev]"
+	@touch $@
+
+clean:
+	rm -rf build $(STAMPS) build-cpp.log

@@ -1,0 +1,63 @@
+#pragma once
+// Regime detection from residual entropy: Calm / PreStorm / Storm with
+// hysteresis. H_t is the normalised Shannon entropy of the histogram of
+// residuals |x_i - consensus| / residual_range over a fixed number of bins
+// (residuals beyond the range fall in the last bin). Calm swarms have H near
+// 0; a storm spreads residuals and raises H.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace edgeswarm::swarm {
+
+enum class Regime : std::uint8_t { Calm = 0, PreStorm = 1, Storm = 2 };
+
+std::string to_string(Regime regime);
+
+/// Normalised entropy in [0, 1] of the histogram of `residuals` (m values,
+/// absolute residuals in real units) scaled by `residual_range` (> 0) over
+/// `bins` (>= 2) equal bins. NaN residuals are skipped; m == 0 gives 0.
+double residual_entropy(const double* residuals, std::size_t m, double residual_range, int bins);
+
+struct RegimeParams {
+  double calm_threshold = 0.45;       ///< H below this is calm
+  double storm_threshold = 0.7;       ///< H at or above this is a storm
+  double derivative_threshold = 0.05; ///< smoothed rise per epoch that signals PreStorm
+  int hysteresis = 3;                 ///< consecutive confirmations per transition (>= 1)
+  double smoothing = 0.3;             ///< EWMA weight of the newest H, in (0, 1]
+};
+
+/// Checks ranges (0 <= calm < storm <= 1, derivative > 0, hysteresis >= 1,
+/// smoothing in (0, 1]); throws std::invalid_argument naming the field.
+void validate(const RegimeParams& params);
+
+/// Streaming regime classifier. A candidate regime is computed from each H:
+/// Storm when H >= storm_threshold; PreStorm when H >= calm_threshold or the
+/// smoothed H rises by at least derivative_threshold per epoch; Calm
+/// otherwise. The regime changes only after `hysteresis` consecutive epochs
+/// with the same new candidate.
+class RegimeDetector {
+ public:
+  explicit RegimeDetector(const RegimeParams& params = {});
+  const RegimeParams& params() const { return params_; }
+
+  /// Feeds one entropy value (NaN is ignored) and returns the regime.
+  Regime update(double h);
+  Regime regime() const { return regime_; }
+  double smoothed() const { return smoothed_; }
+  /// Last change of the smoothed entropy (per epoch).
+  double derivative() const { return derivative_; }
+  void reset();
+
+ private:
+  RegimeParams params_;
+  Regime regime_ = Regime::Calm;
+  Regime candidate_ = Regime::Calm;
+  int confirmations_ = 0;
+  bool has_smoothed_ = false;
+  double smoothed_ = 0.0;
+  double derivative_ = 0.0;
+};
+
+}  // namespace edgeswarm::swarm

@@ -1,0 +1,13 @@
+"""edgeswarm: a lab for IoT edge swarms.
+
+Byzantine-tolerant fixed-point (Q16.16) consensus on simulated sensor swarms,
+driven from Python over a compiled C++ engine.
+"""
+
+from __future__ import annotations
+
+from edgeswarm import _core
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "_core"]
