@@ -6,8 +6,8 @@ driven from Python over a compiled C++ engine.
 
 from __future__ import annotations
 
-from edgeswarm import _core
+from edgeswarm.swarm import AGGREGATORS, ATTACKS, REGIMES, TOPOLOGIES, Swarm
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "_core"]
+__all__ = ["AGGREGATORS", "ATTACKS", "REGIMES", "TOPOLOGIES", "Swarm", "__version__"]

@@ -1,0 +1,150 @@
+"""The `edgeswarm` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from edgeswarm import __version__
+from edgeswarm.swarm import AGGREGATORS, ATTACKS, TOPOLOGIES, Swarm
+
+
+def _format_consensus(row: dict) -> str:
+    if "consensus" in row:
+        return f"{row['consensus']:.4f}"
+    values = [row[k] for k in sorted(k for k in row if k.startswith("consensus_"))]
+    shown = ", ".join(f"{v:.4f}" for v in values[:3])
+    return f"[{shown}{', ...' if len(values) > 3 else ''}]"
+
+
+def _epoch_line(row: dict) -> str:
+    drift = row["drift"]
+    drift_text = "n/a" if np.isnan(drift) else f"{100 * drift:.1f}%"
+    return (
+        f"[Epoch {int(row['epoch'])}] Consensus: {_format_consensus(row)}, "
+        f"Entropy: {row['entropy']:.2f}, Regime: {row['regime']}, Drift: {drift_text}"
+    )
+
+
+def _make_swarm(args: argparse.Namespace) -> Swarm:
+    return Swarm(
+        args.nodes,
+        dim=args.dim,
+        signal=args.signal,
+        noise_variance=args.noise_variance,
+        topology=args.topology,
+        aggregator=args.aggregator,
+        trim=args.trim,
+        reputation=not args.no_reputation,
+        seed=args.seed,
+        epoch_ms=args.epoch_ms,
+        threads=args.threads,
+        sentinel_fraction=args.sentinel_fraction,
+    )
+
+
+def _inject_due(swarm: Swarm, args: argparse.Namespace, epoch: int) -> None:
+    if args.byzantine and epoch == args.attack_at:
+        swarm.inject_byzantine(args.byzantine, bias=args.bias, attack=args.attack)
+    if args.noise and epoch == args.noise_at:
+        swarm.inject_noise(intensity=args.noise, duration_s=args.noise_duration)
+
+
+def _run(args: argparse.Namespace) -> int:
+    swarm = _make_swarm(args)
+    if args.quiet:
+        # Bulk runs between the injection epochs; a progress bar shows for long runs.
+        events = sorted({e for e in (args.attack_at, args.noise_at) if 0 <= e < args.epochs})
+        done = 0
+        for at in events + [args.epochs]:
+            swarm.run(at - done)
+            done = at
+            if at < args.epochs:
+                _inject_due(swarm, args, at)
+    else:
+        for epoch in range(args.epochs):
+            _inject_due(swarm, args, epoch)
+            print(_epoch_line(swarm.step()), flush=True)
+    history = swarm.history()
+    _summary(swarm, history)
+    if args.json:
+        _write_json(args.json, swarm, history)
+    return 0
+
+
+def _summary(swarm: Swarm, history) -> None:
+    status = swarm.status()
+    print("-- summary --")
+    print(f"nodes: {swarm.n_nodes}, epochs: {swarm.epoch}, seed: {swarm.seed}")
+    if len(history):
+        last = history.iloc[-1]
+        print(f"consensus: {_format_consensus(last.to_dict())}, drift: {100 * last['drift']:.2f}%, "
+              f"rmse: {last['rmse']:.4f}, regime: {last['regime']}")
+        print(f"byzantine: {status['nodes_byzantine']}, banned: {status['nodes_banned']} "
+              f"(byzantine {int(last['byzantine_banned'])}, honest {int(last['honest_banned'])})")
+        print(f"bandwidth: {last['bytes_per_node_day']:.0f} B/node/day "
+              f"(federated-learning baseline {last['fl_bytes_per_node_day']:.0f}), "
+              f"energy: {last['energy_mj']:.1f} mJ/node, sleep ratio: {last['sleep_ratio']:.2f}")
+    print(f"state hash: {swarm.state_hash()[:16]}")
+
+
+def _write_json(path: str, swarm: Swarm, history) -> None:
+    payload = {
+        "config": swarm.config,
+        "state_hash": swarm.state_hash(),
+        "epochs": json.loads(history.assign(regime=history["regime"].astype(str)).to_json(orient="records")),
+    }
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=1)
+    print(f"wrote {len(history)} epochs to {path}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edgeswarm", description="A lab for IoT edge swarms.")
+    parser.add_argument("--version", action="version", version=f"edgeswarm {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="simulate a swarm and print each epoch")
+    run.add_argument("--nodes", type=int, default=100, help="number of nodes (default 100)")
+    run.add_argument("--epochs", type=int, default=60, help="epochs to run (default 60)")
+    run.add_argument("--dim", type=int, default=1, help="dimension of the agreed vector (default 1)")
+    run.add_argument("--signal", type=float, default=0.5, help="true value sensed (default 0.5)")
+    run.add_argument("--noise-variance", type=float, default=0.0025, help="sensor noise variance (default 0.0025)")
+    run.add_argument("--topology", choices=TOPOLOGIES, default="complete")
+    run.add_argument("--aggregator", choices=AGGREGATORS, default="trimmed_mean")
+    run.add_argument("--trim", type=float, default=0.3, help="fraction trimmed per side (default 0.3)")
+    run.add_argument("--no-reputation", action="store_true", help="turn reputation and banning off")
+    run.add_argument("--byzantine", type=int, default=0, help="Byzantine nodes to inject")
+    run.add_argument("--bias", type=float, default=0.9, help="value the attackers report (default 0.9)")
+    run.add_argument("--attack", choices=ATTACKS, default="bias")
+    run.add_argument("--attack-at", type=int, default=0, help="epoch of the Byzantine injection (default 0)")
+    run.add_argument("--noise", type=float, default=0.0, help="injected noise sd (0: none)")
+    run.add_argument("--noise-at", type=int, default=0, help="epoch of the noise injection")
+    run.add_argument("--noise-duration", type=float, default=300.0, help="noise duration, simulated seconds")
+    run.add_argument("--sentinel-fraction", type=float, default=1.0,
+                     help="share of always-awake nodes; the rest sleep on a TWT schedule (default 1.0)")
+    run.add_argument("--epoch-ms", type=int, default=500, help="simulated milliseconds per epoch (default 500)")
+    run.add_argument("--seed", type=int, default=42)
+    run.add_argument("--threads", type=int, default=1)
+    run.add_argument("--quiet", action="store_true", help="no per-epoch lines (a progress bar for long runs)")
+    run.add_argument("--json", metavar="FILE", help="write the per-epoch DataFrame and config as JSON")
+    run.set_defaults(handler=_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ValueError as error:
+        print(f"edgeswarm: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,371 @@
+"""The swarm facade: a simulated sensor swarm reaching Byzantine-tolerant Q16.16 consensus.
+
+Example:
+    >>> import edgeswarm as es
+    >>> swarm = es.Swarm(n_nodes=100, signal=0.5, noise_variance=0.0025, seed=42)
+    >>> swarm.inject_byzantine(count=30, bias=0.9)
+    >>> df = swarm.run(epochs=30)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from edgeswarm import _core
+from edgeswarm._validate import require_choice, require_float, require_int
+
+REGIMES: tuple[str, ...] = ("Calm", "PreStorm", "Storm")
+ROLES: tuple[str, ...] = ("sentinel", "on_demand", "scheduled")
+TOPOLOGIES: tuple[str, ...] = (
+    "complete",
+    "star",
+    "ring",
+    "k_regular",
+    "grid",
+    "torus",
+    "random_geometric",
+    "small_world",
+)
+AGGREGATORS: tuple[str, ...] = (
+    "mean",
+    "trimmed_mean",
+    "median",
+    "reputation_trimmed_mean",
+    "krum",
+    "multi_krum",
+    "centered_clipping",
+)
+ATTACKS: tuple[str, ...] = ("bias", "sign_flip", "gaussian", "alie", "ipm", "mimic", "intermittent")
+
+# Engine options that may be passed to Swarm(...) beyond the named ones.
+_EXTRA_OPTIONS: tuple[str, ...] = (
+    "invalid_rate",
+    "degree",
+    "radius",
+    "rewire",
+    "trim_count",
+    "krum_f",
+    "multi_krum_m",
+    "clip_tau",
+    "clip_iters",
+    "reputation_initial",
+    "reputation_reward",
+    "reputation_penalty",
+    "ban_threshold",
+    "reputation_tolerance",
+    "reputation_min_distance",
+    "calm_threshold",
+    "storm_threshold",
+    "derivative_threshold",
+    "hysteresis",
+    "smoothing",
+    "residual_range",
+    "entropy_bins",
+    "calm_interval_s",
+    "prestorm_interval_s",
+    "storm_interval_s",
+    "wake_burst_epochs",
+    "sentinel_fraction",
+    "on_demand_fraction",
+    "awake_mw",
+    "asleep_mw",
+    "tx_uj_per_byte",
+    "tx_uj_per_message",
+    "innovation",
+)
+
+# Runs longer than this (estimated) show a progress bar unless told otherwise.
+_PROGRESS_AFTER_S = 2.0
+
+
+def _columns_to_frame(columns: dict[str, np.ndarray], dim: int) -> pd.DataFrame:
+    """One row per epoch; vectors become one column per coordinate when dim > 1."""
+    if "epoch" not in columns:
+        return pd.DataFrame()
+    data: dict[str, Any] = {"epoch": columns["epoch"].astype(np.int64), "time_s": columns["time_s"]}
+    consensus = _core.from_q16(columns["consensus_raw"])
+    if dim == 1:
+        data["consensus"] = consensus[:, 0]
+        data["honest_mean"] = columns["honest_mean"][:, 0]
+    else:
+        for j in range(dim):
+            data[f"consensus_{j}"] = consensus[:, j]
+        for j in range(dim):
+            data[f"honest_mean_{j}"] = columns["honest_mean"][:, j]
+    for name in ("drift", "rmse", "xi", "entropy"):
+        data[name] = columns[name]
+    data["regime"] = pd.Categorical.from_codes(columns["regime"].astype(np.int8), categories=list(REGIMES))
+    for name in (
+        "awake",
+        "reporting",
+        "invalid",
+        "banned",
+        "byzantine",
+        "byzantine_banned",
+        "honest_banned",
+        "bytes_per_node_day",
+        "fl_bytes_per_node_day",
+        "energy_mj",
+        "sleep_ratio",
+        "noise_intensity",
+        "attack_active",
+    ):
+        data[name] = columns[name]
+    return pd.DataFrame(data)
+
+
+class Swarm:
+    """A swarm of simulated sensor nodes agreeing on a value by robust Q16.16 aggregation.
+
+    Every option is keyword-only; bad values raise ValueError naming the parameter.
+    Extra engine options (topology degree, reputation and regime thresholds, energy model,
+    ...) are accepted by name; see `Swarm.OPTIONS`.
+    """
+
+    OPTIONS: tuple[str, ...] = _EXTRA_OPTIONS
+
+    def __init__(
+        self,
+        n_nodes: int = 100,
+        *,
+        dim: int = 1,
+        signal: float | Sequence[float] = 0.5,
+        noise_variance: float = 0.0025,
+        topology: str = "complete",
+        aggregator: str = "trimmed_mean",
+        trim: float = 0.3,
+        reputation: bool = True,
+        seed: int = 0,
+        epoch_ms: int = 500,
+        threads: int = 1,
+        **options: Any,
+    ) -> None:
+        config = _core.SwarmConfig()
+        config.n_nodes = require_int("n_nodes", n_nodes, minimum=1)
+        config.dim = require_int("dim", dim, minimum=1)
+        if np.ndim(signal) == 0:
+            config.signal = [require_float("signal", signal)]
+        else:
+            config.signal = [require_float("signal", s) for s in np.asarray(signal, dtype=float).ravel()]
+        config.noise_variance = require_float("noise_variance", noise_variance, minimum=0.0)
+        config.topology = require_choice("topology", topology, TOPOLOGIES)
+        config.aggregator = require_choice("aggregator", aggregator, AGGREGATORS)
+        config.trim = require_float("trim", trim)
+        if not isinstance(reputation, bool):
+            raise ValueError(f"reputation: expected True or False, got {reputation!r}")
+        config.use_reputation = reputation
+        config.seed = require_int("seed", seed, minimum=0, maximum=2**64 - 1)
+        config.epoch_ms = require_int("epoch_ms", epoch_ms, minimum=1)
+        config.threads = require_int("threads", threads, minimum=1)
+        for name, value in options.items():
+            if name not in _EXTRA_OPTIONS:
+                raise ValueError(f"{name}: unknown option; allowed: {', '.join(_EXTRA_OPTIONS)}")
+            try:
+                setattr(config, name, value)
+            except TypeError:
+                raise ValueError(f"{name}: {value!r} has the wrong type") from None
+        self._config = config
+        self._engine = _core.Swarm(config)  # validates every field (ValueError naming it)
+        self._history: list[dict[str, np.ndarray]] = []
+        self._last: dict[str, Any] | None = None
+
+    # -- running -------------------------------------------------------------------------
+
+    def step(self) -> dict[str, Any]:
+        """Runs one epoch and returns its figures (the same keys as a row of `run`)."""
+        columns = self._engine.step()
+        self._history.append(columns)
+        row = _columns_to_frame(columns, self.dim).iloc[0].to_dict()
+        self._last = row
+        return row
+
+    def run(self, epochs: int, *, progress: bool | None = None) -> pd.DataFrame:
+        """Runs `epochs` epochs; returns one row per epoch as a DataFrame.
+
+        A progress bar appears for long runs (`progress=None`), always (`True`) or never (`False`).
+        """
+        epochs = require_int("epochs", epochs, minimum=0)
+        if epochs == 0:
+            return _columns_to_frame({}, self.dim)
+        started = time.perf_counter()
+        first = self._engine.run(1)
+        chunks = [first]
+        remaining = epochs - 1
+        per_epoch = time.perf_counter() - started
+        show = progress if progress is not None else per_epoch * epochs > _PROGRESS_AFTER_S
+        if remaining:
+            chunk = max(1, min(remaining, int(0.25 / max(per_epoch, 1e-9))))
+            bar = None
+            if show:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=epochs, initial=1, unit="epoch", desc="swarm")
+            while remaining:
+                size = min(chunk, remaining)
+                chunks.append(self._engine.run(size))
+                remaining -= size
+                if bar is not None:
+                    bar.update(size)
+            if bar is not None:
+                bar.close()
+        columns = {key: np.concatenate([c[key] for c in chunks]) for key in first}
+        self._history.append(columns)
+        frame = _columns_to_frame(columns, self.dim)
+        self._last = frame.iloc[-1].to_dict()
+        return frame
+
+    # -- injections ----------------------------------------------------------------------
+
+    def inject_byzantine(self, count: int, *, bias: float = 0.9, attack: str = "bias", **attack_options: Any) -> None:
+        """Turns `count` random honest nodes Byzantine, all using `attack` from the next epoch.
+
+        attack_options: jitter (bias), scale (sign_flip), sigma (gaussian), alie_z (alie),
+        ipm_epsilon (ipm), on_epochs / off_epochs (intermittent).
+        """
+        count = require_int("count", count, minimum=0)
+        attack = require_choice("attack", attack, ATTACKS)
+        bias = require_float("bias", bias)
+        allowed = ("jitter", "scale", "sigma", "alie_z", "ipm_epsilon", "on_epochs", "off_epochs")
+        for name in attack_options:
+            if name not in allowed:
+                raise ValueError(f"{name}: unknown attack option; allowed: {', '.join(allowed)}")
+        self._engine.inject_byzantine(count, attack=attack, bias=bias, **attack_options)
+
+    def inject_noise(self, *, intensity: float, duration_s: float) -> None:
+        """Adds Gaussian noise of sd `intensity` to every reading for `duration_s` simulated seconds."""
+        self._engine.inject_noise(
+            require_float("intensity", intensity, minimum=0.0),
+            require_float("duration_s", duration_s, minimum=0.0),
+        )
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def dim(self) -> int:
+        return int(self._config.dim)
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self._config.n_nodes)
+
+    @property
+    def epoch(self) -> int:
+        """Epochs run so far."""
+        return int(self._engine.epoch)
+
+    @property
+    def seed(self) -> int:
+        return int(self._config.seed)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The run's configuration as a plain dict (seed included)."""
+        names = ("n_nodes", "dim", "signal", "noise_variance", "topology", "aggregator", "trim", "seed")
+        out = {name: getattr(self._config, name) for name in names + _EXTRA_OPTIONS}
+        out["reputation"] = self._config.use_reputation
+        out["epoch_ms"] = self._config.epoch_ms
+        return out
+
+    @property
+    def consensus_raw(self) -> np.ndarray:
+        """Current consensus, raw Q16.16 (int32, shape (dim,))."""
+        return self._engine.consensus_raw
+
+    @property
+    def consensus(self) -> np.ndarray:
+        """Current consensus as float64 (shape (dim,))."""
+        return _core.from_q16(self._engine.consensus_raw)
+
+    def set_threads(self, threads: int) -> None:
+        """Worker threads for the engine; results are bit-identical for any count."""
+        self._engine.set_threads(require_int("threads", threads, minimum=1))
+
+    def history(self) -> pd.DataFrame:
+        """Every epoch run so far, one row each."""
+        if not self._history:
+            return _columns_to_frame({}, self.dim)
+        keys = self._history[0].keys()
+        return _columns_to_frame({k: np.concatenate([h[k] for h in self._history]) for k in keys}, self.dim)
+
+    def consensus_history_raw(self) -> np.ndarray:
+        """Raw Q16.16 consensus of every epoch so far, shape (epochs, dim)."""
+        if not self._history:
+            return np.zeros((0, self.dim), dtype=np.int32)
+        return np.concatenate([h["consensus_raw"] for h in self._history])
+
+    def state_hash(self) -> str:
+        """SHA-256 of the raw consensus history and per-node state: equal hashes, equal runs."""
+        digest = hashlib.sha256(self.consensus_history_raw().tobytes())
+        nodes = self._engine.nodes()
+        for key in ("byzantine", "banned", "awake", "report_raw", "model_raw"):
+            digest.update(np.ascontiguousarray(nodes[key]).tobytes())
+        return digest.hexdigest()
+
+    def status(self) -> dict[str, Any]:
+        """Figures of the last epoch plus node counts by state."""
+        nodes = self._engine.nodes()
+        byzantine = nodes["byzantine"].astype(bool)
+        banned = nodes["banned"].astype(bool)
+        awake = nodes["awake"].astype(bool)
+        out: dict[str, Any] = dict(self._last or {})
+        out.update(
+            epoch=self.epoch,
+            n_nodes=self.n_nodes,
+            seed=self.seed,
+            consensus=self.consensus.tolist() if self.dim > 1 else float(self.consensus[0]),
+            nodes_honest=int((~byzantine).sum()),
+            nodes_byzantine=int(byzantine.sum()),
+            nodes_banned=int(banned.sum()),
+            nodes_awake=int(awake.sum()),
+            nodes_sleeping=int((~awake).sum()),
+        )
+        if "regime" in out:
+            out["regime"] = str(out["regime"])
+        return out
+
+    def nodes(self) -> pd.DataFrame:
+        """One row per node: id, byzantine, banned, reputation, awake, role, value, energy_mj, ..."""
+        nodes = self._engine.nodes()
+        frame = pd.DataFrame(
+            {
+                "id": np.arange(self.n_nodes, dtype=np.int64),
+                "byzantine": nodes["byzantine"].astype(bool),
+                "banned": nodes["banned"].astype(bool),
+                "reputation": nodes["reputation"],
+                "awake": nodes["awake"].astype(bool),
+                "role": pd.Categorical.from_codes(nodes["role"].astype(np.int8), categories=list(ROLES)),
+            }
+        )
+        report = _core.from_q16(nodes["report_raw"])
+        model = _core.from_q16(nodes["model_raw"])
+        if self.dim == 1:
+            frame["value"] = report[:, 0]
+            frame["model"] = model[:, 0]
+        else:
+            frame["value"] = list(report)
+            frame["model"] = list(model)
+        frame["energy_mj"] = nodes["energy_mj"]
+        frame["sleep_ratio"] = nodes["sleep_ratio"]
+        frame["bytes_sent"] = nodes["bytes_sent"].astype(np.int64)
+        return frame
+
+    def topology(self) -> dict[str, Any]:
+        """The swarm's graph: CSR neighbour lists and node positions in the unit square."""
+        return self._engine.topology_arrays()
+
+    @property
+    def state_bytes_per_node(self) -> float:
+        """Bytes of engine state held per node."""
+        return float(self._engine.state_bytes_per_node)
+
+    def __repr__(self) -> str:
+        return (
+            f"Swarm(n_nodes={self.n_nodes}, dim={self.dim}, topology={self._config.topology!r}, "
+            f"aggregator={self._config.aggregator!r}, seed={self.seed}, epoch={self.epoch})"
+        )

@@ -1,0 +1,233 @@
+"""The swarm facade: figures, attacks, topologies, aggregators, regime, energy, bandwidth, bad input."""
+
+from __future__ import annotations
+
+import edgeswarm as es
+import numpy as np
+import pandas as pd
+import pytest
+
+EPOCHS_PER_DAY = 86_400_000 / 500
+
+
+def test_run_returns_one_row_per_epoch_with_the_documented_columns() -> None:
+    swarm = es.Swarm(n_nodes=100, dim=1, signal=0.5, noise_variance=0.02, seed=42)
+    df = swarm.run(epochs=30)
+    assert isinstance(df, pd.DataFrame)
+    assert list(df["epoch"]) == list(range(1, 31))
+    for column in ("epoch", "consensus", "honest_mean", "drift", "rmse", "xi", "entropy", "regime", "awake",
+                   "banned", "bytes_per_node_day", "fl_bytes_per_node_day", "energy_mj", "sleep_ratio"):
+        assert column in df.columns, column
+    assert set(df["regime"].astype(str)) <= set(es.REGIMES)
+    assert abs(df["consensus"].iloc[-1] - 0.5) < 0.05
+    assert swarm.epoch == 30
+    assert swarm.history().shape[0] == 30
+
+
+def test_step_consensus_and_raw_agree() -> None:
+    swarm = es.Swarm(n_nodes=50, seed=1)
+    row = swarm.step()
+    assert row["epoch"] == 1
+    assert swarm.consensus_raw.dtype == np.int32
+    assert swarm.consensus.dtype == np.float64
+    assert swarm.consensus[0] == swarm.consensus_raw[0] / 65536
+    assert row["consensus"] == swarm.consensus[0]
+
+
+def test_vector_consensus_has_one_column_per_coordinate() -> None:
+    swarm = es.Swarm(n_nodes=200, dim=4, signal=[0.1, 0.2, -0.3, 1.5], seed=5)
+    df = swarm.run(epochs=10)
+    np.testing.assert_allclose(df[[f"consensus_{j}" for j in range(4)]].iloc[-1], [0.1, 0.2, -0.3, 1.5], atol=0.03)
+    assert swarm.consensus.shape == (4,)
+
+
+def test_status_and_nodes() -> None:
+    swarm = es.Swarm(n_nodes=100, seed=2)
+    swarm.inject_byzantine(count=10, bias=0.9)
+    swarm.run(epochs=10)
+    status = swarm.status()
+    assert status["nodes_byzantine"] == 10 and status["nodes_honest"] == 90
+    assert status["nodes_banned"] == 10
+    assert status["nodes_awake"] + status["nodes_sleeping"] == 100
+    assert status["regime"] in es.REGIMES
+    nodes = swarm.nodes()
+    assert list(nodes.columns[:6]) == ["id", "byzantine", "banned", "reputation", "awake", "role"]
+    assert {"value", "energy_mj"} <= set(nodes.columns)
+    assert len(nodes) == 100 and nodes["byzantine"].sum() == 10
+    assert nodes.loc[~nodes.byzantine, "reputation"].min() > 0.5
+
+
+@pytest.mark.parametrize("attack", es.ATTACKS)
+def test_every_attack_is_contained(attack: str) -> None:
+    swarm = es.Swarm(n_nodes=100, signal=0.5, noise_variance=0.0025, seed=11)
+    swarm.inject_byzantine(count=20, bias=0.9, attack=attack)
+    df = swarm.run(epochs=40)
+    assert df["attack_active"].any()
+    assert df["drift"].iloc[-10:].max() < 0.05, df["drift"].tail(10)
+    assert df["honest_banned"].max() == 0
+    if attack in ("bias", "sign_flip", "gaussian", "ipm", "intermittent"):
+        assert df["byzantine_banned"].iloc[-1] == 20  # blatant attacks get every attacker banned
+
+
+def test_attacks_actually_attack_without_defence() -> None:
+    for attack in ("bias", "sign_flip", "ipm", "gaussian"):
+        swarm = es.Swarm(n_nodes=100, noise_variance=0.0025, aggregator="mean", reputation=False, seed=4)
+        swarm.inject_byzantine(count=20, attack=attack, bias=0.9, sigma=2.0)
+        df = swarm.run(epochs=5)
+        assert df["drift"].mean() > 0.1, attack
+
+
+def test_intermittent_attack_switches_on_and_off() -> None:
+    swarm = es.Swarm(n_nodes=60, reputation=False, seed=8)
+    swarm.inject_byzantine(count=10, attack="intermittent", on_epochs=3, off_epochs=2)
+    df = swarm.run(epochs=10)
+    assert list(df["attack_active"]) == [True, True, True, False, False] * 2
+
+
+@pytest.mark.parametrize("aggregator", es.AGGREGATORS)
+def test_every_aggregator_reaches_the_signal(aggregator: str) -> None:
+    swarm = es.Swarm(n_nodes=60, dim=2, signal=[0.5, -0.25], aggregator=aggregator, seed=9)
+    swarm.inject_byzantine(count=10, bias=3.0)
+    df = swarm.run(epochs=15)
+    assert df["rmse"].iloc[-1] < 0.05, df["rmse"].tail()
+
+
+@pytest.mark.parametrize("topology", es.TOPOLOGIES)
+def test_every_topology_agrees(topology: str) -> None:
+    options = {"degree": 6} if topology in ("k_regular", "small_world") else {}
+    swarm = es.Swarm(n_nodes=144, topology=topology, seed=10, **options)
+    df = swarm.run(epochs=30)
+    assert df["rmse"].iloc[-1] < 0.02
+    assert df["xi"].iloc[-1] < 1e-3
+    graph = swarm.topology()
+    assert graph["positions"].shape == (144, 2)
+    assert graph["centralised"] == (topology in ("complete", "star"))
+
+
+def test_decentralised_mesh_resists_attackers() -> None:
+    swarm = es.Swarm(n_nodes=400, topology="k_regular", degree=10, trim=0.3, seed=12)
+    swarm.inject_byzantine(count=40, bias=0.9)
+    df = swarm.run(epochs=40)
+    assert df["drift"].iloc[-5:].max() < 0.05
+    assert df["byzantine_banned"].iloc[-1] >= 36
+
+
+def test_noise_storm_raises_entropy_and_regime_then_calms() -> None:
+    swarm = es.Swarm(n_nodes=200, seed=13)
+    calm = swarm.run(epochs=20)
+    swarm.inject_noise(intensity=0.5, duration_s=20)  # 40 epochs
+    storm = swarm.run(epochs=40)
+    after = swarm.run(epochs=40)
+    assert (calm["regime"] == "Calm").all()
+    assert storm["entropy"].mean() > calm["entropy"].mean() + 0.3
+    assert (storm["regime"] == "Storm").sum() > 30
+    assert after["regime"].iloc[-1] == "Calm"
+    assert storm["honest_banned"].max() == 0  # honest nodes are not banned for noise
+
+
+def test_moderate_noise_reaches_prestorm() -> None:
+    swarm = es.Swarm(n_nodes=200, seed=14)
+    swarm.run(epochs=10)
+    swarm.inject_noise(intensity=0.12, duration_s=30)
+    df = swarm.run(epochs=60)
+    assert (df["regime"] == "PreStorm").any()
+
+
+def test_sleep_scheduling_saves_energy_and_storms_wake_nodes() -> None:
+    always = es.Swarm(n_nodes=200, seed=15)
+    sleepy = es.Swarm(n_nodes=200, seed=15, sentinel_fraction=0.1)
+    a = always.run(epochs=100)
+    s = sleepy.run(epochs=100)
+    assert a["sleep_ratio"].iloc[-1] == 0.0
+    assert s["sleep_ratio"].iloc[-1] > 0.7
+    assert s["energy_mj"].iloc[-1] < 0.35 * a["energy_mj"].iloc[-1]
+    assert s["awake"].iloc[-1] < 50
+    sleepy.inject_noise(intensity=0.6, duration_s=60)
+    storm = sleepy.run(epochs=20)
+    assert storm["awake"].max() == 200  # the escalation wakes every node at once
+    assert abs(storm["consensus"].iloc[-1] - 0.5) < 0.1
+
+
+def test_bandwidth_per_node_day_matches_the_wire_format() -> None:
+    swarm = es.Swarm(n_nodes=50, dim=3, seed=16)
+    df = swarm.run(epochs=10)
+    message = 16 + 4 * 3
+    assert es._core.message_bytes(3) == message
+    assert df["bytes_per_node_day"].iloc[-1] == pytest.approx(message * EPOCHS_PER_DAY)
+    assert df["fl_bytes_per_node_day"].iloc[-1] == pytest.approx(2 * message * EPOCHS_PER_DAY)
+    ring = es.Swarm(n_nodes=50, dim=3, topology="ring", seed=16).run(epochs=10)
+    assert ring["bytes_per_node_day"].iloc[-1] == pytest.approx(2 * message * EPOCHS_PER_DAY)
+
+
+def test_invalid_readings_are_counted_and_skipped() -> None:
+    swarm = es.Swarm(n_nodes=200, seed=17, invalid_rate=0.1)
+    df = swarm.run(epochs=20)
+    assert df["invalid"].sum() > 200
+    assert (df["reporting"] + df["invalid"] == 200).all()
+    assert df["rmse"].iloc[-1] < 0.02 and np.isfinite(df["consensus"]).all()
+
+
+def test_wire_format_round_trip_and_crc() -> None:
+    values = np.array([65536, -1, 2**31 - 1, -(2**31)], dtype=np.int32)
+    data = es._core.encode_message(7, 99, values, 1)
+    assert len(data) == 16 + 16
+    decoded = es._core.decode_message(data)
+    assert decoded["node"] == 7 and decoded["epoch"] == 99 and decoded["flags"] == 1
+    np.testing.assert_array_equal(decoded["values"], values)
+    corrupted = bytearray(data)
+    corrupted[-1] ^= 0xFF
+    with pytest.raises(ValueError, match="CRC"):
+        es._core.decode_message(bytes(corrupted))
+
+
+def test_memory_per_node_is_small() -> None:
+    assert es.Swarm(n_nodes=1000, dim=16, seed=0).state_bytes_per_node < 1024
+    assert es.Swarm(n_nodes=1000, dim=1, topology="k_regular", degree=8, seed=0).state_bytes_per_node < 1024
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"n_nodes": 0}, "n_nodes"),
+        ({"dim": 0}, "dim"),
+        ({"trim": 0.6}, "trim"),
+        ({"trim": -0.1}, "trim"),
+        ({"topology": "mesh"}, "topology"),
+        ({"aggregator": "average"}, "aggregator"),
+        ({"noise_variance": -1.0}, "noise_variance"),
+        ({"signal": float("nan")}, "signal"),
+        ({"dim": 2, "signal": [1.0, 2.0, 3.0]}, "signal"),
+        ({"epoch_ms": 0}, "epoch_ms"),
+        ({"seed": -1}, "seed"),
+        ({"threads": 0}, "threads"),
+        ({"reputation": "yes"}, "reputation"),
+        ({"bogus": 1}, "bogus"),
+        ({"degree": "four"}, "degree"),
+        ({"sentinel_fraction": 1.5}, "sentinel_fraction"),
+        ({"hysteresis": 0}, "hysteresis"),
+        ({"ban_threshold": 1.2}, "ban_threshold"),
+        ({"trim_count": 50, "n_nodes": 100}, "trim"),
+    ],
+)
+def test_bad_options_name_the_parameter(kwargs: dict, name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        es.Swarm(**kwargs)
+
+
+def test_bad_injections_name_the_parameter() -> None:
+    swarm = es.Swarm(n_nodes=10, seed=0)
+    with pytest.raises(ValueError, match="count"):
+        swarm.inject_byzantine(count=11)
+    with pytest.raises(ValueError, match="count"):
+        swarm.inject_byzantine(count=-1)
+    with pytest.raises(ValueError, match="attack"):
+        swarm.inject_byzantine(count=1, attack="flood")
+    with pytest.raises(ValueError, match="jitter"):
+        swarm.inject_byzantine(count=1, jitter=-1.0)
+    with pytest.raises(ValueError, match="intensity"):
+        swarm.inject_noise(intensity=-0.5, duration_s=10)
+    with pytest.raises(ValueError, match="duration_s"):
+        swarm.inject_noise(intensity=0.5, duration_s=float("inf"))
+    with pytest.raises(ValueError, match="epochs"):
+        swarm.run(epochs=-1)
+    assert swarm.nodes()["byzantine"].sum() == 0  # failed injections changed nothing
