@@ -156,8 +156,19 @@ TEST(RegimeDetector, SpikeShorterThanHysteresisDoesNotChangeTheRegime) {
   // The third epoch is calm again (falling H), which resets the count.
   for (int t = 0; t < 20; ++t) ASSERT_EQ(d.update(0.1), Regime::Calm);
   // Three storm epochs in a row do switch.
-  d.update(0.95);
-  d.update(0.95);
+  EXPECT_EQ(d.update(0.95), Regime::Calm);
+  EXPECT_EQ(d.update(0.95), Regime::Calm);
+  EXPECT_EQ(d.update(0.95), Regime::Storm);
+}
+
+TEST(RegimeDetector, CandidateEqualToTheRegimeResetsTheCount) {
+  RegimeDetector d;  // hysteresis 3
+  d.update(0.1);
+  EXPECT_EQ(d.update(0.95), Regime::Calm);
+  EXPECT_EQ(d.update(0.95), Regime::Calm);
+  EXPECT_EQ(d.update(0.1), Regime::Calm);  // calm candidate: the count starts over
+  EXPECT_EQ(d.update(0.95), Regime::Calm);
+  EXPECT_EQ(d.update(0.95), Regime::Calm);
   EXPECT_EQ(d.update(0.95), Regime::Storm);
 }
 
