@@ -1,6 +1,7 @@
 // TWT-style sleep scheduling and the per-node energy ledger.
 #include <Python.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
