@@ -13,11 +13,15 @@ namespace edgeswarm::swarm {
 
 enum class Regime : std::uint8_t { Calm = 0, PreStorm = 1, Storm = 2 };
 
+/// The regime's name: "Calm", "PreStorm" or "Storm".
 std::string to_string(Regime regime);
 
 /// Normalised entropy in [0, 1] of the histogram of `residuals` (m values,
 /// absolute residuals in real units) scaled by `residual_range` (> 0) over
 /// `bins` (>= 2) equal bins. NaN residuals are skipped; m == 0 gives 0.
+/// Bin of r is min(bins - 1, floor(|r| / residual_range * bins)), so
+/// residuals beyond the range (infinite ones included) fall in the last bin.
+/// Throws std::invalid_argument for residual_range <= 0 or not finite, bins < 2.
 double residual_entropy(const double* residuals, std::size_t m, double residual_range, int bins);
 
 struct RegimeParams {
@@ -36,18 +40,28 @@ void validate(const RegimeParams& params);
 /// Storm when H >= storm_threshold; PreStorm when H >= calm_threshold or the
 /// smoothed H rises by at least derivative_threshold per epoch; Calm
 /// otherwise. The regime changes only after `hysteresis` consecutive epochs
-/// with the same new candidate.
+/// with the same new candidate. The thresholds apply to the raw H of the
+/// epoch; the derivative is that of the EWMA-smoothed H (smoothed =
+/// smoothing * H + (1 - smoothing) * smoothed, initialised by the first H;
+/// derivative 0 on the first H). A candidate equal to the current regime
+/// resets the confirmation count.
 class RegimeDetector {
  public:
+  /// Starts in Calm; throws std::invalid_argument on bad params.
   explicit RegimeDetector(const RegimeParams& params = {});
+  /// The parameters it was built with.
   const RegimeParams& params() const { return params_; }
 
   /// Feeds one entropy value (NaN is ignored) and returns the regime.
+  /// Infinite values are ignored too: they would poison the smoothed H.
   Regime update(double h);
+  /// Regime in force.
   Regime regime() const { return regime_; }
+  /// EWMA of the entropy values fed so far (0 before the first).
   double smoothed() const { return smoothed_; }
   /// Last change of the smoothed entropy (per epoch).
   double derivative() const { return derivative_; }
+  /// Back to the initial state (Calm, no smoothed value).
   void reset();
 
  private:

@@ -1,0 +1,143 @@
+#include "edgeswarm/swarm/regime.hpp"
+
+#include <cmath>
+#include <locale>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace edgeswarm::swarm {
+namespace {
+
+std::string fmt(double v) {
+  std::ostringstream s;
+  s.imbue(std::locale::classic());
+  s.precision(10);
+  s << v;
+  return s.str();
+}
+
+[[noreturn]] void bad(const std::string& name, const std::string& value, const std::string& allowed) {
+  throw std::invalid_argument(name + ": " + value + " is out of range; allowed " + allowed);
+}
+
+}  // namespace
+
+std::string to_string(Regime regime) {
+  switch (regime) {
+    case Regime::Calm:
+      return "Calm";
+    case Regime::PreStorm:
+      return "PreStorm";
+    case Regime::Storm:
+      return "Storm";
+  }
+  return "Regime(" + std::to_string(static_cast<int>(regime)) + ")";
+}
+
+double residual_entropy(const double* residuals, std::size_t m, double residual_range, int bins) {
+  if (!(residual_range > 0.0) || !std::isfinite(residual_range)) {
+    bad("residual_range", fmt(residual_range), "finite values > 0");
+  }
+  if (bins < 2) bad("bins", std::to_string(bins), "integers >= 2");
+  if (m > 0 && residuals == nullptr) throw std::invalid_argument("residuals: null pointer with m > 0");
+
+  std::vector<std::uint64_t> counts(static_cast<std::size_t>(bins), 0);
+  std::uint64_t total = 0;
+  const double scale = static_cast<double>(bins) / residual_range;
+  for (std::size_t i = 0; i < m; ++i) {
+    const double r = residuals[i];
+    if (std::isnan(r)) continue;
+    const double x = std::fabs(r) * scale;
+    // Written as a comparison so that huge and infinite residuals land in the
+    // last bin without an out-of-range float-to-int conversion.
+    const int b = x < static_cast<double>(bins) ? static_cast<int>(x) : bins - 1;
+    ++counts[static_cast<std::size_t>(b)];
+    ++total;
+  }
+  if (total == 0) return 0.0;
+
+  double h = 0.0;
+  const double inv_total = 1.0 / static_cast<double>(total);
+  for (std::uint64_t c : counts) {
+    if (c == 0) continue;
+    const double p = static_cast<double>(c) * inv_total;
+    h -= p * std::log(p);
+  }
+  h /= std::log(static_cast<double>(bins));
+  // Rounding can push a perfectly even histogram a hair past 1.
+  if (h < 0.0) h = 0.0;
+  if (h > 1.0) h = 1.0;
+  return h;
+}
+
+void validate(const RegimeParams& p) {
+  if (!(p.calm_threshold >= 0.0 && p.calm_threshold < 1.0)) {
+    bad("calm_threshold", fmt(p.calm_threshold), "[0, 1) and below storm_threshold");
+  }
+  if (!(p.storm_threshold > 0.0 && p.storm_threshold <= 1.0)) {
+    bad("storm_threshold", fmt(p.storm_threshold), "(0, 1] and above calm_threshold");
+  }
+  if (!(p.calm_threshold < p.storm_threshold)) {
+    bad("calm_threshold", fmt(p.calm_threshold),
+        "[0, storm_threshold) with storm_threshold = " + fmt(p.storm_threshold));
+  }
+  if (!(p.derivative_threshold > 0.0) || !std::isfinite(p.derivative_threshold)) {
+    bad("derivative_threshold", fmt(p.derivative_threshold), "finite values > 0");
+  }
+  if (p.hysteresis < 1) bad("hysteresis", std::to_string(p.hysteresis), "integers >= 1");
+  if (!(p.smoothing > 0.0 && p.smoothing <= 1.0)) bad("smoothing", fmt(p.smoothing), "(0, 1]");
+}
+
+RegimeDetector::RegimeDetector(const RegimeParams& params) : params_(params) { validate(params_); }
+
+Regime RegimeDetector::update(double h) {
+  // Non-finite entropy carries no information (e.g. an epoch with no honest
+  // residuals upstream); it must not poison the smoothed value.
+  if (!std::isfinite(h)) return regime_;
+
+  if (!has_smoothed_) {
+    smoothed_ = h;
+    derivative_ = 0.0;
+    has_smoothed_ = true;
+  } else {
+    const double next = params_.smoothing * h + (1.0 - params_.smoothing) * smoothed_;
+    derivative_ = next - smoothed_;
+    smoothed_ = next;
+  }
+
+  Regime candidate = Regime::Calm;
+  if (h >= params_.storm_threshold) {
+    candidate = Regime::Storm;
+  } else if (h >= params_.calm_threshold || derivative_ >= params_.derivative_threshold) {
+    candidate = Regime::PreStorm;
+  }
+
+  if (candidate == regime_) {
+    candidate_ = regime_;
+    confirmations_ = 0;
+  } else {
+    if (candidate == candidate_) {
+      ++confirmations_;
+    } else {
+      candidate_ = candidate;
+      confirmations_ = 1;
+    }
+    if (confirmations_ >= params_.hysteresis) {
+      regime_ = candidate;
+      confirmations_ = 0;
+    }
+  }
+  return regime_;
+}
+
+void RegimeDetector::reset() {
+  regime_ = Regime::Calm;
+  candidate_ = Regime::Calm;
+  confirmations_ = 0;
+  has_smoothed_ = false;
+  smoothed_ = 0.0;
+  derivative_ = 0.0;
+}
+
+}  // namespace edgeswarm::swarm
