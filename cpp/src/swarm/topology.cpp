@@ -129,6 +129,7 @@ class RegularMultigraph {
   RegularMultigraph(std::size_t n, std::size_t k) : n_(n), k_(k), adj_(n * k), edges_(n * k / 2) {}
 
   std::size_t edge_count() const { return edges_.size(); }
+  const std::pair<std::uint32_t, std::uint32_t>& edge(std::size_t e) const { return edges_[e]; }
 
   /// Sets the edges and fills the neighbour slots from them.
   void assign(Edges edges) {
@@ -138,6 +139,20 @@ class RegularMultigraph {
       adj_[u * k_ + fill[u]++] = v;
       adj_[v * k_ + fill[v]++] = u;
     }
+  }
+
+  /// Sorts every node's slots (a sequential pass) and returns, per node,
+  /// whether it has a self loop or a repeated neighbour.
+  std::vector<char> sort_and_flag() {
+    std::vector<char> flagged(n_, 0);
+    for (std::size_t u = 0; u < n_; ++u) {
+      std::uint32_t* slots = adj_.data() + u * k_;
+      std::sort(slots, slots + k_);
+      for (std::size_t s = 0; s < k_; ++s) {
+        if (slots[s] == u || (s > 0 && slots[s] == slots[s - 1])) flagged[u] = 1;
+      }
+    }
+    return flagged;
   }
 
   /// True when edge e is a self loop or one of several copies of an edge.
@@ -207,9 +222,10 @@ Edges random_pairing(std::size_t n, std::size_t k, core::Rng& rng) {
 /// the graph is simple; false when `budget` switch attempts did not suffice.
 bool repair(RegularMultigraph& g, core::Rng& rng, std::size_t budget) {
   const std::size_t m = g.edge_count();
+  const std::vector<char> flagged = g.sort_and_flag();
   std::vector<std::size_t> suspects;
   for (std::size_t e = 0; e < m; ++e) {
-    if (g.bad(e)) suspects.push_back(e);
+    if (flagged[g.edge(e).first] && g.bad(e)) suspects.push_back(e);
   }
   // A successful switch only removes bad edges and adds simple new ones, so
   // only the suspects can still be bad.
@@ -361,36 +377,64 @@ void build_random_geometric(std::size_t n, double radius, core::Rng& rng, Csr& o
     ++cell_start[cell[i] + 1];
   }
   std::partial_sum(cell_start.begin(), cell_start.end(), cell_start.begin());
+  // Cell-ordered copies of the coordinates: the three cells of a row are one
+  // contiguous run, so the scan below reads memory sequentially.
   std::vector<std::uint32_t> members(n);
+  std::vector<double> xs(n), ys(n);
   {
     std::vector<std::size_t> next(cell_start.begin(), cell_start.end() - 1);
-    for (std::size_t i = 0; i < n; ++i) members[next[cell[i]]++] = static_cast<std::uint32_t>(i);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t s = next[cell[i]]++;
+      members[s] = static_cast<std::uint32_t>(i);
+      xs[s] = out.positions[2 * i];
+      ys[s] = out.positions[2 * i + 1];
+    }
   }
 
+  // Scan in cell order (the cell table and coordinates stay in cache), then
+  // move each node's sorted list to its place in node order.
   const double r2 = radius * radius;
   const double expected_degree = kPi * r2 * static_cast<double>(n);
-  out.neighbours.clear();
-  out.neighbours.reserve(static_cast<std::size_t>(std::min(expected_degree * 1.05 + 1.0, static_cast<double>(n - 1))) * n);
-  out.offsets.assign(n + 1, 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    const double xi = out.positions[2 * i], yi = out.positions[2 * i + 1];
-    const std::size_t cx = cell[i] % cells, cy = cell[i] / cells;
-    const std::size_t begin = out.neighbours.size();
-    for (std::size_t y = cy > 0 ? cy - 1 : 0; y <= std::min(cy + 1, cells - 1); ++y) {
-      for (std::size_t x = cx > 0 ? cx - 1 : 0; x <= std::min(cx + 1, cells - 1); ++x) {
-        const std::size_t c = y * cells + x;
-        for (std::size_t s = cell_start[c]; s < cell_start[c + 1]; ++s) {
-          const std::uint32_t j = members[s];
-          if (j == i) continue;
-          const double dx = xi - out.positions[2 * j], dy = yi - out.positions[2 * j + 1];
-          if (dx * dx + dy * dy <= r2) out.neighbours.push_back(j);
+  std::vector<std::uint32_t> by_slot(
+      static_cast<std::size_t>(std::min(expected_degree * 1.05 + 1.0, static_cast<double>(n))) * n + 4096);
+  std::size_t used = 0;
+  std::vector<std::uint64_t> slot_offsets(n + 1, 0);
+  for (std::size_t c = 0; c < cells * cells; ++c) {
+    const std::size_t cx = c % cells, cy = c / cells;
+    const std::size_t x_lo = cx > 0 ? cx - 1 : 0, x_hi = std::min(cx + 1, cells - 1);
+    const std::size_t y_lo = cy > 0 ? cy - 1 : 0, y_hi = std::min(cy + 1, cells - 1);
+    std::size_t candidates = 0;
+    for (std::size_t y = y_lo; y <= y_hi; ++y) {
+      candidates += cell_start[y * cells + x_hi + 1] - cell_start[y * cells + x_lo];
+    }
+    for (std::size_t slot = cell_start[c]; slot < cell_start[c + 1]; ++slot) {
+      if (by_slot.size() < used + candidates) by_slot.resize(std::max(2 * by_slot.size(), used + candidates));
+      const double xi = xs[slot], yi = ys[slot];
+      const std::size_t begin = used;
+      for (std::size_t y = y_lo; y <= y_hi; ++y) {
+        const std::size_t run_end = cell_start[y * cells + x_hi + 1];
+        for (std::size_t s = cell_start[y * cells + x_lo]; s < run_end; ++s) {
+          const double dx = xi - xs[s], dy = yi - ys[s];
+          // Branch-free append: write always, keep it only when in range.
+          by_slot[used] = members[s];
+          used += static_cast<std::size_t>((dx * dx + dy * dy <= r2) & (s != slot));
         }
       }
+      std::sort(by_slot.begin() + static_cast<std::ptrdiff_t>(begin), by_slot.begin() + static_cast<std::ptrdiff_t>(used));
+      slot_offsets[slot + 1] = used;
     }
-    std::sort(out.neighbours.begin() + static_cast<std::ptrdiff_t>(begin), out.neighbours.end());
-    out.offsets[i + 1] = out.neighbours.size();
   }
-  out.neighbours.shrink_to_fit();
+  out.offsets.assign(n + 1, 0);
+  for (std::size_t slot = 0; slot < n; ++slot) {
+    out.offsets[members[slot] + 1] = slot_offsets[slot + 1] - slot_offsets[slot];
+  }
+  std::partial_sum(out.offsets.begin(), out.offsets.end(), out.offsets.begin());
+  out.neighbours.resize(used);
+  for (std::size_t slot = 0; slot < n; ++slot) {
+    std::copy(by_slot.begin() + static_cast<std::ptrdiff_t>(slot_offsets[slot]),
+              by_slot.begin() + static_cast<std::ptrdiff_t>(slot_offsets[slot + 1]),
+              out.neighbours.begin() + static_cast<std::ptrdiff_t>(out.offsets[members[slot]]));
+  }
 }
 
 void validate_topology(std::size_t n, const TopologyParams& params) {
