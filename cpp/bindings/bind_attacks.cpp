@@ -13,7 +13,9 @@ namespace {
 using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
 std::size_t non_negative(std::int64_t value, const char* name) {
-  if (value < 0) throw std::invalid_argument(std::string(name) + ": " + std::to_string(value) + " is out of range; allowed >= 0");
+  if (value < 0) {
+    throw std::invalid_argument(std::string(name) + ": " + std::to_string(value) + " is out of range; allowed >= 0");
+  }
   return static_cast<std::size_t>(value);
 }
 
@@ -58,7 +60,8 @@ py::array apply_attack(const py::array& reports, const std::string& attack, cons
     throw std::invalid_argument("node_ids: expected dtype uint32, got " + std::string(py::str(node_ids.dtype())));
   }
   if (node_ids.ndim() != 1 || static_cast<std::size_t>(node_ids.shape(0)) != k) {
-    throw std::invalid_argument("node_ids: expected shape (" + std::to_string(k) + ",) to match the rows of reports, got " +
+    throw std::invalid_argument("node_ids: expected shape (" + std::to_string(k) +
+                                ",) to match the rows of reports, got " +
                                 std::string(py::str(node_ids.attr("shape"))));
   }
   auto ids = py::array_t<std::uint32_t, py::array::c_style | py::array::forcecast>::ensure(node_ids);

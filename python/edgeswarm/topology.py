@@ -68,7 +68,7 @@ class Topology:
         """Undirected edges as an (edge_count, 2) uint32 array with u < v; meshes only."""
         if self.centralised:
             raise ValueError(f"topology: {self.kind!r} is centralised and has no neighbour lists")
-        owners = np.repeat(np.arange(self.n, dtype=np.uint32), np.diff(self.offsets))
+        owners = np.repeat(np.arange(self.n, dtype=np.uint32), np.diff(self.offsets).astype(np.int64))
         pairs = np.stack([owners, self.neighbours], axis=1)
         return pairs[pairs[:, 0] < pairs[:, 1]]
 

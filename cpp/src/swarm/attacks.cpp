@@ -129,9 +129,9 @@ double alie_z(std::size_t n, std::size_t m) {
   if (n == 0) fail("n: 0 is out of range; allowed >= 1");
   if (m > n) fail("m: " + std::to_string(m) + " is out of range; allowed [0, n = " + std::to_string(n) + "]");
   // n - s = n - floor(n/2 + 1) + m >= 0, exact in unsigned arithmetic.
-  const std::size_t honest_needed = n - (n / 2 + 1) + m;
+  const std::size_t n_minus_s = n - (n / 2 + 1) + m;
   const double half = 0.5 / static_cast<double>(n);
-  const double p = static_cast<double>(honest_needed) / static_cast<double>(n);
+  const double p = static_cast<double>(n_minus_s) / static_cast<double>(n);
   return normal_quantile(std::clamp(p, half, 1.0 - half));
 }
 
@@ -152,7 +152,9 @@ void apply_attack(const AttackParams& params, const HonestView& honest, std::siz
       write_noisy(nullptr, params.bias, params.jitter, d, seed, epoch, node_ids, k, reports);
       return;
     case AttackKind::SignFlip:
-      for (std::size_t i = 0; i < k * d; ++i) reports[i] = fixed::from_double(-(params.scale * fixed::to_double(reports[i])));
+      for (std::size_t i = 0; i < k * d; ++i) {
+        reports[i] = fixed::from_double(-(params.scale * fixed::to_double(reports[i])));
+      }
       return;
     case AttackKind::Gaussian: {
       const double* mean = require_stat(honest.mean, d, "honest_mean", kind, false);

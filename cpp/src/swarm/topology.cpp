@@ -420,7 +420,8 @@ void build_random_geometric(std::size_t n, double radius, core::Rng& rng, Csr& o
           used += static_cast<std::size_t>((dx * dx + dy * dy <= r2) & (s != slot));
         }
       }
-      std::sort(by_slot.begin() + static_cast<std::ptrdiff_t>(begin), by_slot.begin() + static_cast<std::ptrdiff_t>(used));
+      std::sort(by_slot.begin() + static_cast<std::ptrdiff_t>(begin),
+                by_slot.begin() + static_cast<std::ptrdiff_t>(used));
       slot_offsets[slot + 1] = used;
     }
   }

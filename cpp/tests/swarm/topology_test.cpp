@@ -317,3 +317,24 @@ TEST(Topology, RandomKindsAreDeterministicPerSeed) {
     EXPECT_NE(a.neighbours(), c.neighbours()) << to_string(kind);
   }
 }
+
+TEST(Topology, SmallGraphSweepStaysSimpleAndRegular) {
+  // Every valid (n, degree) up to n = 16: exercises the dense (complement) and
+  // tiny cases of k_regular and full rewiring of small_world.
+  for (std::size_t n = 3; n <= 16; ++n) {
+    for (int k = 1; k < static_cast<int>(n); ++k) {
+      for (std::uint64_t seed = 0; seed < 3; ++seed) {
+        if ((n * k) % 2 == 0) {
+          const auto t = Topology::build(n, params_for(TopologyKind::KRegular, k), seed);
+          expect_simple_symmetric(t);
+          for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(t.degree(i), static_cast<std::size_t>(k)) << n << " " << k;
+        }
+        if (k % 2 == 0) {
+          const auto t = Topology::build(n, params_for(TopologyKind::SmallWorld, k, 0.0, 1.0), seed);
+          expect_simple_symmetric(t);
+          ASSERT_EQ(t.edge_count(), n * k / 2) << n << " " << k;
+        }
+      }
+    }
+  }
+}
