@@ -3,6 +3,7 @@
 // reports of the epoch), the usual worst case in the robust-aggregation
 // literature. The defence (aggregators, reputation) never sees who they are.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -23,9 +24,16 @@ enum class AttackKind : std::uint8_t {
   Intermittent,  ///< bias attack for `on_epochs`, honest for `off_epochs`, repeat
 };
 
+/// Every kind, in declaration order (the order of the names below).
+inline constexpr std::array<AttackKind, 7> kAttackKinds = {
+    AttackKind::Bias, AttackKind::SignFlip, AttackKind::Gaussian,     AttackKind::Alie,
+    AttackKind::Ipm,  AttackKind::Mimic,    AttackKind::Intermittent,
+};
+
 /// Parses "bias", "sign_flip", "gaussian", "alie", "ipm", "mimic",
 /// "intermittent"; throws std::invalid_argument naming `attack` otherwise.
 AttackKind parse_attack(const std::string& name);
+/// The name parse_attack accepts for `kind`.
 std::string to_string(AttackKind kind);
 
 struct AttackParams {
@@ -56,12 +64,22 @@ struct HonestView {
 };
 
 /// The ALIE z for n reports of which m are Byzantine (Baruch et al. 2019):
-/// s = floor(n/2 + 1) - m, z = Phi^-1((n - s) / n).
+/// s = floor(n/2 + 1) - m, z = Phi^-1((n - s) / n). The probability is
+/// clamped to [1 / (2n), 1 - 1 / (2n)] (half a report from either end), so a
+/// Byzantine majority (s <= 0) gives a large finite z instead of infinity.
+/// Throws std::invalid_argument naming `n` (0) or `m` (> n).
 double alie_z(std::size_t n, std::size_t m);
+
+/// The standard normal quantile Phi^-1(p) for 0 < p < 1 (bisection on
+/// std::erfc, accurate to a few ulp); throws std::invalid_argument naming `p` otherwise.
+double normal_quantile(double p);
 
 /// Overwrites the k rows of `reports` (k x d, row-major; on entry each row is
 /// that attacker's own honest reading) with the attack's reports for `epoch`.
-/// Random parts come from stream (node_ids[r], epoch, Purpose::Attack) of `seed`.
+/// Random parts come from stream (node_ids[r], epoch, Purpose::Attack) of `seed`,
+/// so a row's result does not depend on its position. Reals are converted
+/// with fixed::from_double (round half away from zero, saturating). Throws
+/// std::invalid_argument when a field the attack needs is missing or NaN.
 void apply_attack(const AttackParams& params, const HonestView& honest, std::size_t d, std::uint64_t seed,
                   std::uint64_t epoch, const std::uint32_t* node_ids, std::size_t k, q16* reports);
 
