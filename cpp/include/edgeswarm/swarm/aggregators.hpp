@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "edgeswarm/core/fixed_point.hpp"
+#include "edgeswarm/swarm/workspace.hpp"
 
 namespace edgeswarm::swarm {
 
@@ -31,6 +32,7 @@ enum class AggregatorKind : std::uint8_t {
 /// "multi_krum", "centered_clipping"; throws std::invalid_argument naming
 /// `aggregator` and the allowed values otherwise.
 AggregatorKind parse_aggregator(const std::string& name);
+/// The name parse_aggregator accepts for `kind`.
 std::string to_string(AggregatorKind kind);
 
 struct AggregatorParams {
@@ -55,6 +57,10 @@ void validate(const AggregatorParams& params);
 /// the trim leaves nothing (2f >= n) or n == 0.
 std::size_t trim_per_side(std::size_t n, const AggregatorParams& params);
 
+/// Krum's assumed Byzantine count f for n reports (krum_f, or the trim count
+/// when krum_f < 0). Throws std::invalid_argument unless n > 2f + 2.
+std::size_t krum_byzantine(std::size_t n, const AggregatorParams& params);
+
 /// Aggregator with reusable scratch space (no allocation per call once warm).
 class Aggregator {
  public:
@@ -71,9 +77,7 @@ class Aggregator {
 
  private:
   AggregatorParams params_;
-  std::vector<q16> column_;
-  std::vector<std::int64_t> scratch_;
-  std::vector<std::uint32_t> index_;
+  Workspace work_;  // replaces the former column_/scratch_/index_ vectors
 };
 
 /// Coordinate-wise trimmed mean kernel: drops the f smallest and f largest
