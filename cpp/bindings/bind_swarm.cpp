@@ -88,6 +88,8 @@ void bind_swarm(py::module_& m) {
   EDGESWARM_FIELD("multi_krum_m", aggregator.multi_krum_m);
   EDGESWARM_FIELD("clip_tau", aggregator.clip_tau);
   EDGESWARM_FIELD("clip_iters", aggregator.clip_iters);
+  EDGESWARM_FIELD("adaptive_trim", adaptive_trim);
+  EDGESWARM_FIELD("min_trim", min_trim);
   EDGESWARM_FIELD("use_reputation", use_reputation);
   EDGESWARM_FIELD("reputation_initial", reputation.initial);
   EDGESWARM_FIELD("reputation_reward", reputation.reward);

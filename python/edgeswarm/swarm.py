@@ -50,6 +50,8 @@ _EXTRA_OPTIONS: tuple[str, ...] = (
     "radius",
     "rewire",
     "trim_count",
+    "adaptive_trim",
+    "min_trim",
     "krum_f",
     "multi_krum_m",
     "clip_tau",

@@ -59,7 +59,12 @@ std::size_t ReputationLedger::update(const std::uint64_t* sq_distance, const std
     if (sq_distance[i] <= last_threshold_sq_) {
       r = std::min(fixed::kOne, fixed::add(r, reward_));
     } else {
-      r = std::max(fixed::q16{0}, fixed::sub(r, penalty_));
+      // Graded: a report just past the tolerance loses little, one at twice
+      // the tolerated distance or more loses the full penalty. Honest nodes
+      // in the tail of the noise are not banned for it.
+      const double excess = std::min(1.0, std::sqrt(static_cast<double>(sq_distance[i]) / threshold_sq) - 1.0);
+      const fixed::q16 loss = std::max<fixed::q16>(1, fixed::mul(penalty_, fixed::from_double(excess)));
+      r = std::max(fixed::q16{0}, fixed::sub(r, loss));
     }
     if (r < ban_threshold_) {
       banned_[i] = 1;

@@ -43,10 +43,8 @@ std::uint64_t squared_distance(const q16* a, const q16* b, std::size_t d) {
 
 /// Adapts the trim to the number of reports actually at hand (sleep and bans
 /// shrink it), so a run never stops because too few nodes reported.
-AggregatorParams fit_to(const AggregatorParams& p, std::size_t m) {
+AggregatorParams fit_to(const AggregatorParams& p, std::size_t m, std::size_t f) {
   AggregatorParams q = p;
-  const std::size_t f = p.trim_count >= 0 ? static_cast<std::size_t>(p.trim_count)
-                                          : static_cast<std::size_t>(std::floor(p.trim * static_cast<double>(m)));
   const std::size_t f_max = m == 0 ? 0 : (m - 1) / 2;
   q.trim_count = static_cast<int>(std::min(f, f_max));
   if (p.kind == AggregatorKind::Krum || p.kind == AggregatorKind::MultiKrum) {
@@ -58,6 +56,14 @@ AggregatorParams fit_to(const AggregatorParams& p, std::size_t m) {
   }
   return q;
 }
+
+/// The configured trim per side for m reports.
+std::size_t configured_trim(const AggregatorParams& p, std::size_t m) {
+  return p.trim_count >= 0 ? static_cast<std::size_t>(p.trim_count)
+                           : static_cast<std::size_t>(std::floor(p.trim * static_cast<double>(m)));
+}
+
+AggregatorParams fit_to(const AggregatorParams& p, std::size_t m) { return fit_to(p, m, configured_trim(p, m)); }
 
 bool same(const AggregatorParams& a, const AggregatorParams& b) {
   return a.kind == b.kind && a.trim_count == b.trim_count && a.krum_f == b.krum_f &&
@@ -99,6 +105,7 @@ void validate(const SwarmConfig& c) {
   require(c.residual_range > 0.0 && std::isfinite(c.residual_range), "residual_range", str(c.residual_range), "> 0");
   require(c.entropy_bins >= 2 && c.entropy_bins <= 4096, "entropy_bins", std::to_string(c.entropy_bins),
           "[2, 4096]");
+  require(c.min_trim >= 0.0 && c.min_trim < 0.5, "min_trim", str(c.min_trim), "[0, 0.5)");
   require(c.innovation > 0.0 && c.innovation <= 1.0, "innovation", str(c.innovation), "(0, 1]");
   require(c.epoch_ms >= 1 && c.epoch_ms <= 86'400'000, "epoch_ms", std::to_string(c.epoch_ms), "[1, 86400000]");
   require(c.threads >= 1 && c.threads <= 1024, "threads", std::to_string(c.threads), "[1, 1024]");
@@ -106,7 +113,7 @@ void validate(const SwarmConfig& c) {
   validate(c.reputation);
   validate(c.regime);
   validate(c.energy);
-  if (c.aggregator.trim_count < 0) trim_per_side(c.n_nodes, c.aggregator);  // throws when nothing is left
+  trim_per_side(c.n_nodes, c.aggregator);  // throws when the trim leaves nothing
 }
 
 Swarm::Swarm(const SwarmConfig& config)
@@ -299,7 +306,14 @@ void Swarm::aggregate_centralised() {
   }
   const std::size_t m = batch_ids_.size();
   if (m == 0) return;  // nobody reported: the consensus stands
-  const AggregatorParams fitted = fit_to(config_.aggregator, m);
+  std::size_t f = configured_trim(config_.aggregator, m);
+  if (config_.adaptive_trim && config_.aggregator.trim_count < 0) {
+    const auto budget = static_cast<std::int64_t>(std::floor(config_.aggregator.trim * static_cast<double>(n_))) -
+                        static_cast<std::int64_t>(ledger_.banned_count());
+    const auto lowest = static_cast<std::int64_t>(std::floor(config_.min_trim * static_cast<double>(m)));
+    f = static_cast<std::size_t>(std::clamp(budget, std::min<std::int64_t>(lowest, f), static_cast<std::int64_t>(f)));
+  }
+  const AggregatorParams fitted = fit_to(config_.aggregator, m, f);
   if (!same(fitted, aggregator_.params())) aggregator_ = Aggregator(fitted);
   std::vector<q16> out(d_);
   aggregator_.aggregate(batch_.data(), m, d_, batch_weights_.data(), has_consensus_ ? consensus_.data() : nullptr,

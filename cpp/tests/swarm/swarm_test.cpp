@@ -20,12 +20,12 @@ SwarmConfig reference_config() {
 
 std::vector<edgeswarm::fixed::q16> consensus_history(int threads, TopologyKind kind) {
   SwarmConfig c = reference_config();
-  c.n_nodes = 500;
+  c.n_nodes = 484;  // 22 x 22, a valid torus
   c.threads = threads;
   c.topology.kind = kind;
   Swarm s(c);
   AttackParams attack;
-  s.inject_byzantine(50, attack);
+  s.inject_byzantine(48, attack);
   std::vector<edgeswarm::fixed::q16> out;
   for (int e = 0; e < 20; ++e) out.push_back(s.step().consensus[0]);
   return out;

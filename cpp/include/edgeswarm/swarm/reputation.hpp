@@ -1,7 +1,8 @@
 #pragma once
 // Reputation without oracles: each epoch a reporting node is rewarded when its
 // report lies within `tolerance` times the median report distance from the
-// aggregate, and penalised otherwise. Reputation lives in [0, 1] (Q16.16),
+// aggregate, and penalised otherwise, in proportion to how far past the
+// tolerance it lies (the full penalty from twice the tolerated distance). Reputation lives in [0, 1] (Q16.16),
 // starts at `initial`, and a node whose reputation falls below
 // `ban_threshold` is banned: its reports are excluded from then on. The
 // ledger only ever sees distances, never who is Byzantine.
@@ -17,9 +18,9 @@ namespace edgeswarm::swarm {
 struct ReputationParams {
   double initial = 0.5;        ///< starting reputation, in (ban_threshold, 1]
   double reward = 0.05;        ///< gain for a report within tolerance, in [0, 1]
-  double penalty = 0.15;       ///< loss for a report beyond tolerance, in (0, 1]
+  double penalty = 0.15;       ///< loss for a report at twice the tolerance or more, in (0, 1]
   double ban_threshold = 0.2;  ///< below this a node is banned, in [0, 1)
-  double tolerance = 4.0;      ///< allowed distance in units of the median distance (> 0)
+  double tolerance = 3.0;      ///< allowed distance in units of the median distance (> 0)
   double min_distance = 1e-3;  ///< floor of the tolerated distance in real units (> 0), so a
                                ///< perfectly calm swarm does not punish rounding noise
 };

@@ -34,6 +34,13 @@ struct SwarmConfig {
   double invalid_rate = 0.0;     ///< probability a reading is NaN (counted and skipped), in [0, 1)
   TopologyParams topology;
   AggregatorParams aggregator;
+  /// Star mode: count each banned node against the trim budget. The trim
+  /// fraction is read as the share of the swarm assumed Byzantine, so f per
+  /// side = clamp(floor(trim * n_nodes) - banned, floor(min_trim * m),
+  /// floor(trim * m)) for m reports; once the attackers are banned the
+  /// aggregate stops discarding honest readings.
+  bool adaptive_trim = true;
+  double min_trim = 0.05;  ///< floor of the adaptive trim, in [0, trim]
   bool use_reputation = true;
   ReputationParams reputation;
   RegimeParams regime;
