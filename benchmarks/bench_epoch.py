@@ -49,7 +49,9 @@ def measure(n: int, dim: int, epochs: int, threads: int, topology: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 10_000, 100_000, 1_000_000])
     parser.add_argument("--dims", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--epochs", type=int, default=5)
@@ -64,23 +66,33 @@ def main() -> None:
             for threads in args.threads:
                 row = measure(n, dim, args.epochs, threads, args.topology)
                 rows.append(row)
-                print(f"n={n:>9,} dim={dim:>2} threads={threads}: {row['epoch_s_median'] * 1e3:9.2f} ms/epoch, "
-                      f"peak {row['peak_rss_mb']:8.1f} MB", file=sys.stderr, flush=True)
+                print(
+                    f"n={n:>9,} dim={dim:>2} threads={threads}: {row['epoch_s_median'] * 1e3:9.2f} ms/epoch, "
+                    f"peak {row['peak_rss_mb']:8.1f} MB",
+                    file=sys.stderr,
+                    flush=True,
+                )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"topology": args.topology, "rows": rows}, indent=1))
 
-    print(f"\nTopology {args.topology}, 10 % Byzantine (bias attack), trimmed mean 0.3, reputation on; "
-          f"median of {args.epochs} epochs after one warm-up epoch.\n")
-    print("| nodes | dim | threads | epoch (ms) | ns per node | peak RSS (MB) | RSS growth (B/node) "
-          "| engine state (B/node) | speed-up vs 1 thread |")
+    print(
+        f"\nTopology {args.topology}, 10 % Byzantine (bias attack), trimmed mean 0.3, reputation on; "
+        f"median of {args.epochs} epochs after one warm-up epoch.\n"
+    )
+    print(
+        "| nodes | dim | threads | epoch (ms) | ns per node | peak RSS (MB) | RSS growth (B/node) "
+        "| engine state (B/node) | speed-up vs 1 thread |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     single = {(r["n"], r["dim"]): r["epoch_s_median"] for r in rows if r["threads"] == 1}
     for r in rows:
         base = single.get((r["n"], r["dim"]))
         speedup = f"{base / r['epoch_s_median']:.2f}x" if base else "-"
-        print(f"| {r['n']:,} | {r['dim']} | {r['threads']} | {r['epoch_s_median'] * 1e3:.2f} | "
-              f"{r['epoch_s_median'] * 1e9 / r['n']:.0f} | {r['peak_rss_mb']:.1f} | "
-              f"{r['rss_growth_bytes_per_node']:.0f} | {r['state_bytes_per_node']:.0f} | {speedup} |")
+        print(
+            f"| {r['n']:,} | {r['dim']} | {r['threads']} | {r['epoch_s_median'] * 1e3:.2f} | "
+            f"{r['epoch_s_median'] * 1e9 / r['n']:.0f} | {r['peak_rss_mb']:.1f} | "
+            f"{r['rss_growth_bytes_per_node']:.0f} | {r['state_bytes_per_node']:.0f} | {speedup} |"
+        )
 
 
 if __name__ == "__main__":

@@ -6,11 +6,14 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from edgeswarm.cli import main
 
-LINE = re.compile(r"^\[Epoch (\d+)\] Consensus: -?\d+\.\d{4}, Entropy: \d\.\d\d, Regime: (Calm|PreStorm|Storm), "
-                  r"Drift: \d+\.\d%$")
+LINE = re.compile(
+    r"^\[Epoch (\d+)\] Consensus: -?\d+\.\d{4}, Entropy: \d\.\d\d, Regime: (Calm|PreStorm|Storm), "
+    r"Drift: \d+\.\d%$"
+)
 
 
 def test_run_prints_epoch_lines_and_a_summary(capsys) -> None:
@@ -26,7 +29,19 @@ def test_run_prints_epoch_lines_and_a_summary(capsys) -> None:
 
 def test_json_output_and_quiet_mode_agree(tmp_path, capsys) -> None:
     loud, quiet = tmp_path / "loud.json", tmp_path / "quiet.json"
-    args = ["run", "--nodes", "80", "--epochs", "20", "--byzantine", "10", "--noise", "0.4", "--noise-at", "5"]
+    args = [
+        "run",
+        "--nodes",
+        "80",
+        "--epochs",
+        "20",
+        "--byzantine",
+        "10",
+        "--noise",
+        "0.4",
+        "--noise-at",
+        "5",
+    ]
     assert main([*args, "--json", str(loud)]) == 0
     assert main([*args, "--quiet", "--json", str(quiet)]) == 0
     a, b = json.loads(loud.read_text()), json.loads(quiet.read_text())
@@ -44,5 +59,7 @@ def test_bad_arguments_give_a_clear_error(capsys) -> None:
 
 
 def test_console_script_is_installed() -> None:
-    result = subprocess.run([sys.executable, "-m", "edgeswarm.cli", "--version"], capture_output=True, text=True)
-    assert result.returncode == 0 and "edgeswarm" in result.stdout
+    script = Path(sys.executable).with_name("edgeswarm")
+    result = subprocess.run([str(script), "--version"], check=False, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("edgeswarm ")

@@ -15,8 +15,22 @@ def test_run_returns_one_row_per_epoch_with_the_documented_columns() -> None:
     df = swarm.run(epochs=30)
     assert isinstance(df, pd.DataFrame)
     assert list(df["epoch"]) == list(range(1, 31))
-    for column in ("epoch", "consensus", "honest_mean", "drift", "rmse", "xi", "entropy", "regime", "awake",
-                   "banned", "bytes_per_node_day", "fl_bytes_per_node_day", "energy_mj", "sleep_ratio"):
+    for column in (
+        "epoch",
+        "consensus",
+        "honest_mean",
+        "drift",
+        "rmse",
+        "xi",
+        "entropy",
+        "regime",
+        "awake",
+        "banned",
+        "bytes_per_node_day",
+        "fl_bytes_per_node_day",
+        "energy_mj",
+        "sleep_ratio",
+    ):
         assert column in df.columns, column
     assert set(df["regime"].astype(str)) <= set(es.REGIMES)
     assert abs(df["consensus"].iloc[-1] - 0.5) < 0.05
@@ -37,7 +51,9 @@ def test_step_consensus_and_raw_agree() -> None:
 def test_vector_consensus_has_one_column_per_coordinate() -> None:
     swarm = es.Swarm(n_nodes=200, dim=4, signal=[0.1, 0.2, -0.3, 1.5], seed=5)
     df = swarm.run(epochs=10)
-    np.testing.assert_allclose(df[[f"consensus_{j}" for j in range(4)]].iloc[-1], [0.1, 0.2, -0.3, 1.5], atol=0.03)
+    np.testing.assert_allclose(
+        df[[f"consensus_{j}" for j in range(4)]].iloc[-1], [0.1, 0.2, -0.3, 1.5], atol=0.03
+    )
     assert swarm.consensus.shape == (4,)
 
 

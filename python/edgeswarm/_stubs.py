@@ -1,7 +1,7 @@
 """Generates the type stub of the compiled module, `_core.pyi`, and checks it for drift.
 
-    python -m edgeswarm._stubs --write   # regenerate python/edgeswarm/_core.pyi
-    python -m edgeswarm._stubs --check   # exit 1 when the committed stub differs
+python -m edgeswarm._stubs --write   # regenerate python/edgeswarm/_core.pyi
+python -m edgeswarm._stubs --check   # exit 1 when the committed stub differs
 """
 
 from __future__ import annotations
@@ -19,7 +19,15 @@ def generate() -> str:
     """Returns the stub text pybind11-stubgen produces for edgeswarm._core."""
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(
-            [sys.executable, "-m", "pybind11_stubgen", "edgeswarm._core", "-o", out, "--numpy-array-use-type-var"],
+            [
+                sys.executable,
+                "-m",
+                "pybind11_stubgen",
+                "edgeswarm._core",
+                "-o",
+                out,
+                "--numpy-array-use-type-var",
+            ],
             check=True,
             capture_output=True,
             text=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 
@@ -22,7 +23,7 @@ def require_float(name: str, value: object, *, minimum: float | None = None) -> 
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name}: expected a number, got {value!r}")
     value = float(value)
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise ValueError(f"{name}: {value} is not finite")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name}: {value} is out of range; allowed >= {minimum}")

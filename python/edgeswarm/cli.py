@@ -82,13 +82,19 @@ def _summary(swarm: Swarm, history) -> None:
     print(f"nodes: {swarm.n_nodes}, epochs: {swarm.epoch}, seed: {swarm.seed}")
     if len(history):
         last = history.iloc[-1]
-        print(f"consensus: {_format_consensus(last.to_dict())}, drift: {100 * last['drift']:.2f}%, "
-              f"rmse: {last['rmse']:.4f}, regime: {last['regime']}")
-        print(f"byzantine: {status['nodes_byzantine']}, banned: {status['nodes_banned']} "
-              f"(byzantine {int(last['byzantine_banned'])}, honest {int(last['honest_banned'])})")
-        print(f"bandwidth: {last['bytes_per_node_day']:.0f} B/node/day "
-              f"(federated-learning baseline {last['fl_bytes_per_node_day']:.0f}), "
-              f"energy: {last['energy_mj']:.1f} mJ/node, sleep ratio: {last['sleep_ratio']:.2f}")
+        print(
+            f"consensus: {_format_consensus(last.to_dict())}, drift: {100 * last['drift']:.2f}%, "
+            f"rmse: {last['rmse']:.4f}, regime: {last['regime']}"
+        )
+        print(
+            f"byzantine: {status['nodes_byzantine']}, banned: {status['nodes_banned']} "
+            f"(byzantine {int(last['byzantine_banned'])}, honest {int(last['honest_banned'])})"
+        )
+        print(
+            f"bandwidth: {last['bytes_per_node_day']:.0f} B/node/day "
+            f"(federated-learning baseline {last['fl_bytes_per_node_day']:.0f}), "
+            f"energy: {last['energy_mj']:.1f} mJ/node, sleep ratio: {last['sleep_ratio']:.2f}"
+        )
     print(f"state hash: {swarm.state_hash()[:16]}")
 
 
@@ -113,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--epochs", type=int, default=60, help="epochs to run (default 60)")
     run.add_argument("--dim", type=int, default=1, help="dimension of the agreed vector (default 1)")
     run.add_argument("--signal", type=float, default=0.5, help="true value sensed (default 0.5)")
-    run.add_argument("--noise-variance", type=float, default=0.0025, help="sensor noise variance (default 0.0025)")
+    run.add_argument(
+        "--noise-variance", type=float, default=0.0025, help="sensor noise variance (default 0.0025)"
+    )
     run.add_argument("--topology", choices=TOPOLOGIES, default="complete")
     run.add_argument("--aggregator", choices=AGGREGATORS, default="trimmed_mean")
     run.add_argument("--trim", type=float, default=0.3, help="fraction trimmed per side (default 0.3)")
@@ -125,9 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--noise", type=float, default=0.0, help="injected noise sd (0: none)")
     run.add_argument("--noise-at", type=int, default=0, help="epoch of the noise injection")
     run.add_argument("--noise-duration", type=float, default=300.0, help="noise duration, simulated seconds")
-    run.add_argument("--sentinel-fraction", type=float, default=1.0,
-                     help="share of always-awake nodes; the rest sleep on a TWT schedule (default 1.0)")
-    run.add_argument("--epoch-ms", type=int, default=500, help="simulated milliseconds per epoch (default 500)")
+    run.add_argument(
+        "--sentinel-fraction",
+        type=float,
+        default=1.0,
+        help="share of always-awake nodes; the rest sleep on a TWT schedule (default 1.0)",
+    )
+    run.add_argument(
+        "--epoch-ms", type=int, default=500, help="simulated milliseconds per epoch (default 500)"
+    )
     run.add_argument("--seed", type=int, default=42)
     run.add_argument("--threads", type=int, default=1)
     run.add_argument("--quiet", action="store_true", help="no per-epoch lines (a progress bar for long runs)")

@@ -224,7 +224,9 @@ class Swarm:
 
     # -- injections ----------------------------------------------------------------------
 
-    def inject_byzantine(self, count: int, *, bias: float = 0.9, attack: str = "bias", **attack_options: Any) -> None:
+    def inject_byzantine(
+        self, count: int, *, bias: float = 0.9, attack: str = "bias", **attack_options: Any
+    ) -> None:
         """Turns `count` random honest nodes Byzantine, all using `attack` from the next epoch.
 
         attack_options: jitter (bias), scale (sign_flip), sigma (gaussian), alie_z (alie),

@@ -35,7 +35,9 @@ def test_without_reputation_the_attack_is_only_trimmed() -> None:
 
 
 def test_plain_mean_is_dragged_by_the_attack() -> None:
-    swarm = es.Swarm(n_nodes=100, signal=0.5, noise_variance=0.0025, aggregator="mean", reputation=False, seed=3)
+    swarm = es.Swarm(
+        n_nodes=100, signal=0.5, noise_variance=0.0025, aggregator="mean", reputation=False, seed=3
+    )
     swarm.inject_byzantine(count=30, bias=0.9)
     df = swarm.run(epochs=5)
     # 30 % of reports at 0.9 pull the mean to about 0.62: a 24 % drift.
