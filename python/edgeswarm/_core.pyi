@@ -1,60 +1,22 @@
 """
 edgeswarm compiled engine (private; use the edgeswarm package)
 """
-
+from __future__ import annotations
 import collections.abc
-import typing
-
 import numpy
 import numpy.typing
-
-__all__: list[str] = [
-    "ATTACKS",
-    "Q16_MAX",
-    "Q16_MIN",
-    "Q16_ONE",
-    "REGIMES",
-    "ROLES",
-    "TOPOLOGIES",
-    "RegimeDetector",
-    "SleepScheduler",
-    "Swarm",
-    "SwarmConfig",
-    "alie_z",
-    "apply_attack",
-    "attack_active",
-    "build_topology",
-    "decode_message",
-    "encode_message",
-    "fl_bytes_per_node_day",
-    "from_q16",
-    "message_bytes",
-    "q16_add",
-    "q16_div",
-    "q16_mul",
-    "q16_sub",
-    "residual_entropy",
-    "rng_normal",
-    "rng_uniform",
-    "to_q16",
-]
-
+import typing
+__all__: list[str] = ['ATTACKS', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RegimeDetector', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'decode_message', 'encode_message', 'fl_bytes_per_node_day', 'from_q16', 'message_bytes', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16']
 class RegimeDetector:
     """
     Streaming Calm / PreStorm / Storm classifier of the entropy H with hysteresis. Regime codes: 0 Calm, 1 PreStorm, 2 Storm (names in REGIMES).
     """
-    def __init__(
-        self,
-        *,
-        calm_threshold: typing.SupportsFloat | typing.SupportsIndex = 0.45,
-        storm_threshold: typing.SupportsFloat | typing.SupportsIndex = 0.7,
-        derivative_threshold: typing.SupportsFloat | typing.SupportsIndex = 0.05,
-        hysteresis: typing.SupportsInt | typing.SupportsIndex = 3,
-        smoothing: typing.SupportsFloat | typing.SupportsIndex = 0.3,
-    ) -> None:
+    def __init__(self, *, calm_threshold: typing.SupportsFloat | typing.SupportsIndex = 0.45, storm_threshold: typing.SupportsFloat | typing.SupportsIndex = 0.7, derivative_threshold: typing.SupportsFloat | typing.SupportsIndex = 0.05, hysteresis: typing.SupportsInt | typing.SupportsIndex = 3, smoothing: typing.SupportsFloat | typing.SupportsIndex = 0.3) -> None:
         """
         Starts in Calm; ValueError naming the option when one is out of range.
         """
+    def __repr__(self) -> str:
+        ...
     def reset(self) -> None:
         """
         Back to the initial state (Calm, no smoothed value).
@@ -87,38 +49,19 @@ class RegimeDetector:
         """
         EWMA of the entropy values fed so far.
         """
-
 class SleepScheduler:
     """
     Per-node TWT wake schedule (sentinel / on-demand / scheduled roles) and energy ledger in mJ. Role codes index ROLES; regime codes index REGIMES.
     """
-    def __init__(
-        self,
-        n: int,
-        *,
-        seed: int,
-        epoch_ms: typing.SupportsInt | typing.SupportsIndex = 500,
-        calm_interval_s: typing.SupportsFloat | typing.SupportsIndex = 14400.0,
-        prestorm_interval_s: typing.SupportsFloat | typing.SupportsIndex = 600.0,
-        storm_interval_s: typing.SupportsFloat | typing.SupportsIndex = 30.0,
-        wake_burst_epochs: typing.SupportsInt | typing.SupportsIndex = 2,
-        sentinel_fraction: typing.SupportsFloat | typing.SupportsIndex = 1.0,
-        on_demand_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.0,
-        awake_mw: typing.SupportsFloat | typing.SupportsIndex = 60.0,
-        asleep_mw: typing.SupportsFloat | typing.SupportsIndex = 0.01,
-        tx_uj_per_byte: typing.SupportsFloat | typing.SupportsIndex = 0.5,
-        tx_uj_per_message: typing.SupportsFloat | typing.SupportsIndex = 20.0,
-    ) -> None:
+    def __init__(self, n: int, *, seed: int, epoch_ms: typing.SupportsInt | typing.SupportsIndex = 500, calm_interval_s: typing.SupportsFloat | typing.SupportsIndex = 14400.0, prestorm_interval_s: typing.SupportsFloat | typing.SupportsIndex = 600.0, storm_interval_s: typing.SupportsFloat | typing.SupportsIndex = 30.0, wake_burst_epochs: typing.SupportsInt | typing.SupportsIndex = 2, sentinel_fraction: typing.SupportsFloat | typing.SupportsIndex = 1.0, on_demand_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.0, awake_mw: typing.SupportsFloat | typing.SupportsIndex = 60.0, asleep_mw: typing.SupportsFloat | typing.SupportsIndex = 0.01, tx_uj_per_byte: typing.SupportsFloat | typing.SupportsIndex = 0.5, tx_uj_per_message: typing.SupportsFloat | typing.SupportsIndex = 20.0) -> None:
         """
         n nodes with roles drawn from `seed`; ValueError naming the option when one is out of range.
         """
-    def __len__(self) -> int: ...
-    def charge(
-        self,
-        awake: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]],
-        bytes_sent: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]],
-        messages_sent: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]],
-    ) -> None:
+    def __len__(self) -> int:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def charge(self, awake: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], bytes_sent: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], messages_sent: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> None:
         """
         Charges one epoch: awake uint8 (n,), bytes_sent uint64 (n,), messages_sent uint32 (n,).
         """
@@ -126,21 +69,11 @@ class SleepScheduler:
         """
         Energy used so far per node in mJ (float64 (n,), a snapshot).
         """
-    def interval_epochs(
-        self,
-        regime: typing.SupportsInt | typing.SupportsIndex,
-        reputation: typing.SupportsFloat | typing.SupportsIndex,
-    ) -> int:
+    def interval_epochs(self, regime: typing.SupportsInt | typing.SupportsIndex, reputation: typing.SupportsFloat | typing.SupportsIndex) -> int:
         """
         TWT interval in epochs for a regime code and a reputation (clamped to [0, 1]).
         """
-    def plan_epoch(
-        self,
-        epoch: int,
-        regime: typing.SupportsInt | typing.SupportsIndex,
-        escalated: bool,
-        reputation: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]],
-    ) -> numpy.typing.NDArray[numpy.uint8]:
+    def plan_epoch(self, epoch: int, regime: typing.SupportsInt | typing.SupportsIndex, escalated: bool, reputation: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> numpy.typing.NDArray[numpy.uint8]:
         """
         Who is awake in `epoch` (uint8 (n,), 1 = awake) under regime code `regime`; `escalated` when the regime just became more urgent; `reputation` float64 (n,) in [0, 1] scales the intervals.
         """
@@ -172,217 +105,283 @@ class SleepScheduler:
         """
         Number of nodes.
         """
-
 class SwarmConfig:
     """
     Flat view of everything that defines a swarm run (validated by Swarm()).
     """
-
     adaptive_trim: bool
     aggregator: str
     topology: str
     use_reputation: bool
-    def __init__(self) -> None: ...
+    def __init__(self) -> None:
+        ...
     def validate(self) -> None:
         """
         Raises ValueError naming the first field out of range.
         """
     @property
-    def asleep_mw(self) -> float: ...
+    def asleep_mw(self) -> float:
+        ...
     @asleep_mw.setter
-    def asleep_mw(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def asleep_mw(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def awake_mw(self) -> float: ...
+    def awake_mw(self) -> float:
+        ...
     @awake_mw.setter
-    def awake_mw(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def awake_mw(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def ban_threshold(self) -> float: ...
+    def ban_threshold(self) -> float:
+        ...
     @ban_threshold.setter
-    def ban_threshold(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def ban_threshold(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def calm_interval_s(self) -> float: ...
+    def calm_interval_s(self) -> float:
+        ...
     @calm_interval_s.setter
-    def calm_interval_s(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def calm_interval_s(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def calm_threshold(self) -> float: ...
+    def calm_threshold(self) -> float:
+        ...
     @calm_threshold.setter
-    def calm_threshold(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def calm_threshold(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def clip_iters(self) -> int: ...
+    def clip_iters(self) -> int:
+        ...
     @clip_iters.setter
-    def clip_iters(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def clip_iters(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def clip_tau(self) -> float: ...
+    def clip_tau(self) -> float:
+        ...
     @clip_tau.setter
-    def clip_tau(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def clip_tau(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def degree(self) -> int: ...
+    def degree(self) -> int:
+        ...
     @degree.setter
-    def degree(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def degree(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def derivative_threshold(self) -> float: ...
+    def derivative_threshold(self) -> float:
+        ...
     @derivative_threshold.setter
-    def derivative_threshold(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def derivative_threshold(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def dim(self) -> int: ...
+    def dim(self) -> int:
+        ...
     @dim.setter
-    def dim(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def dim(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def entropy_bins(self) -> int: ...
+    def entropy_bins(self) -> int:
+        ...
     @entropy_bins.setter
-    def entropy_bins(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def entropy_bins(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def epoch_ms(self) -> int: ...
+    def epoch_ms(self) -> int:
+        ...
     @epoch_ms.setter
-    def epoch_ms(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def epoch_ms(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def hysteresis(self) -> int: ...
+    def hysteresis(self) -> int:
+        ...
     @hysteresis.setter
-    def hysteresis(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def hysteresis(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def innovation(self) -> float: ...
+    def innovation(self) -> float:
+        ...
     @innovation.setter
-    def innovation(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def innovation(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def invalid_rate(self) -> float: ...
+    def invalid_rate(self) -> float:
+        ...
     @invalid_rate.setter
-    def invalid_rate(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def invalid_rate(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def krum_f(self) -> int: ...
+    def krum_f(self) -> int:
+        ...
     @krum_f.setter
-    def krum_f(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def krum_f(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def min_trim(self) -> float: ...
+    def min_trim(self) -> float:
+        ...
     @min_trim.setter
-    def min_trim(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def min_trim(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def multi_krum_m(self) -> int: ...
+    def multi_krum_m(self) -> int:
+        ...
     @multi_krum_m.setter
-    def multi_krum_m(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def multi_krum_m(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def n_nodes(self) -> int: ...
+    def n_nodes(self) -> int:
+        ...
     @n_nodes.setter
-    def n_nodes(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def n_nodes(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def noise_variance(self) -> float: ...
+    def noise_variance(self) -> float:
+        ...
     @noise_variance.setter
-    def noise_variance(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def noise_variance(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def on_demand_fraction(self) -> float: ...
+    def on_demand_fraction(self) -> float:
+        ...
     @on_demand_fraction.setter
-    def on_demand_fraction(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def on_demand_fraction(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def prestorm_interval_s(self) -> float: ...
+    def prestorm_interval_s(self) -> float:
+        ...
     @prestorm_interval_s.setter
-    def prestorm_interval_s(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def prestorm_interval_s(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def radius(self) -> float: ...
+    def radius(self) -> float:
+        ...
     @radius.setter
-    def radius(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def radius(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def reputation_initial(self) -> float: ...
+    def reputation_initial(self) -> float:
+        ...
     @reputation_initial.setter
-    def reputation_initial(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def reputation_initial(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def reputation_min_distance(self) -> float: ...
+    def reputation_min_distance(self) -> float:
+        ...
     @reputation_min_distance.setter
-    def reputation_min_distance(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def reputation_min_distance(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def reputation_penalty(self) -> float: ...
+    def reputation_penalty(self) -> float:
+        ...
     @reputation_penalty.setter
-    def reputation_penalty(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def reputation_penalty(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def reputation_reward(self) -> float: ...
+    def reputation_reward(self) -> float:
+        ...
     @reputation_reward.setter
-    def reputation_reward(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def reputation_reward(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def reputation_tolerance(self) -> float: ...
+    def reputation_tolerance(self) -> float:
+        ...
     @reputation_tolerance.setter
-    def reputation_tolerance(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def reputation_tolerance(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def residual_range(self) -> float: ...
+    def residual_range(self) -> float:
+        ...
     @residual_range.setter
-    def residual_range(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def residual_range(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def rewire(self) -> float: ...
+    def rewire(self) -> float:
+        ...
     @rewire.setter
-    def rewire(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def rewire(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def seed(self) -> int: ...
+    def seed(self) -> int:
+        ...
     @seed.setter
-    def seed(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def seed(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def sentinel_fraction(self) -> float: ...
+    def sentinel_fraction(self) -> float:
+        ...
     @sentinel_fraction.setter
-    def sentinel_fraction(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def sentinel_fraction(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def signal(self) -> list[float]: ...
+    def signal(self) -> list[float]:
+        ...
     @signal.setter
-    def signal(self, arg1: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> None: ...
+    def signal(self, arg1: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> None:
+        ...
     @property
-    def smoothing(self) -> float: ...
+    def smoothing(self) -> float:
+        ...
     @smoothing.setter
-    def smoothing(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def smoothing(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def storm_interval_s(self) -> float: ...
+    def storm_interval_s(self) -> float:
+        ...
     @storm_interval_s.setter
-    def storm_interval_s(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def storm_interval_s(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def storm_threshold(self) -> float: ...
+    def storm_threshold(self) -> float:
+        ...
     @storm_threshold.setter
-    def storm_threshold(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def storm_threshold(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def threads(self) -> int: ...
+    def threads(self) -> int:
+        ...
     @threads.setter
-    def threads(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def threads(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def trim(self) -> float: ...
+    def trim(self) -> float:
+        ...
     @trim.setter
-    def trim(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def trim(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def trim_count(self) -> int: ...
+    def trim_count(self) -> int:
+        ...
     @trim_count.setter
-    def trim_count(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def trim_count(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
-    def tx_uj_per_byte(self) -> float: ...
+    def tx_uj_per_byte(self) -> float:
+        ...
     @tx_uj_per_byte.setter
-    def tx_uj_per_byte(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def tx_uj_per_byte(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def tx_uj_per_message(self) -> float: ...
+    def tx_uj_per_message(self) -> float:
+        ...
     @tx_uj_per_message.setter
-    def tx_uj_per_message(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None: ...
+    def tx_uj_per_message(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
-    def wake_burst_epochs(self) -> int: ...
+    def wake_burst_epochs(self) -> int:
+        ...
     @wake_burst_epochs.setter
-    def wake_burst_epochs(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None: ...
-
+    def wake_burst_epochs(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
 class Swarm:
     """
     The swarm engine (use edgeswarm.Swarm).
     """
-    def __init__(self, config: SwarmConfig) -> None: ...
-    def inject_byzantine(
-        self,
-        count: typing.SupportsInt | typing.SupportsIndex,
-        *,
-        attack: str = "bias",
-        bias: typing.SupportsFloat | typing.SupportsIndex = 0.9,
-        jitter: typing.SupportsFloat | typing.SupportsIndex = 0.01,
-        scale: typing.SupportsFloat | typing.SupportsIndex = 1.0,
-        sigma: typing.SupportsFloat | typing.SupportsIndex = 1.0,
-        alie_z: typing.SupportsFloat | typing.SupportsIndex = -1.0,
-        ipm_epsilon: typing.SupportsFloat | typing.SupportsIndex = 0.5,
-        on_epochs: typing.SupportsInt | typing.SupportsIndex = 5,
-        off_epochs: typing.SupportsInt | typing.SupportsIndex = 5,
-    ) -> None:
+    def __init__(self, config: SwarmConfig) -> None:
+        ...
+    def inject_byzantine(self, count: typing.SupportsInt | typing.SupportsIndex, *, attack: str = 'bias', bias: typing.SupportsFloat | typing.SupportsIndex = 0.9, jitter: typing.SupportsFloat | typing.SupportsIndex = 0.01, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, sigma: typing.SupportsFloat | typing.SupportsIndex = 1.0, alie_z: typing.SupportsFloat | typing.SupportsIndex = -1.0, ipm_epsilon: typing.SupportsFloat | typing.SupportsIndex = 0.5, on_epochs: typing.SupportsInt | typing.SupportsIndex = 5, off_epochs: typing.SupportsInt | typing.SupportsIndex = 5) -> None:
         """
         Turns `count` random honest nodes Byzantine with the given attack.
         """
-    def inject_noise(
-        self,
-        intensity: typing.SupportsFloat | typing.SupportsIndex,
-        duration_s: typing.SupportsFloat | typing.SupportsIndex,
-    ) -> None:
+    def inject_noise(self, intensity: typing.SupportsFloat | typing.SupportsIndex, duration_s: typing.SupportsFloat | typing.SupportsIndex) -> None:
         """
         Adds noise of standard deviation `intensity` for `duration_s` simulated seconds.
         """
@@ -394,7 +393,8 @@ class Swarm:
         """
         Advances `epochs` epochs; returns one column per figure, one row per epoch.
         """
-    def set_threads(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def set_threads(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     def step(self) -> dict:
         """
         Advances one epoch; returns its figures as columns of length 1.
@@ -404,174 +404,86 @@ class Swarm:
         Neighbour lists (CSR) and node positions of the swarm's topology.
         """
     @property
-    def consensus_raw(self) -> numpy.typing.NDArray[numpy.int32]: ...
+    def consensus_raw(self) -> numpy.typing.NDArray[numpy.int32]:
+        ...
     @property
-    def epoch(self) -> int: ...
+    def epoch(self) -> int:
+        ...
     @property
-    def state_bytes_per_node(self) -> float: ...
-
-def alie_z(
-    n: typing.SupportsInt | typing.SupportsIndex, m: typing.SupportsInt | typing.SupportsIndex
-) -> float:
+    def state_bytes_per_node(self) -> float:
+        ...
+def alie_z(n: typing.SupportsInt | typing.SupportsIndex, m: typing.SupportsInt | typing.SupportsIndex) -> float:
     """
     The ALIE z for n reports of which m are Byzantine: s = floor(n/2 + 1) - m, z = Phi^-1((n - s) / n), with the probability clamped to [1/(2n), 1 - 1/(2n)].
     """
-
-def apply_attack(
-    reports: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]],
-    *,
-    attack: str,
-    node_ids: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]],
-    honest_mean: typing.Any,
-    honest_sd: typing.Any,
-    n_total: typing.SupportsInt | typing.SupportsIndex,
-    n_byzantine: typing.SupportsInt | typing.SupportsIndex,
-    epoch: typing.SupportsInt | typing.SupportsIndex,
-    seed: typing.SupportsInt | typing.SupportsIndex,
-    mimic: typing.Any = None,
-    bias: typing.SupportsFloat | typing.SupportsIndex = 0.9,
-    jitter: typing.SupportsFloat | typing.SupportsIndex = 0.01,
-    scale: typing.SupportsFloat | typing.SupportsIndex = 1.0,
-    sigma: typing.SupportsFloat | typing.SupportsIndex = 1.0,
-    alie_z: typing.SupportsFloat | typing.SupportsIndex = -1.0,
-    ipm_epsilon: typing.SupportsFloat | typing.SupportsIndex = 0.5,
-    on_epochs: typing.SupportsInt | typing.SupportsIndex = 5,
-    off_epochs: typing.SupportsInt | typing.SupportsIndex = 5,
-) -> numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]:
+def apply_attack(reports: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, attack: str, node_ids: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], honest_mean: typing.Any, honest_sd: typing.Any, n_total: typing.SupportsInt | typing.SupportsIndex, n_byzantine: typing.SupportsInt | typing.SupportsIndex, epoch: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, mimic: typing.Any = None, bias: typing.SupportsFloat | typing.SupportsIndex = 0.9, jitter: typing.SupportsFloat | typing.SupportsIndex = 0.01, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, sigma: typing.SupportsFloat | typing.SupportsIndex = 1.0, alie_z: typing.SupportsFloat | typing.SupportsIndex = -1.0, ipm_epsilon: typing.SupportsFloat | typing.SupportsIndex = 0.5, on_epochs: typing.SupportsInt | typing.SupportsIndex = 5, off_epochs: typing.SupportsInt | typing.SupportsIndex = 5) -> numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]:
     """
     Returns the attackers' reports (int32 raw Q16.16, k x d) for `epoch`: a new array; `reports` holds each attacker's own honest reading on entry and is not modified. node_ids (uint32, k) name the rows' nodes, whose (seed, node, epoch) streams drive the random attacks. honest_mean / honest_sd (float64, d) and mimic (int32, d) may be None when the attack does not use them. Bad input raises ValueError.
     """
-
-def attack_active(
-    epoch: typing.SupportsInt | typing.SupportsIndex,
-    *,
-    attack: str,
-    on_epochs: typing.SupportsInt | typing.SupportsIndex = 5,
-    off_epochs: typing.SupportsInt | typing.SupportsIndex = 5,
-) -> bool:
+def attack_active(epoch: typing.SupportsInt | typing.SupportsIndex, *, attack: str, on_epochs: typing.SupportsInt | typing.SupportsIndex = 5, off_epochs: typing.SupportsInt | typing.SupportsIndex = 5) -> bool:
     """
     Whether `attack` is active at `epoch`: always, except in the honest phase of intermittent (epoch mod (on_epochs + off_epochs) >= on_epochs).
     """
-
-def build_topology(
-    n: typing.SupportsInt | typing.SupportsIndex,
-    *,
-    topology: str = "complete",
-    degree: typing.SupportsInt | typing.SupportsIndex = 4,
-    radius: typing.SupportsFloat | typing.SupportsIndex = 0.0,
-    rewire: typing.SupportsFloat | typing.SupportsIndex = 0.1,
-    seed: typing.SupportsInt | typing.SupportsIndex = 0,
-) -> dict:
+def build_topology(n: typing.SupportsInt | typing.SupportsIndex, *, topology: str = 'complete', degree: typing.SupportsInt | typing.SupportsIndex = 4, radius: typing.SupportsFloat | typing.SupportsIndex = 0.0, rewire: typing.SupportsFloat | typing.SupportsIndex = 0.1, seed: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
     """
     Builds the `topology` graph on n nodes and returns a dict: offsets (uint64, n + 1) and neighbours (uint32) in CSR form with sorted symmetric lists (empty for the centralised complete and star), positions (float64, n x 2) in the unit square, centralised (bool), edge_count (int) and topology (str). The arrays are read-only views. Random kinds (k_regular, random_geometric, small_world) are deterministic for `seed`. Bad parameters raise ValueError naming the parameter.
     """
-
 def decode_message(data: bytes) -> dict:
     """
     Parses a gossip message; ValueError on a bad length or CRC.
     """
-
-def encode_message(
-    node: typing.SupportsInt | typing.SupportsIndex,
-    epoch: typing.SupportsInt | typing.SupportsIndex,
-    values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]],
-    flags: typing.SupportsInt | typing.SupportsIndex = 0,
-) -> bytes:
+def encode_message(node: typing.SupportsInt | typing.SupportsIndex, epoch: typing.SupportsInt | typing.SupportsIndex, values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], flags: typing.SupportsInt | typing.SupportsIndex = 0) -> bytes:
     """
     Serialises a gossip message (wire.hpp layout).
     """
-
-def fl_bytes_per_node_day(
-    dim: typing.SupportsInt | typing.SupportsIndex, epoch_ms: typing.SupportsInt | typing.SupportsIndex
-) -> float:
+def fl_bytes_per_node_day(dim: typing.SupportsInt | typing.SupportsIndex, epoch_ms: typing.SupportsInt | typing.SupportsIndex) -> float:
     """
     Federated-learning baseline: 2 * (16 + 4 * dim) * (86,400,000 / epoch_ms) bytes per client per day.
     """
-
 def from_q16(raw: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> numpy.typing.NDArray[numpy.float64]:
     """
     Converts raw Q16.16 (int32) to float64, exactly.
     """
-
 def message_bytes(dim: typing.SupportsInt | typing.SupportsIndex) -> int:
     """
     Bytes of one gossip message: 16-byte header + 4 bytes per Q16.16 coordinate.
     """
-
-def q16_add(
-    a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex
-) -> int:
+def q16_add(a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex) -> int:
     """
     Saturating Q16.16 sum of two raw values.
     """
-
-def q16_div(
-    a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex
-) -> int:
+def q16_div(a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex) -> int:
     """
     Saturating Q16.16 quotient of two raw values (division by zero saturates by the sign of a).
     """
-
-def q16_mul(
-    a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex
-) -> int:
+def q16_mul(a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex) -> int:
     """
     Saturating Q16.16 product of two raw values.
     """
-
-def q16_sub(
-    a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex
-) -> int:
+def q16_sub(a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex) -> int:
     """
     Saturating Q16.16 difference of two raw values.
     """
-
-def residual_entropy(
-    residuals: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]],
-    *,
-    residual_range: typing.SupportsFloat | typing.SupportsIndex,
-    bins: typing.SupportsInt | typing.SupportsIndex = 16,
-) -> float:
+def residual_entropy(residuals: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, residual_range: typing.SupportsFloat | typing.SupportsIndex, bins: typing.SupportsInt | typing.SupportsIndex = 16) -> float:
     """
     Normalised Shannon entropy in [0, 1] of the histogram of |residuals| / residual_range over `bins` equal bins (values beyond the range fall in the last bin; NaN is skipped; no values give 0). The array may have any shape; all its values are used.
     """
-
-def rng_normal(
-    seed: typing.SupportsInt | typing.SupportsIndex,
-    stream: typing.SupportsInt | typing.SupportsIndex,
-    count: typing.SupportsInt | typing.SupportsIndex,
-) -> numpy.typing.NDArray[numpy.float64]:
+def rng_normal(seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
     """
     `count` standard normal draws from stream `stream` of the portable RNG seeded by `seed`.
     """
-
-def rng_uniform(
-    seed: typing.SupportsInt | typing.SupportsIndex,
-    stream: typing.SupportsInt | typing.SupportsIndex,
-    count: typing.SupportsInt | typing.SupportsIndex,
-) -> numpy.typing.NDArray[numpy.float64]:
+def rng_uniform(seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
     """
     `count` uniform [0, 1) draws from stream `stream` of the portable RNG seeded by `seed`.
     """
-
 def to_q16(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.int32]:
     """
     Converts real numbers to raw Q16.16 (int32): round to nearest, ties away from zero; saturates at the range limits; NaN raises ValueError.
     """
-
-ATTACKS: tuple = ("bias", "sign_flip", "gaussian", "alie", "ipm", "mimic", "intermittent")
+ATTACKS: tuple = ('bias', 'sign_flip', 'gaussian', 'alie', 'ipm', 'mimic', 'intermittent')
 Q16_MAX: int = 2147483647
 Q16_MIN: int = -2147483648
 Q16_ONE: int = 65536
-REGIMES: tuple = ("Calm", "PreStorm", "Storm")
-ROLES: tuple = ("sentinel", "on_demand", "scheduled")
-TOPOLOGIES: tuple = (
-    "complete",
-    "star",
-    "ring",
-    "k_regular",
-    "grid",
-    "torus",
-    "random_geometric",
-    "small_world",
-)
+REGIMES: tuple = ('Calm', 'PreStorm', 'Storm')
+ROLES: tuple = ('sentinel', 'on_demand', 'scheduled')
+TOPOLOGIES: tuple = ('complete', 'star', 'ring', 'k_regular', 'grid', 'torus', 'random_geometric', 'small_world')
