@@ -13,6 +13,7 @@ namespace edgeswarm::swarm {
 struct Workspace {
   std::vector<fixed::q16> values;
   std::vector<fixed::q16> values2;
+  std::vector<fixed::q16> values3;
   std::vector<fixed::q16> column;
   std::vector<std::int32_t> lanes;
   std::vector<std::int64_t> wide;
