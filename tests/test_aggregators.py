@@ -6,11 +6,10 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from edgeswarm import _core
 from edgeswarm.aggregators import AGGREGATORS, aggregate
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 I32_MIN = -(2**31)
 I32_MAX = 2**31 - 1
