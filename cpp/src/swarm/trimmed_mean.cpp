@@ -142,6 +142,7 @@ constexpr std::size_t kMinRows = 32;
 constexpr std::size_t kPrefetchRows = 24;
 constexpr int kMaxSample = 512;
 constexpr std::size_t kCopyRows = 2048;
+constexpr std::size_t kMinHorizontalRows = 2048;
 
 struct TileScratch {
   q16* cand = nullptr;  // collected bucket values
@@ -572,7 +573,12 @@ EDGESWARM_AVX512 void trimmed_mean_avx512(const q16* values, std::size_t n, std:
       for (int l = 0; l < w; ++l) out[c + l] = fixed::mean_of_sum<std::int64_t>(kept[l], keep);
     }
   }
-  // Remaining columns one by one, each copied into a padded contiguous buffer.
+  // Remaining columns one by one, each copied into a padded contiguous
+  // buffer; for short columns std::nth_element is faster than the passes.
+  if (c < d && n < kMinHorizontalRows) {
+    portable_columns(values, n, d, f, c, d, out, work);
+    return;
+  }
   if (c < d) {
     q16* col = reserve_scratch(work.column, padded);
     const auto pad = static_cast<std::int64_t>(padded - n);
