@@ -110,7 +110,7 @@ std::size_t krum_byzantine(std::size_t n, const AggregatorParams& params) {
 }
 
 void trimmed_mean(const q16* values, std::size_t n, std::size_t d, std::size_t f, q16* out) {
-  Workspace work;
+  thread_local Workspace work;  // warm scratch per thread: no allocation per call
   trimmed_mean(values, n, d, f, out, work);
 }
 

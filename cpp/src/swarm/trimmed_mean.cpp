@@ -538,6 +538,10 @@ EDGESWARM_AVX512 void trimmed_mean_avx512(const q16* values, std::size_t n, std:
                                           q16* out, Workspace& work) {
   const auto keep = static_cast<std::int64_t>(n - 2 * f);
   const std::size_t padded = (n + kLanes - 1) / kLanes * kLanes;
+  if (d < 8 && n < kMinHorizontalRows) {  // short narrow columns: std::nth_element is faster
+    portable_columns(values, n, d, f, 0, d, out, work);
+    return;
+  }
   const std::size_t cap = std::max(n, padded) * kLanes + kLanes;
   TileScratch ts;
   ts.cand = reserve_scratch(work.values, cap);
