@@ -6,12 +6,16 @@
 //   row-major matrix, or 16 slices of one contiguous column when d is small)
 //   1. sort a sample of rows per lane with a vertical bitonic network and take
 //      7 splitters around each of the two cut ranks (f and n - f);
-//   2. one counting pass: how many values lie below each splitter;
-//   3. from the counts, the two buckets that hold the cuts are known exactly;
-//      one more pass sums the values between the outer bucket bounds and
-//      collects the (few) values inside the two buckets;
-//   4. an exact small selection in each bucket gives the sums of the values
-//      to drop. The splitters only decide speed, never the result.
+//   2. a counting pass: how many values lie below each splitter, which tells
+//      the bucket (between two splitters) that holds each cut;
+//   3. a second counting pass with 7 splitters per cut evenly spaced in value
+//      inside that bucket narrows it further;
+//   4. one more pass sums the values between the outer bucket bounds, counts
+//      the values equal to each bucket floor and collects the (few) others
+//      inside the two buckets;
+//   5. an exact selection in each bucket (a vertical bitonic sort of the
+//      collected values) gives the sums of the values to drop.
+//   The splitters only decide speed, never the result.
 // The kept sum is then divided with the project rounding rule.
 
 #include "edgeswarm/swarm/trimmed_mean.hpp"
