@@ -124,7 +124,7 @@ void Aggregator::aggregate(const q16* values, std::size_t n, std::size_t d, cons
   if (out == nullptr) fail("out: null pointer for " + std::to_string(d) + " values");
   switch (params_.kind) {
     case AggregatorKind::Mean:
-      mean(values, n, d, out);
+      trimmed_mean(values, n, d, 0, out, work_);  // f = 0: the mean, with warm scratch
       return;
     case AggregatorKind::TrimmedMean:
       trimmed_mean(values, n, d, trim_per_side(n, params_), out, work_);
