@@ -110,7 +110,7 @@ std::size_t krum_byzantine(std::size_t n, const AggregatorParams& params) {
 }
 
 void trimmed_mean(const q16* values, std::size_t n, std::size_t d, std::size_t f, q16* out) {
-  Workspace work;
+  thread_local Workspace work;  // warm scratch per thread: no allocation per call
   trimmed_mean(values, n, d, f, out, work);
 }
 
@@ -124,7 +124,7 @@ void Aggregator::aggregate(const q16* values, std::size_t n, std::size_t d, cons
   if (out == nullptr) fail("out: null pointer for " + std::to_string(d) + " values");
   switch (params_.kind) {
     case AggregatorKind::Mean:
-      mean(values, n, d, out);
+      trimmed_mean(values, n, d, 0, out, work_);  // f = 0: the mean, with warm scratch
       return;
     case AggregatorKind::TrimmedMean:
       trimmed_mean(values, n, d, trim_per_side(n, params_), out, work_);

@@ -245,6 +245,23 @@ TEST(Aggregators, TrimmedMeanKernelMatchesSortReference) {
   }
 }
 
+TEST(Aggregators, TrimmedMeanKernelMatchesOnTallMatrices) {
+  // Tall inputs take the copied-tile path and the larger samples.
+  Rng rng(12, 0);
+  es::Workspace work;
+  for (std::size_t n : {std::size_t{2100}, std::size_t{4500}, std::size_t{17000}}) {
+    for (int kind : {0, 1, 3, 5}) {
+      const std::size_t d = n > 10000 ? 2 : 17;
+      const auto v = random_matrix(rng, n, d, kind);
+      for (std::size_t f : {n / 10, 3 * n / 10, (n - 1) / 2}) {
+        std::vector<q16> fast(d);
+        es::trimmed_mean(v.data(), n, d, f, fast.data(), work);
+        ASSERT_EQ(fast, reference_trimmed_mean(v, n, d, f)) << "n=" << n << " f=" << f << " kind=" << kind;
+      }
+    }
+  }
+}
+
 TEST(Aggregators, ColumnSumIsExact) {
   const std::vector<q16> v = {fx::kMax, 1, fx::kMax, -1, fx::kMax, 0};
   std::vector<std::int64_t> s(2);
