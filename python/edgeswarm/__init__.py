@@ -6,8 +6,24 @@ driven from Python over a compiled C++ engine.
 
 from __future__ import annotations
 
+from edgeswarm import aggregators, regime, topology
+from edgeswarm.aggregators import aggregate
+from edgeswarm.regime import RegimeDetector, residual_entropy
 from edgeswarm.swarm import AGGREGATORS, ATTACKS, REGIMES, TOPOLOGIES, Swarm
 
 __version__ = "0.1.0"
 
-__all__ = ["AGGREGATORS", "ATTACKS", "REGIMES", "TOPOLOGIES", "Swarm", "__version__"]
+__all__ = [
+    "AGGREGATORS",
+    "ATTACKS",
+    "REGIMES",
+    "TOPOLOGIES",
+    "RegimeDetector",
+    "Swarm",
+    "__version__",
+    "aggregate",
+    "aggregators",
+    "regime",
+    "residual_entropy",
+    "topology",
+]

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ATTACKS', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RegimeDetector', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'decode_message', 'encode_message', 'fl_bytes_per_node_day', 'from_q16', 'message_bytes', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16']
+__all__: list[str] = ['ATTACKS', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RegimeDetector', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'fl_bytes_per_node_day', 'from_q16', 'message_bytes', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
 class RegimeDetector:
     """
     Streaming Calm / PreStorm / Storm classifier of the entropy H with hysteresis. Regime codes: 0 Calm, 1 PreStorm, 2 Storm (names in REGIMES).
@@ -412,6 +412,21 @@ class Swarm:
     @property
     def state_bytes_per_node(self) -> float:
         ...
+def aggregate(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, aggregator: str, trim: typing.SupportsFloat | typing.SupportsIndex = 0.2, trim_count: typing.SupportsInt | typing.SupportsIndex = -1, weights: typing.Any = None, center: typing.Any = None, krum_f: typing.SupportsInt | typing.SupportsIndex = -1, multi_krum_m: typing.SupportsInt | typing.SupportsIndex = -1, clip_tau: typing.SupportsFloat | typing.SupportsIndex = 0.1, clip_iters: typing.SupportsInt | typing.SupportsIndex = 3) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    Aggregates n reports of d raw Q16.16 values (int32 array (n, d)) into one int32 array (d,).
+    
+    aggregator: mean, trimmed_mean, median, reputation_trimmed_mean, krum, multi_krum or
+    centered_clipping. Every rule is exact integer arithmetic with the project rounding
+    rule (nearest, ties away from zero) and gives the same result for any row order.
+    trim / trim_count: values dropped per side (trim_count >= 0 overrides floor(trim * n)).
+    weights: int32 (n,) Q16.16 reputations in [0, 65536], required by reputation_trimmed_mean.
+    center: int32 (d,) start of centered clipping (default: the coordinate-wise median).
+    krum_f: Byzantine reports assumed by Krum (-1: the trim count); needs n > 2 krum_f + 2.
+    multi_krum_m: reports averaged by multi_krum (-1: n - krum_f).
+    clip_tau, clip_iters: clipping radius in real units and iteration count.
+    Raises ValueError naming the parameter on bad input.
+    """
 def alie_z(n: typing.SupportsInt | typing.SupportsIndex, m: typing.SupportsInt | typing.SupportsIndex) -> float:
     """
     The ALIE z for n reports of which m are Byzantine: s = floor(n/2 + 1) - m, z = Phi^-1((n - s) / n), with the probability clamped to [1/(2n), 1 - 1/(2n)].
@@ -427,6 +442,10 @@ def attack_active(epoch: typing.SupportsInt | typing.SupportsIndex, *, attack: s
 def build_topology(n: typing.SupportsInt | typing.SupportsIndex, *, topology: str = 'complete', degree: typing.SupportsInt | typing.SupportsIndex = 4, radius: typing.SupportsFloat | typing.SupportsIndex = 0.0, rewire: typing.SupportsFloat | typing.SupportsIndex = 0.1, seed: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
     """
     Builds the `topology` graph on n nodes and returns a dict: offsets (uint64, n + 1) and neighbours (uint32) in CSR form with sorted symmetric lists (empty for the centralised complete and star), positions (float64, n x 2) in the unit square, centralised (bool), edge_count (int) and topology (str). The arrays are read-only views. Random kinds (k_regular, random_geometric, small_world) are deterministic for `seed`. Bad parameters raise ValueError naming the parameter.
+    """
+def column_sum(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> numpy.typing.NDArray[numpy.int64]:
+    """
+    Exact int64 column sums of an int32 (n, d) array: one streaming pass, the baseline of the trimmed mean benchmark.
     """
 def decode_message(data: bytes) -> dict:
     """
@@ -479,6 +498,18 @@ def rng_uniform(seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.
 def to_q16(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.int32]:
     """
     Converts real numbers to raw Q16.16 (int32): round to nearest, ties away from zero; saturates at the range limits; NaN raises ValueError.
+    """
+def trimmed_mean(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], f: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    Coordinate-wise trimmed mean of an int32 (n, d) raw Q16.16 array: drops the f smallest and f largest values of each column and averages the rest with the rounding rule; needs 2f < n. The fast path (AVX-512 when the CPU has it, single-threaded).
+    """
+def trimmed_mean_portable(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], f: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    trimmed_mean computed by the portable std::nth_element path (no SIMD); same result, for checks and benchmarks.
+    """
+def trimmed_mean_uses_simd() -> bool:
+    """
+    True when trimmed_mean runs the AVX-512 kernel on this CPU.
     """
 ATTACKS: tuple = ('bias', 'sign_flip', 'gaussian', 'alie', 'ipm', 'mimic', 'intermittent')
 Q16_MAX: int = 2147483647

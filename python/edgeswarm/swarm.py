@@ -19,29 +19,12 @@ import pandas as pd
 
 from edgeswarm import _core
 from edgeswarm._validate import require_choice, require_float, require_int
+from edgeswarm.aggregators import AGGREGATORS
 
-REGIMES: tuple[str, ...] = ("Calm", "PreStorm", "Storm")
-ROLES: tuple[str, ...] = ("sentinel", "on_demand", "scheduled")
-TOPOLOGIES: tuple[str, ...] = (
-    "complete",
-    "star",
-    "ring",
-    "k_regular",
-    "grid",
-    "torus",
-    "random_geometric",
-    "small_world",
-)
-AGGREGATORS: tuple[str, ...] = (
-    "mean",
-    "trimmed_mean",
-    "median",
-    "reputation_trimmed_mean",
-    "krum",
-    "multi_krum",
-    "centered_clipping",
-)
-ATTACKS: tuple[str, ...] = ("bias", "sign_flip", "gaussian", "alie", "ipm", "mimic", "intermittent")
+REGIMES: tuple[str, ...] = tuple(_core.REGIMES)
+ROLES: tuple[str, ...] = tuple(_core.ROLES)
+TOPOLOGIES: tuple[str, ...] = tuple(_core.TOPOLOGIES)
+ATTACKS: tuple[str, ...] = tuple(_core.ATTACKS)
 
 # Engine options that may be passed to Swarm(...) beyond the named ones.
 _EXTRA_OPTIONS: tuple[str, ...] = (
