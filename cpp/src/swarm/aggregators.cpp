@@ -1,3 +1,4 @@
+#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/swarm/aggregators.hpp"
 
 #include <charconv>
@@ -12,16 +13,11 @@
 namespace edgeswarm::swarm {
 namespace {
 
+using core::fail;
+
+
 constexpr const char* kAllowedNames =
     "mean, trimmed_mean, median, reputation_trimmed_mean, krum, multi_krum, centered_clipping";
-
-std::string format_double(double x) {
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, x);
-  return std::string(buf, res.ptr);
-}
-
-[[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
 
 }  // namespace
 
@@ -52,7 +48,7 @@ std::string to_string(AggregatorKind kind) {
 void validate(const AggregatorParams& params) {
   (void)to_string(params.kind);
   if (!(params.trim >= 0.0 && params.trim < 0.5)) {
-    fail("trim: " + format_double(params.trim) + " is out of range; allowed [0, 0.5)");
+    fail("trim: " + core::format_value(params.trim) + " is out of range; allowed [0, 0.5)");
   }
   if (params.trim_count < -1) {
     fail("trim_count: " + std::to_string(params.trim_count) +
@@ -82,11 +78,11 @@ std::size_t trim_per_side(std::size_t n, const AggregatorParams& params) {
     return f;
   }
   if (!(params.trim >= 0.0 && params.trim < 0.5)) {
-    fail("trim: " + format_double(params.trim) + " is out of range; allowed [0, 0.5)");
+    fail("trim: " + core::format_value(params.trim) + " is out of range; allowed [0, 0.5)");
   }
   const auto f = static_cast<std::size_t>(std::floor(params.trim * static_cast<double>(n)));
   if (2 * f >= n) {
-    fail("trim: " + format_double(params.trim) + " leaves no report of n = " + std::to_string(n) +
+    fail("trim: " + core::format_value(params.trim) + " leaves no report of n = " + std::to_string(n) +
          "; allowed floor(trim * n) < n / 2");
   }
   return f;

@@ -1,3 +1,4 @@
+#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/swarm/attacks.hpp"
 
 #include <algorithm>
@@ -11,26 +12,13 @@
 namespace edgeswarm::swarm {
 namespace {
 
+using core::fail;
+using core::require_finite;
+using core::require_positive;
+
+
 constexpr const char* kNames[] = {"bias", "sign_flip", "gaussian", "alie", "ipm", "mimic", "intermittent"};
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == kAttackKinds.size());
-
-std::string show(double x) {
-  std::ostringstream os;
-  os << x;
-  return os.str();
-}
-
-[[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
-
-void require_finite(const char* name, double value, const char* allowed) {
-  if (!std::isfinite(value)) fail(std::string(name) + ": " + show(value) + " is out of range; allowed " + allowed);
-}
-
-void require_positive(const char* name, double value) {
-  if (!(value > 0.0) || !std::isfinite(value)) {
-    fail(std::string(name) + ": " + show(value) + " is out of range; allowed a finite value > 0");
-  }
-}
 
 /// Standard normal CDF, evaluated where erfc is accurate in relative terms for x <= 0.
 double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
@@ -41,7 +29,7 @@ const double* require_stat(const double* values, std::size_t d, const char* name
   for (std::size_t c = 0; c < d; ++c) {
     if (std::isnan(values[c])) fail(std::string(name) + ": NaN at coordinate " + std::to_string(c));
     if (sd && values[c] < 0.0) {
-      fail(std::string(name) + ": " + show(values[c]) + " at coordinate " + std::to_string(c) +
+      fail(std::string(name) + ": " + core::format_value(values[c]) + " at coordinate " + std::to_string(c) +
            " is negative; allowed >= 0");
     }
   }
@@ -87,7 +75,7 @@ void validate(const AttackParams& params) {
   to_string(params.kind);
   require_finite("bias", params.bias, "a finite value");
   if (!(params.jitter >= 0.0) || !std::isfinite(params.jitter)) {
-    fail("jitter: " + show(params.jitter) + " is out of range; allowed a finite value >= 0");
+    fail("jitter: " + core::format_value(params.jitter) + " is out of range; allowed a finite value >= 0");
   }
   require_positive("scale", params.scale);
   require_positive("sigma", params.sigma);
@@ -107,7 +95,7 @@ bool attack_active(const AttackParams& params, std::uint64_t epoch) {
 }
 
 double normal_quantile(double p) {
-  if (!(p > 0.0 && p < 1.0)) fail("p: " + show(p) + " is out of range; allowed (0, 1)");
+  if (!(p > 0.0 && p < 1.0)) fail("p: " + core::format_value(p) + " is out of range; allowed (0, 1)");
   // Solve in the lower tail, where erfc keeps full relative precision; 1 - p
   // is exact for p >= 0.5.
   if (p > 0.5) return -normal_quantile(1.0 - p);

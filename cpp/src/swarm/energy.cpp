@@ -1,3 +1,4 @@
+#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/swarm/energy.hpp"
 
 #include <cmath>
@@ -11,34 +12,15 @@
 namespace edgeswarm::swarm {
 namespace {
 
+using core::require_fraction;
+using core::require_non_negative;
+using core::require_positive;
+
+
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 // Intervals are capped here so that epoch + interval cannot overflow for any
 // realistic epoch count (2^62 epochs of 1 ms is ~146 million years).
 constexpr double kMaxIntervalEpochs = 4611686018427387904.0;  // 2^62
-
-std::string fmt(double v) {
-  std::ostringstream s;
-  s.imbue(std::locale::classic());
-  s.precision(10);
-  s << v;
-  return s.str();
-}
-
-[[noreturn]] void bad(const std::string& name, const std::string& value, const std::string& allowed) {
-  throw std::invalid_argument(name + ": " + value + " is out of range; allowed " + allowed);
-}
-
-void require_positive(const char* name, double v) {
-  if (!(v > 0.0) || !std::isfinite(v)) bad(name, fmt(v), "finite values > 0");
-}
-
-void require_non_negative(const char* name, double v) {
-  if (!(v >= 0.0) || !std::isfinite(v)) bad(name, fmt(v), "finite values >= 0");
-}
-
-void require_fraction(const char* name, double v) {
-  if (!(v >= 0.0 && v <= 1.0)) bad(name, fmt(v), "[0, 1]");
-}
 
 std::int64_t saturating_add(std::int64_t a, std::int64_t b) { return a > kNever - b ? kNever : a + b; }
 
@@ -60,13 +42,13 @@ void validate(const EnergyParams& p) {
   require_positive("calm_interval_s", p.calm_interval_s);
   require_positive("prestorm_interval_s", p.prestorm_interval_s);
   require_positive("storm_interval_s", p.storm_interval_s);
-  if (p.wake_burst_epochs < 1) bad("wake_burst_epochs", std::to_string(p.wake_burst_epochs), "integers >= 1");
+  if (p.wake_burst_epochs < 1) core::fail_range("wake_burst_epochs", std::to_string(p.wake_burst_epochs), "integers >= 1");
   require_fraction("sentinel_fraction", p.sentinel_fraction);
   require_fraction("on_demand_fraction", p.on_demand_fraction);
   // A tolerance of a few ulps lets e.g. 0.7 + 0.3 through.
   if (p.sentinel_fraction + p.on_demand_fraction > 1.0 + 1e-12) {
-    bad("on_demand_fraction", fmt(p.on_demand_fraction),
-        "[0, 1 - sentinel_fraction] with sentinel_fraction = " + fmt(p.sentinel_fraction));
+    core::fail_range("on_demand_fraction", core::format_value(p.on_demand_fraction),
+        "[0, 1 - sentinel_fraction] with sentinel_fraction = " + core::format_value(p.sentinel_fraction));
   }
   require_non_negative("awake_mw", p.awake_mw);
   require_non_negative("asleep_mw", p.asleep_mw);
@@ -78,7 +60,7 @@ SleepScheduler::SleepScheduler(std::size_t n, const EnergyParams& params, std::u
                                std::int64_t epoch_ms)
     : params_(params), epoch_ms_(epoch_ms) {
   validate(params_);
-  if (epoch_ms_ <= 0) bad("epoch_ms", std::to_string(epoch_ms_), "integers > 0");
+  if (epoch_ms_ <= 0) core::fail_range("epoch_ms", std::to_string(epoch_ms_), "integers > 0");
 
   roles_.resize(n);
   next_wake_.assign(n, kNever);
@@ -104,7 +86,7 @@ SleepScheduler::SleepScheduler(std::size_t n, const EnergyParams& params, std::u
 }
 
 std::int64_t SleepScheduler::interval_epochs(Regime regime, double reputation) const {
-  if (std::isnan(reputation)) bad("reputation", "nan", "[0, 1] (values outside are clamped)");
+  if (std::isnan(reputation)) core::fail_range("reputation", "nan", "[0, 1] (values outside are clamped)");
   double base_s = 0.0;
   switch (regime) {
     case Regime::Calm:
@@ -117,7 +99,7 @@ std::int64_t SleepScheduler::interval_epochs(Regime regime, double reputation) c
       base_s = params_.storm_interval_s;
       break;
     default:
-      bad("regime", std::to_string(static_cast<int>(regime)), "0 (Calm), 1 (PreStorm), 2 (Storm)");
+      core::fail_range("regime", std::to_string(static_cast<int>(regime)), "0 (Calm), 1 (PreStorm), 2 (Storm)");
   }
   const double r = reputation < 0.0 ? 0.0 : (reputation > 1.0 ? 1.0 : reputation);
   double epochs = base_s * 1000.0 / static_cast<double>(epoch_ms_) / (0.5 + r);
@@ -130,10 +112,10 @@ void SleepScheduler::plan_epoch(std::uint64_t epoch, Regime regime, bool escalat
                                 std::uint8_t* awake) {
   const std::size_t n = roles_.size();
   if (epoch > static_cast<std::uint64_t>(kNever)) {
-    bad("epoch", std::to_string(epoch), "[0, 2^63)");
+    core::fail_range("epoch", std::to_string(epoch), "[0, 2^63)");
   }
   if (static_cast<std::uint8_t>(regime) > static_cast<std::uint8_t>(Regime::Storm)) {
-    bad("regime", std::to_string(static_cast<int>(regime)), "0 (Calm), 1 (PreStorm), 2 (Storm)");
+    core::fail_range("regime", std::to_string(static_cast<int>(regime)), "0 (Calm), 1 (PreStorm), 2 (Storm)");
   }
   if (n > 0 && reputation == nullptr) throw std::invalid_argument("reputation: null pointer with n > 0");
   if (n > 0 && awake == nullptr) throw std::invalid_argument("awake: null pointer with n > 0");
@@ -192,7 +174,7 @@ void SleepScheduler::charge(const std::uint8_t* awake, const std::uint64_t* byte
 
 double SleepScheduler::sleep_ratio(std::size_t i) const {
   if (i >= roles_.size()) {
-    bad("i", std::to_string(i), "[0, " + std::to_string(roles_.size()) + ")");
+    core::fail_range("i", std::to_string(i), "[0, " + std::to_string(roles_.size()) + ")");
   }
   if (epochs_charged_ == 0) return 0.0;
   return static_cast<double>(asleep_epochs_[i]) / static_cast<double>(epochs_charged_);

@@ -1,3 +1,4 @@
+#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/swarm/regime.hpp"
 
 #include <cmath>
@@ -9,17 +10,7 @@
 namespace edgeswarm::swarm {
 namespace {
 
-std::string fmt(double v) {
-  std::ostringstream s;
-  s.imbue(std::locale::classic());
-  s.precision(10);
-  s << v;
-  return s.str();
-}
 
-[[noreturn]] void bad(const std::string& name, const std::string& value, const std::string& allowed) {
-  throw std::invalid_argument(name + ": " + value + " is out of range; allowed " + allowed);
-}
 
 }  // namespace
 
@@ -37,9 +28,9 @@ std::string to_string(Regime regime) {
 
 double residual_entropy(const double* residuals, std::size_t m, double residual_range, int bins) {
   if (!(residual_range > 0.0) || !std::isfinite(residual_range)) {
-    bad("residual_range", fmt(residual_range), "finite values > 0");
+    core::fail_range("residual_range", core::format_value(residual_range), "finite values > 0");
   }
-  if (bins < 2) bad("bins", std::to_string(bins), "integers >= 2");
+  if (bins < 2) core::fail_range("bins", std::to_string(bins), "integers >= 2");
   if (m > 0 && residuals == nullptr) throw std::invalid_argument("residuals: null pointer with m > 0");
 
   std::vector<std::uint64_t> counts(static_cast<std::size_t>(bins), 0);
@@ -73,20 +64,20 @@ double residual_entropy(const double* residuals, std::size_t m, double residual_
 
 void validate(const RegimeParams& p) {
   if (!(p.calm_threshold >= 0.0 && p.calm_threshold < 1.0)) {
-    bad("calm_threshold", fmt(p.calm_threshold), "[0, 1) and below storm_threshold");
+    core::fail_range("calm_threshold", core::format_value(p.calm_threshold), "[0, 1) and below storm_threshold");
   }
   if (!(p.storm_threshold > 0.0 && p.storm_threshold <= 1.0)) {
-    bad("storm_threshold", fmt(p.storm_threshold), "(0, 1] and above calm_threshold");
+    core::fail_range("storm_threshold", core::format_value(p.storm_threshold), "(0, 1] and above calm_threshold");
   }
   if (!(p.calm_threshold < p.storm_threshold)) {
-    bad("calm_threshold", fmt(p.calm_threshold),
-        "[0, storm_threshold) with storm_threshold = " + fmt(p.storm_threshold));
+    core::fail_range("calm_threshold", core::format_value(p.calm_threshold),
+        "[0, storm_threshold) with storm_threshold = " + core::format_value(p.storm_threshold));
   }
   if (!(p.derivative_threshold > 0.0) || !std::isfinite(p.derivative_threshold)) {
-    bad("derivative_threshold", fmt(p.derivative_threshold), "finite values > 0");
+    core::fail_range("derivative_threshold", core::format_value(p.derivative_threshold), "finite values > 0");
   }
-  if (p.hysteresis < 1) bad("hysteresis", std::to_string(p.hysteresis), "integers >= 1");
-  if (!(p.smoothing > 0.0 && p.smoothing <= 1.0)) bad("smoothing", fmt(p.smoothing), "(0, 1]");
+  if (p.hysteresis < 1) core::fail_range("hysteresis", std::to_string(p.hysteresis), "integers >= 1");
+  if (!(p.smoothing > 0.0 && p.smoothing <= 1.0)) core::fail_range("smoothing", core::format_value(p.smoothing), "(0, 1]");
 }
 
 RegimeDetector::RegimeDetector(const RegimeParams& params) : params_(params) { validate(params_); }

@@ -1,23 +1,15 @@
 #include "edgeswarm/swarm/reputation.hpp"
 
+#include "edgeswarm/core/arguments.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
 namespace edgeswarm::swarm {
-namespace {
-
-void require(bool ok, const char* name, double value, const char* allowed) {
-  if (!ok) {
-    throw std::invalid_argument(std::string(name) + ": " + std::to_string(value) + " is out of range; allowed " +
-                                allowed);
-  }
-}
-
-}  // namespace
-
 void validate(const ReputationParams& p) {
+  using core::require;
   require(p.ban_threshold >= 0.0 && p.ban_threshold < 1.0, "ban_threshold", p.ban_threshold, "[0, 1)");
   require(p.initial > p.ban_threshold && p.initial <= 1.0, "initial", p.initial, "(ban_threshold, 1]");
   require(p.reward >= 0.0 && p.reward <= 1.0, "reward", p.reward, "[0, 1]");

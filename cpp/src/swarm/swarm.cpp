@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/core/rng.hpp"
 #include "edgeswarm/swarm/wire.hpp"
 
@@ -20,10 +21,7 @@ using core::Rng;
 constexpr double kDriftEpsilon = 1e-6;
 constexpr double kMsPerDay = 86'400'000.0;
 
-void require(bool ok, const std::string& name, const std::string& value, const std::string& allowed) {
-  if (!ok) throw std::invalid_argument(name + ": " + value + " is out of range; allowed " + allowed);
-}
-std::string str(double v) { return std::to_string(v); }
+using core::require;
 
 std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
   const std::uint64_t s = a + b;
@@ -96,17 +94,17 @@ void validate(const SwarmConfig& c) {
   require(c.signal.size() == 1 || c.signal.size() == c.dim, "signal",
           "a vector of length " + std::to_string(c.signal.size()), "length 1 or dim (" + std::to_string(c.dim) + ")");
   for (double s : c.signal) {
-    require(std::isfinite(s) && s > fixed::kMinReal / 2 && s < fixed::kMaxReal / 2, "signal", str(s),
+    require(std::isfinite(s) && s > fixed::kMinReal / 2 && s < fixed::kMaxReal / 2, "signal", s,
             "finite values in (-16384, 16384)");
   }
-  require(c.noise_variance >= 0.0 && std::isfinite(c.noise_variance), "noise_variance", str(c.noise_variance),
+  require(c.noise_variance >= 0.0 && std::isfinite(c.noise_variance), "noise_variance", c.noise_variance,
           "finite and >= 0");
-  require(c.invalid_rate >= 0.0 && c.invalid_rate < 1.0, "invalid_rate", str(c.invalid_rate), "[0, 1)");
-  require(c.residual_range > 0.0 && std::isfinite(c.residual_range), "residual_range", str(c.residual_range), "> 0");
+  require(c.invalid_rate >= 0.0 && c.invalid_rate < 1.0, "invalid_rate", c.invalid_rate, "[0, 1)");
+  require(c.residual_range > 0.0 && std::isfinite(c.residual_range), "residual_range", c.residual_range, "> 0");
   require(c.entropy_bins >= 2 && c.entropy_bins <= 4096, "entropy_bins", std::to_string(c.entropy_bins),
           "[2, 4096]");
-  require(c.min_trim >= 0.0 && c.min_trim < 0.5, "min_trim", str(c.min_trim), "[0, 0.5)");
-  require(c.innovation > 0.0 && c.innovation <= 1.0, "innovation", str(c.innovation), "(0, 1]");
+  require(c.min_trim >= 0.0 && c.min_trim < 0.5, "min_trim", c.min_trim, "[0, 0.5)");
+  require(c.innovation > 0.0 && c.innovation <= 1.0, "innovation", c.innovation, "(0, 1]");
   require(c.epoch_ms >= 1 && c.epoch_ms <= 86'400'000, "epoch_ms", std::to_string(c.epoch_ms), "[1, 86400000]");
   require(c.threads >= 1 && c.threads <= 1024, "threads", std::to_string(c.threads), "[1, 1024]");
   validate(c.aggregator);
@@ -177,8 +175,8 @@ void Swarm::inject_byzantine(std::size_t count, const AttackParams& attack) {
 }
 
 void Swarm::inject_noise(double intensity, double duration_s) {
-  require(intensity >= 0.0 && std::isfinite(intensity), "intensity", str(intensity), "finite and >= 0");
-  require(duration_s >= 0.0 && std::isfinite(duration_s), "duration_s", str(duration_s), "finite and >= 0");
+  require(intensity >= 0.0 && std::isfinite(intensity), "intensity", intensity, "finite and >= 0");
+  require(duration_s >= 0.0 && std::isfinite(duration_s), "duration_s", duration_s, "finite and >= 0");
   noise_intensity_ = intensity;
   noise_until_ = epoch_ + static_cast<std::uint64_t>(std::ceil(duration_s * 1000.0 / config_.epoch_ms));
 }

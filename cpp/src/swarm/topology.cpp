@@ -1,3 +1,4 @@
+#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/swarm/topology.hpp"
 
 #include <algorithm>
@@ -13,20 +14,15 @@
 namespace edgeswarm::swarm {
 namespace {
 
+using core::fail;
+
+
 constexpr const char* kNames[] = {"complete", "star", "ring", "k_regular", "grid", "torus", "random_geometric",
                                   "small_world"};
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == kTopologyKinds.size());
 constexpr double kPi = 3.14159265358979323846;
 
 using Edges = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
-
-std::string show(double x) {
-  std::ostringstream os;
-  os << x;
-  return os.str();
-}
-
-[[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
 
 /// floor(sqrt(n)) computed exactly.
 std::size_t isqrt(std::size_t n) {
@@ -444,10 +440,10 @@ void validate_topology(std::size_t n, const TopologyParams& params) {
     fail("n: " + std::to_string(n) + " is out of range; allowed <= 4294967295 (32-bit node ids)");
   }
   if (!(params.radius >= 0.0) || !std::isfinite(params.radius)) {
-    fail("radius: " + show(params.radius) + " is out of range; allowed a finite value >= 0 (0 = default)");
+    fail("radius: " + core::format_value(params.radius) + " is out of range; allowed a finite value >= 0 (0 = default)");
   }
   if (!(params.rewire >= 0.0 && params.rewire <= 1.0)) {
-    fail("rewire: " + show(params.rewire) + " is out of range; allowed [0, 1]");
+    fail("rewire: " + core::format_value(params.rewire) + " is out of range; allowed [0, 1]");
   }
   const long long degree = params.degree;
   switch (params.kind) {
