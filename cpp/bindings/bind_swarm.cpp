@@ -65,6 +65,16 @@ py::dict metrics_columns(const std::vector<EpochMetrics>& rows, std::size_t d) {
   return out;
 }
 
+/// Runs epochs with the GIL released and returns their figures as columns.
+py::dict run_epochs(swarm::Swarm& s, std::size_t epochs) {
+  std::vector<EpochMetrics> rows;
+  {
+    py::gil_scoped_release release;
+    rows = s.run(epochs);
+  }
+  return metrics_columns(rows, s.config().dim);
+}
+
 }  // namespace
 
 void bind_swarm(py::module_& m) {
@@ -131,27 +141,10 @@ void bind_swarm(py::module_& m) {
   py::class_<swarm::Swarm>(m, "Swarm", "The swarm engine (use edgeswarm.Swarm).")
       .def(py::init<const SwarmConfig&>(), py::arg("config"))
       .def(
-          "step",
-          [](swarm::Swarm& s) {
-            std::vector<EpochMetrics> rows;
-            {
-              py::gil_scoped_release release;
-              rows.push_back(s.step());
-            }
-            return metrics_columns(rows, s.config().dim);
-          },
+          "step", [](swarm::Swarm& s) { return run_epochs(s, 1); },
           "Advances one epoch; returns its figures as columns of length 1.")
-      .def(
-          "run",
-          [](swarm::Swarm& s, std::size_t epochs) {
-            std::vector<EpochMetrics> rows;
-            {
-              py::gil_scoped_release release;
-              rows = s.run(epochs);
-            }
-            return metrics_columns(rows, s.config().dim);
-          },
-          py::arg("epochs"), "Advances `epochs` epochs; returns one column per figure, one row per epoch.")
+      .def("run", &run_epochs, py::arg("epochs"),
+           "Advances `epochs` epochs; returns one column per figure, one row per epoch.")
       .def(
           "inject_byzantine",
           [](swarm::Swarm& s, std::size_t count, const std::string& attack, double bias, double jitter, double scale,
