@@ -223,6 +223,7 @@ def test_memory_per_node_is_small() -> None:
         ({"hysteresis": 0}, "hysteresis"),
         ({"ban_threshold": 1.2}, "ban_threshold"),
         ({"trim_count": 50, "n_nodes": 100}, "trim"),
+        ({"aggregator": "krum", "n_nodes": 50_000}, "aggregator"),
     ],
 )
 def test_bad_options_name_the_parameter(kwargs: dict, name: str) -> None:
@@ -247,3 +248,18 @@ def test_bad_injections_name_the_parameter() -> None:
     with pytest.raises(ValueError, match="epochs"):
         swarm.run(epochs=-1)
     assert swarm.nodes()["byzantine"].sum() == 0  # failed injections changed nothing
+
+
+def test_node_arrays_are_live_read_only_views() -> None:
+    swarm = es.Swarm(n_nodes=20, seed=3)
+    swarm.step()
+    arrays = swarm.node_arrays()
+    reports = arrays["report_raw"]
+    assert reports.shape == (20, 1) and reports.dtype == np.int32
+    assert not reports.flags.writeable and not reports.flags.owndata
+    before = reports.copy()
+    swarm.step()
+    assert not np.array_equal(before, reports)  # the view follows the engine
+    np.testing.assert_array_equal(reports[:, 0], es._core.to_q16(swarm.nodes()["value"].to_numpy()))
+    with pytest.raises(ValueError):
+        reports[0, 0] = 1

@@ -21,6 +21,14 @@ py::array_t<T> to_array(const std::vector<T>& v) {
   return out;
 }
 
+/// A read-only NumPy view of engine memory, kept alive by `owner`.
+template <typename T>
+py::array_t<T> view(const T* data, std::vector<py::ssize_t> shape, py::handle owner) {
+  py::array_t<T> a(shape, data, owner);
+  a.attr("setflags")(py::arg("write") = false);
+  return a;
+}
+
 /// Columns of a metrics table: one NumPy array per figure, one row per epoch.
 py::dict metrics_columns(const std::vector<EpochMetrics>& rows, std::size_t d) {
   const auto k = static_cast<py::ssize_t>(rows.size());
@@ -173,38 +181,31 @@ void bind_swarm(py::module_& m) {
       .def_property_readonly("state_bytes_per_node", &swarm::Swarm::state_bytes_per_node)
       .def(
           "nodes",
-          [](const swarm::Swarm& s) {
+          [](py::object self) {
+            const auto& s = self.cast<const swarm::Swarm&>();
             const std::size_t n = s.config().n_nodes, d = s.config().dim;
+            const auto rows = static_cast<py::ssize_t>(n), cols = static_cast<py::ssize_t>(d);
             py::dict out;
-            py::array_t<std::uint8_t> banned(n), role(n);
-            py::array_t<double> reputation(n), energy(n), sleep(n);
-            py::array_t<std::uint64_t> bytes(n);
+            out["byzantine"] = view(s.byzantine().data(), {rows}, self);
+            out["banned"] = view(s.reputation().banned_data(), {rows}, self);
+            out["reputation_raw"] = view(s.reputation().reputation_data(), {rows}, self);
+            out["awake"] = view(s.awake().data(), {rows}, self);
+            out["report_raw"] = view(s.reports().data(), {rows, cols}, self);
+            out["model_raw"] = view(s.models().data(), {rows, cols}, self);
+            out["energy_mj"] = view(s.scheduler().energy_mj().data(), {rows}, self);
+            out["bytes_sent"] = view(s.bytes_sent().data(), {rows}, self);
+            py::array_t<std::uint8_t> role(rows);
+            py::array_t<double> sleep(rows);
             for (std::size_t i = 0; i < n; ++i) {
-              banned.mutable_at(i) = s.reputation().banned(i);
               role.mutable_at(i) = static_cast<std::uint8_t>(s.scheduler().role(i));
-              reputation.mutable_at(i) = s.reputation().reputation(i);
-              energy.mutable_at(i) = s.scheduler().energy_mj()[i];
               sleep.mutable_at(i) = s.scheduler().sleep_ratio(i);
-              bytes.mutable_at(i) = s.bytes_sent()[i];
             }
-            auto matrix = [&](const xt::xtensor<fixed::q16, 2>& a) {
-              py::array_t<std::int32_t> m2({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(d)});
-              std::copy(a.data(), a.data() + n * d, m2.mutable_data());
-              return m2;
-            };
-            out["byzantine"] = to_array(s.byzantine());
-            out["banned"] = banned;
-            out["reputation"] = reputation;
-            out["awake"] = to_array(s.awake());
             out["role"] = role;
-            out["report_raw"] = matrix(s.reports());
-            out["model_raw"] = matrix(s.models());
-            out["energy_mj"] = energy;
             out["sleep_ratio"] = sleep;
-            out["bytes_sent"] = bytes;
             return out;
           },
-          "Per-node state as columns (copies).")
+          "Per-node state as columns: read-only views of the engine's arrays (they change as the swarm "
+          "steps; copy to keep), plus computed role and sleep_ratio.")
       .def(
           "topology_arrays",
           [](const swarm::Swarm& s) {

@@ -387,7 +387,7 @@ class Swarm:
         """
     def nodes(self) -> dict:
         """
-        Per-node state as columns (copies).
+        Per-node state as columns: read-only views of the engine's arrays (they change as the swarm steps; copy to keep), plus computed role and sleep_ratio.
         """
     def run(self, epochs: typing.SupportsInt | typing.SupportsIndex) -> dict:
         """

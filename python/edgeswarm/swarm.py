@@ -324,7 +324,7 @@ class Swarm:
                 "id": np.arange(self.n_nodes, dtype=np.int64),
                 "byzantine": nodes["byzantine"].astype(bool),
                 "banned": nodes["banned"].astype(bool),
-                "reputation": nodes["reputation"],
+                "reputation": nodes["reputation_raw"] / 65536.0,
                 "awake": nodes["awake"].astype(bool),
                 "role": pd.Categorical.from_codes(nodes["role"].astype(np.int8), categories=list(ROLES)),
             }
@@ -337,10 +337,17 @@ class Swarm:
         else:
             frame["value"] = list(report)
             frame["model"] = list(model)
-        frame["energy_mj"] = nodes["energy_mj"]
+        frame["energy_mj"] = nodes["energy_mj"].copy()
         frame["sleep_ratio"] = nodes["sleep_ratio"]
         frame["bytes_sent"] = nodes["bytes_sent"].astype(np.int64)
         return frame
+
+    def node_arrays(self) -> dict[str, np.ndarray]:
+        """Per-node state as read-only NumPy views of the engine's arrays (no copies).
+
+        The views follow the swarm as it steps; copy what you want to keep.
+        """
+        return self._engine.nodes()
 
     def topology(self) -> dict[str, Any]:
         """The swarm's graph: CSR neighbour lists and node positions in the unit square."""

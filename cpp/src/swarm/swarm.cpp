@@ -20,6 +20,8 @@ using core::Rng;
 
 constexpr double kDriftEpsilon = 1e-6;
 constexpr double kMsPerDay = 86'400'000.0;
+/// Krum in star mode compares every pair of reports: beyond this it takes minutes per epoch.
+constexpr std::size_t kMaxKrumNodes = 20'000;
 
 using core::require;
 
@@ -108,6 +110,12 @@ void validate(const SwarmConfig& c) {
   require(c.epoch_ms >= 1 && c.epoch_ms <= 86'400'000, "epoch_ms", std::to_string(c.epoch_ms), "[1, 86400000]");
   require(c.threads >= 1 && c.threads <= 1024, "threads", std::to_string(c.threads), "[1, 1024]");
   validate(c.aggregator);
+  const bool quadratic = c.aggregator.kind == AggregatorKind::Krum || c.aggregator.kind == AggregatorKind::MultiKrum;
+  const bool centralised = c.topology.kind == TopologyKind::Complete || c.topology.kind == TopologyKind::Star;
+  if (quadratic && centralised && c.n_nodes > kMaxKrumNodes) {
+    core::fail("aggregator: " + to_string(c.aggregator.kind) + " costs O(n^2) per epoch in star mode; allowed for n_nodes <= " +
+               std::to_string(kMaxKrumNodes) + " (got " + std::to_string(c.n_nodes) + "); use a mesh topology or another aggregator");
+  }
   validate(c.reputation);
   validate(c.regime);
   validate(c.energy);
