@@ -165,14 +165,16 @@ int pow2_at_least(int m) {
 EDGESWARM_AVX512 void bitonic_sort_rows(q16* v, int s) {
   for (int k = 2; k <= s; k <<= 1) {
     for (int j = k >> 1; j > 0; j >>= 1) {
-      for (int i = 0; i < s; ++i) {
-        const int l = i ^ j;
-        if (l <= i) continue;
-        const __m512i a = _mm512_loadu_si512(v + i * kLanes), b = _mm512_loadu_si512(v + l * kLanes);
-        const __m512i lo = _mm512_min_epi32(a, b), hi = _mm512_max_epi32(a, b);
-        const bool up = (i & k) == 0;
-        _mm512_storeu_si512(v + i * kLanes, up ? lo : hi);
-        _mm512_storeu_si512(v + l * kLanes, up ? hi : lo);
+      for (int i0 = 0; i0 < s; i0 += 2 * j) {
+        const bool up = (i0 & k) == 0;
+        for (int i = i0; i < i0 + j; ++i) {
+          q16* p = v + i * kLanes;
+          q16* q = p + j * kLanes;
+          const __m512i a = _mm512_loadu_si512(p), b = _mm512_loadu_si512(q);
+          const __m512i lo = _mm512_min_epi32(a, b), hi = _mm512_max_epi32(a, b);
+          _mm512_storeu_si512(p, up ? lo : hi);
+          _mm512_storeu_si512(q, up ? hi : lo);
+        }
       }
     }
   }
@@ -199,8 +201,8 @@ void plan_keys(const q16* sample, int s, std::size_t total, std::size_t below, K
     ranks[k] = std::clamp(static_cast<int>(std::floor(t)), 0, s - 1);
   }
   for (int l = 0; l < kLanes; ++l) {
-    const std::int64_t lo = sample[ranks[0] * kLanes + l], hi = sample[ranks[kSplit - 1] * kLanes + l];
-    std::uint32_t shift = 1;  // >= 1 keeps the shifted difference below 2^31 for the signed packs
+    const std::int64_t lo = sample[ranks[0] * kLanes + l], hi = sample[ranks[kSplit - 1] * kLanes + l] + 1;
+    std::uint32_t shift = 0;
     while (((hi - lo) >> shift) > kMaxKey) ++shift;
     const std::int64_t step = std::int64_t{1} << shift;
     // One step below the lowest splitter, so that its threshold is >= 1 and counts.
@@ -208,7 +210,8 @@ void plan_keys(const q16* sample, int s, std::size_t total, std::size_t below, K
     kp.base[l] = static_cast<q16>(base);
     kp.shift[l] = shift;
     for (int k = 0; k < kSplit; ++k) {
-      const std::int64_t v = sample[ranks[k] * kLanes + l];
+      // The top splitter sits just above its sample value: a tied cut then gets a bucket of one value.
+      const std::int64_t v = sample[ranks[k] * kLanes + l] + (k == kSplit - 1 ? 1 : 0);
       const std::int64_t thr = (v - base + step - 1) >> shift;
       kp.thr[k][l] = static_cast<std::int32_t>(thr);
       kp.split[k][l] = base + (thr << shift);
@@ -223,7 +226,9 @@ EDGESWARM_AVX512 inline __m512i pack_keys(__m512i k0, __m512i k1, __m512i k2, __
 }
 
 EDGESWARM_AVX512 inline __m512i dword_key(__m512i x, __m512i base, __m512i shift) {
-  return _mm512_srlv_epi32(_mm512_sub_epi32(_mm512_max_epi32(x, base), base), shift);
+  // max - base is an unsigned 32-bit difference: saturate it before the signed packs.
+  const __m512i diff = _mm512_srlv_epi32(_mm512_sub_epi32(_mm512_max_epi32(x, base), base), shift);
+  return _mm512_min_epu32(diff, _mm512_set1_epi32(255));
 }
 
 /// Adds the byte counters (4 rows per lane) into per-lane totals.
@@ -449,15 +454,16 @@ EDGESWARM_AVX512 std::int64_t finish_horizontal(const q16* base, std::size_t row
          kept_sum(list + ma, m - ma, 0, static_cast<std::size_t>(k2));
 }
 
-/// Per lane l, the sums of the k1[l] and of the k2[l] smallest of the values of lane l in `mat`
-/// (`rows` rows of 16; every value in [lo[l], top[l]], rows past the lane's count hold top[l]).
+/// Per lane l, the sum of the k[l] smallest of the values of lane l in `mat` (`rows` rows of 16;
+/// every value in [lo[l], top[l]], rows past the lane's count hold top[l]).
 /// A radix search on v - lo, one bit per counting sweep, finds the k-th smallest value t;
-/// the sum is then that of the values below t plus copies of t.
+/// the sum is that of the values below t plus copies of t. With `Two`, the same for k2.
+template <bool Two>
 EDGESWARM_AVX512 void sum_smallest_rows(const q16* mat, int rows, const q16* lo, const q16* top,
                                         const std::int32_t* k1, const std::int32_t* k2, std::int64_t* s1,
                                         std::int64_t* s2) {
   const __m512i base = _mm512_load_si512(lo);
-  const __m512i want1 = _mm512_load_si512(k1), want2 = _mm512_load_si512(k2);
+  const __m512i want1 = _mm512_load_si512(k1), want2 = Two ? _mm512_load_si512(k2) : want1;
   std::uint32_t span = 0;
   for (int l = 0; l < kLanes; ++l) {
     span = std::max(span, static_cast<std::uint32_t>(top[l]) - static_cast<std::uint32_t>(lo[l]));
@@ -472,52 +478,59 @@ EDGESWARM_AVX512 void sum_smallest_rows(const q16* mat, int rows, const q16* lo,
     for (int i = 0; i < rows; ++i) {
       const __m512i off = _mm512_sub_epi32(_mm512_loadu_si512(mat + i * kLanes), base);
       n1 = _mm512_mask_add_epi32(n1, _mm512_cmplt_epu32_mask(off, c1), n1, one);
-      n2 = _mm512_mask_add_epi32(n2, _mm512_cmplt_epu32_mask(off, c2), n2, one);
+      if (Two) n2 = _mm512_mask_add_epi32(n2, _mm512_cmplt_epu32_mask(off, c2), n2, one);
     }
     t1 = _mm512_mask_mov_epi32(t1, _mm512_cmple_epi32_mask(n1, want1), c1);
-    t2 = _mm512_mask_mov_epi32(t2, _mm512_cmple_epi32_mask(n2, want2), c2);
+    if (Two) t2 = _mm512_mask_mov_epi32(t2, _mm512_cmple_epi32_mask(n2, want2), c2);
   }
   __m512i n1 = _mm512_setzero_si512(), n2 = n1;
   __m512i lo1 = n1, hi1 = n1, lo2 = n1, hi2 = n1;  // int64 sums of lanes 0-7 and 8-15
   for (int i = 0; i < rows; ++i) {
     const __m512i v = _mm512_loadu_si512(mat + i * kLanes);
     const __m512i off = _mm512_sub_epi32(v, base);
-    const __mmask16 m1 = _mm512_cmplt_epu32_mask(off, t1), m2 = _mm512_cmplt_epu32_mask(off, t2);
-    n1 = _mm512_mask_add_epi32(n1, m1, n1, one);
-    n2 = _mm512_mask_add_epi32(n2, m2, n2, one);
     const __m512i v_lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
     const __m512i v_hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
+    const __mmask16 m1 = _mm512_cmplt_epu32_mask(off, t1);
+    n1 = _mm512_mask_add_epi32(n1, m1, n1, one);
     lo1 = _mm512_mask_add_epi64(lo1, static_cast<__mmask8>(m1), lo1, v_lo);
     hi1 = _mm512_mask_add_epi64(hi1, static_cast<__mmask8>(m1 >> 8), hi1, v_hi);
-    lo2 = _mm512_mask_add_epi64(lo2, static_cast<__mmask8>(m2), lo2, v_lo);
-    hi2 = _mm512_mask_add_epi64(hi2, static_cast<__mmask8>(m2 >> 8), hi2, v_hi);
+    if (Two) {
+      const __mmask16 m2 = _mm512_cmplt_epu32_mask(off, t2);
+      n2 = _mm512_mask_add_epi32(n2, m2, n2, one);
+      lo2 = _mm512_mask_add_epi64(lo2, static_cast<__mmask8>(m2), lo2, v_lo);
+      hi2 = _mm512_mask_add_epi64(hi2, static_cast<__mmask8>(m2 >> 8), hi2, v_hi);
+    }
   }
-  alignas(64) std::int32_t below1[kLanes], below2[kLanes], off1[kLanes], off2[kLanes];
-  alignas(64) std::int64_t sum1[kLanes], sum2[kLanes];
-  _mm512_store_si512(below1, n1);
-  _mm512_store_si512(below2, n2);
-  _mm512_store_si512(off1, t1);
-  _mm512_store_si512(off2, t2);
-  _mm512_store_si512(sum1, lo1);
-  _mm512_store_si512(sum1 + 8, hi1);
-  _mm512_store_si512(sum2, lo2);
-  _mm512_store_si512(sum2 + 8, hi2);
+  alignas(64) std::int32_t below[2][kLanes], off[2][kLanes];
+  alignas(64) std::int64_t sum[2][kLanes];
+  _mm512_store_si512(below[0], n1);
+  _mm512_store_si512(off[0], t1);
+  _mm512_store_si512(sum[0], lo1);
+  _mm512_store_si512(sum[0] + 8, hi1);
+  _mm512_store_si512(below[1], n2);
+  _mm512_store_si512(off[1], t2);
+  _mm512_store_si512(sum[1], lo2);
+  _mm512_store_si512(sum[1] + 8, hi2);
   for (int l = 0; l < kLanes; ++l) {
-    const auto t_1 = static_cast<std::int64_t>(static_cast<q16>(static_cast<std::uint32_t>(lo[l]) + off1[l]));
-    const auto t_2 = static_cast<std::int64_t>(static_cast<q16>(static_cast<std::uint32_t>(lo[l]) + off2[l]));
-    s1[l] = sum1[l] + (k1[l] - std::int64_t{below1[l]}) * t_1;
-    s2[l] = sum2[l] + (k2[l] - std::int64_t{below2[l]}) * t_2;
+    for (int w = 0; w < (Two ? 2 : 1); ++w) {
+      const auto value = static_cast<std::int64_t>(static_cast<q16>(static_cast<std::uint32_t>(lo[l]) + off[w][l]));
+      (w == 0 ? s1 : s2)[l] = sum[w][l] + ((w == 0 ? k1 : k2)[l] - std::int64_t{below[w][l]}) * value;
+    }
   }
 }
 
 /// Adds to kept[l] the sum of ranks [from[l], to[l]) of the count[l] values of lane l in
-/// `mat`, all in [lo[l], top[l]], for the active lanes.
+/// `mat`, all in [lo[l], top[l]], for the active lanes; `total[l]` is their sum.
 EDGESWARM_AVX512 void select_rows(q16* mat, const int* count, const bool* active, const q16* lo, const q16* top,
-                                  const std::int64_t* from, const std::int64_t* to, int columns, q16* copy,
-                                  std::int64_t* kept) {
+                                  const std::int64_t* from, const std::int64_t* to, const std::int64_t* total,
+                                  int columns, q16* copy, std::int64_t* kept) {
   int rows = 0;
+  bool from_zero = true, to_all = true;
   for (int l = 0; l < columns; ++l) {
-    if (active[l]) rows = std::max(rows, count[l]);
+    if (!active[l]) continue;
+    rows = std::max(rows, count[l]);
+    from_zero = from_zero && from[l] == 0;
+    to_all = to_all && to[l] == count[l];
   }
   if (rows == 0) return;
   if (rows > kMaxSearchRows) {  // a wide bucket (odd data): lane by lane
@@ -533,7 +546,7 @@ EDGESWARM_AVX512 void select_rows(q16* mat, const int* count, const bool* active
   for (int l = 0; l < columns; ++l) {
     if (!active[l]) continue;
     cnt[l] = count[l];
-    k1[l] = static_cast<std::int32_t>(from[l]);
+    k1[l] = static_cast<std::int32_t>(from_zero ? to[l] : from[l]);
     k2[l] = static_cast<std::int32_t>(to[l]);
     lo_v[l] = lo[l];
     top_v[l] = top[l];
@@ -543,7 +556,15 @@ EDGESWARM_AVX512 void select_rows(q16* mat, const int* count, const bool* active
     _mm512_mask_storeu_epi32(mat + i * kLanes, _mm512_cmple_epi32_mask(cv, _mm512_set1_epi32(i)), pad);
   }
   std::int64_t s1[kLanes], s2[kLanes];
-  sum_smallest_rows(mat, rows, lo_v, top_v, k1, k2, s1, s2);
+  // One search when the ranks start at 0 or end at the count, two otherwise.
+  if (from_zero || to_all) {
+    sum_smallest_rows<false>(mat, rows, lo_v, top_v, k1, k1, s1, s1);
+    for (int l = 0; l < columns; ++l) {
+      if (active[l]) kept[l] += from_zero ? s1[l] : total[l] - s1[l];
+    }
+    return;
+  }
+  sum_smallest_rows<true>(mat, rows, lo_v, top_v, k1, k2, s1, s2);
   for (int l = 0; l < columns; ++l) {
     if (active[l]) kept[l] += s2[l] - s1[l];
   }
@@ -620,14 +641,17 @@ EDGESWARM_AVX512 void trimmed_tile(const q16* base, std::size_t stride, std::siz
 
   // Bucket values go lane by lane into two matrices: row i of lane l holds its i-th value.
   int count_a[kLanes] = {}, count_b[kLanes] = {};
+  std::int64_t total_a[kLanes] = {}, total_b[kLanes] = {};
   {
     q16* const mat[2] = {ts.low, ts.high};
     int* const fill[2] = {count_a, count_b};
+    std::int64_t* const total[2] = {total_a, total_b};
     for (std::size_t i = 0; i < st.collected; ++i) {
       const int l = ts.lane[i];
       const q16 v = ts.cand[i];
       const int which = v > bd.hi1[l] ? 1 : 0;
       mat[which][fill[which][l]++ * kLanes + l] = v;
+      total[which][l] += v;
     }
   }
 
@@ -656,8 +680,8 @@ EDGESWARM_AVX512 void trimmed_tile(const q16* base, std::size_t stride, std::siz
   g_dbg[5] += *std::max_element(count_a, count_a + columns);
   g_dbg[6] += 1;
 #endif
-  select_rows(ts.low, count_a, ok, bd.lo1, bd.hi1, from_a, to_a, columns, ts.copy, kept);
-  select_rows(ts.high, count_b, use_b, bd.lo2, bd.hi2, from_b, to_b, columns, ts.copy, kept);
+  select_rows(ts.low, count_a, ok, bd.lo1, bd.hi1, from_a, to_a, total_a, columns, ts.copy, kept);
+  select_rows(ts.high, count_b, use_b, bd.lo2, bd.hi2, from_b, to_b, total_b, columns, ts.copy, kept);
 
 #ifdef TM_DEBUG
   { const long now = __rdtsc(); g_dbg[12] += now - t_prev; t_prev = now; }
