@@ -5,19 +5,19 @@
 // * AVX-512 (chosen at run time): per tile of 16 lanes (16 columns of the
 //   row-major matrix, or 16 slices of one contiguous column when d is small)
 //   1. sort a strided sample of rows per lane (vertical bitonic network) and
-//      take 7 splitters around each of the two cut ranks (f and n - f);
-//   2. counting pass: every value becomes two byte keys (one per cut, a
-//      per-lane shifted offset), so one 512-bit compare counts 4 rows; this
-//      gives exactly how many values lie below each splitter, hence a narrow
-//      bucket around each cut;
+//      take 15 splitters around each of the two cut ranks (f and n - f);
+//   2. one counting pass per cut: each value becomes a byte key (a per-lane
+//      shifted offset from the lowest splitter), so one 512-bit compare
+//      counts 4 rows; this gives exactly how many values lie below each
+//      splitter, hence a narrow bucket around each cut;
 //   3. one pass sums the values between the two buckets, counts the values
-//      below / above them, and compress-stores the bucket values;
-//   4. per lane, the bucket values are selected exactly (vertical bitonic sort,
-//      or std::nth_element when a bucket is large).
-//   Only pass 3 decides the result: it checks that the buckets hold the cut
-//   ranks; a lane whose buckets miss them (a sample that mis-brackets, which
-//   adversarial or structured data can cause) is recomputed exactly with
-//   std::nth_element. The splitters only decide speed, never the result.
+//      below / above them and compress-stores the bucket values;
+//   4. per lane, the bucket values are selected exactly: a vertical radix
+//      search (one counting sweep per bit) finds the cut value inside each
+//      bucket; very wide buckets (odd data) use std::nth_element per lane.
+//   Pass 3 checks that the buckets hold the cut ranks and a lane that fails
+//   would be recomputed with std::nth_element: the splitters and the
+//   counting pass only decide speed, never the result.
 // The kept sum is then divided with the project rounding rule.
 
 #include "edgeswarm/swarm/trimmed_mean.hpp"
@@ -132,11 +132,6 @@ constexpr std::size_t kByteGroups = 255;    // 4-row groups before a byte counte
 constexpr std::size_t kSumChunk = 32768;    // rows per chunk of the 32-bit split sums
 constexpr int kMaxSearchRows = 512;         // larger buckets are selected lane by lane
 
-#ifdef TM_DEBUG
-}
-long g_dbg[16];
-namespace {
-#endif
 struct TileScratch {
   q16* cand = nullptr;            // bucket values, in row order
   std::int32_t* lane = nullptr;   // lane of each value in `cand`
@@ -189,7 +184,7 @@ struct KeyPlan {
   std::int64_t split[kSplit][kLanes];
 };
 
-/// Splitters of one cut from the sorted sample (`s` rows of 16 lanes): 7 sample values spread
+/// Splitters of one cut from the sorted sample (`s` rows of 16 lanes): 15 sample values spread
 /// over +-3 standard deviations of the sample rank of the cut, which has `below` of `total` under it.
 void plan_keys(const q16* sample, int s, std::size_t total, std::size_t below, KeyPlan& kp) {
   const double q = static_cast<double>(below) / static_cast<double>(total);
@@ -578,30 +573,14 @@ EDGESWARM_AVX512 void trimmed_tile(const q16* base, std::size_t stride, std::siz
                                    const TileScratch& ts, std::int64_t* kept) {
   const std::size_t n_col = horizontal ? rows * kLanes : rows;
   const int s = sample_size(n_col);
-#ifdef TM_DEBUG
-  long t_prev = __rdtsc();
-#endif
   alignas(64) q16 sample[kMaxSample * kLanes];
   take_sample(base, stride, rows, load_mask, horizontal, n_col, s, sample);
   KeyPlan pa, pb;
   plan_keys(sample, s, n_col, static_cast<std::size_t>(f_lo), pa);
   plan_keys(sample, s, n_col, n_col - static_cast<std::size_t>(f_hi), pb);
-
-
-#ifdef TM_DEBUG
-  { const long now = __rdtsc(); g_dbg[8] += now - t_prev; t_prev = now; }
-#endif
   alignas(64) std::int32_t ca[kSplit][kLanes], cb[kSplit][kLanes];
   count_below(base, stride, rows, load_mask, pa, ca);
-#ifdef TM_DEBUG
-  { const long now = __rdtsc(); g_dbg[13] += now - t_prev; t_prev = now; }
-#endif
   count_below(base, stride, rows, load_mask, pb, cb);
-#ifdef TM_DEBUG
-  { const long now = __rdtsc(); g_dbg[9] += now - t_prev; t_prev = now; }
-#endif
-
-
   Bounds bd;
   const int planned = horizontal ? 1 : columns;
   for (int l = 0; l < planned; ++l) {
@@ -630,10 +609,6 @@ EDGESWARM_AVX512 void trimmed_tile(const q16* base, std::size_t stride, std::siz
 
   PassStats st;
   sum_and_collect(base, stride, rows, load_mask, bd, ts, st);
-#ifdef TM_DEBUG
-  { const long now = __rdtsc(); g_dbg[10] += now - t_prev; t_prev = now; }
-#endif
-
   if (horizontal) {
     kept[0] = finish_horizontal(base, rows, bd, st, f_lo, f_hi, ts);
     return;
@@ -654,11 +629,8 @@ EDGESWARM_AVX512 void trimmed_tile(const q16* base, std::size_t stride, std::siz
       total[which][l] += v;
     }
   }
-
-#ifdef TM_DEBUG
-  { const long now = __rdtsc(); g_dbg[11] += now - t_prev; t_prev = now; }
-#endif
-  // Check that the buckets hold the cut ranks; otherwise the lane is recomputed exactly.
+  // Check that the buckets hold the cut ranks with pass 3's own counts (they do when pass 2
+  // counted right); a lane that fails is recomputed exactly, so pass 2 never decides the result.
   bool ok[kLanes] = {}, use_b[kLanes] = {};
   std::int64_t from_a[kLanes], to_a[kLanes], from_b[kLanes], to_b[kLanes];
   for (int l = 0; l < columns; ++l) {
@@ -675,17 +647,8 @@ EDGESWARM_AVX512 void trimmed_tile(const q16* base, std::size_t stride, std::siz
     }
     kept[l] = st.mid_sum[l];
   }
-#ifdef TM_DEBUG
-  for (int l = 0; l < columns; ++l) { g_dbg[0] += count_a[l]; g_dbg[1] += count_b[l]; g_dbg[2] += !ok[l]; g_dbg[3] += 1; g_dbg[4] += bd.merged[l]; }
-  g_dbg[5] += *std::max_element(count_a, count_a + columns);
-  g_dbg[6] += 1;
-#endif
   select_rows(ts.low, count_a, ok, bd.lo1, bd.hi1, from_a, to_a, total_a, columns, ts.copy, kept);
   select_rows(ts.high, count_b, use_b, bd.lo2, bd.hi2, from_b, to_b, total_b, columns, ts.copy, kept);
-
-#ifdef TM_DEBUG
-  { const long now = __rdtsc(); g_dbg[12] += now - t_prev; t_prev = now; }
-#endif
   for (int l = 0; l < columns; ++l) {
     if (!ok[l]) kept[l] = exact_column(base + l, stride, rows, f_lo, f_hi, ts.copy);
   }
@@ -754,7 +717,6 @@ EDGESWARM_AVX512 void trimmed_mean_avx512(const q16* values, std::size_t n, std:
 }
 
 #endif  // EDGESWARM_X86_SIMD
-
 
 }  // namespace
 
