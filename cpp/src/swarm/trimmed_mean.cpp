@@ -438,8 +438,8 @@ EDGESWARM_AVX512 std::int64_t finish_horizontal(const q16* base, std::size_t row
   q16* const list = ts.cand;
   const std::size_t m = st.collected;
   const q16 a_hi = bd.hi1[0];
-  const std::size_t ma = bd.merged[0] ? m : static_cast<std::size_t>(
-                                                std::partition(list, list + m, [a_hi](q16 x) { return x <= a_hi; }) - list);
+  const auto in_a = [a_hi](q16 x) { return x <= a_hi; };
+  const std::size_t ma = bd.merged[0] ? m : static_cast<std::size_t>(std::partition(list, list + m, in_a) - list);
   const auto mb = static_cast<std::int64_t>(m - ma);
   const bool ok = bd.merged[0] ? (k1 >= 0 && k2 >= 0 && k1 + k2 <= static_cast<std::int64_t>(m))
                                : (k1 >= 0 && k1 <= static_cast<std::int64_t>(ma) && k2 >= 0 && k2 <= mb);
