@@ -188,6 +188,21 @@ def test_trimmed_mean_matches_reference(kind, n, d, trim):
     np.testing.assert_array_equal(_core.aggregate(v, aggregator="trimmed_mean", trim=trim), expected)
 
 
+@pytest.mark.parametrize("n,d", [(300, 16), (1000, 16), (1000, 40), (2100, 3), (2100, 17)])
+@pytest.mark.parametrize("trim", [0.1, 0.3, 0.49])
+def test_trimmed_mean_exact_when_sample_rows_mislead(n, d, trim):
+    # The SIMD kernel samples rows (2i + 1) n / 2s (s = 32, 64, 128 for n < 512, 2048, 4096);
+    # put values near the top of the range exactly there: its splitters then miss both cuts,
+    # it must take its wide-bucket paths and still match the reference.
+    rng = np.random.default_rng(n + d)
+    v = np.sort(rng.normal(0.0, 65536.0, size=(n, d)), axis=0).astype(np.int32)
+    s = 32 if n < 512 else 64 if n < 2048 else 128
+    rows = (2 * np.arange(s) + 1) * n // (2 * s)
+    v[rows] = I32_MAX - rng.integers(0, 64, size=(s, d)).astype(np.int32)
+    f = math.floor(trim * n)
+    np.testing.assert_array_equal(_core.trimmed_mean(v, f), ref_trimmed_mean(v, f))
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("n,d", [(1, 2), (2, 2), (4, 3), (7, 5), (64, 16), (301, 20)])
 @pytest.mark.parametrize("aggregator", ["mean", "median", "reputation_trimmed_mean", "trimmed_mean"])

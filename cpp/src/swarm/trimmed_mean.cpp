@@ -4,24 +4,27 @@
 //   std::nth_element;
 // * AVX-512 (chosen at run time): per tile of 16 lanes (16 columns of the
 //   row-major matrix, or 16 slices of one contiguous column when d is small)
-//   1. sort a sample of rows per lane with a vertical bitonic network and take
-//      7 splitters around each of the two cut ranks (f and n - f);
-//   2. a counting pass: how many values lie below each splitter, which tells
-//      the bucket (between two splitters) that holds each cut;
-//   3. a second counting pass with 7 splitters per cut evenly spaced in value
-//      inside that bucket narrows it further;
-//   4. one more pass sums the values between the outer bucket bounds, counts
-//      the values equal to each bucket floor and collects the (few) others
-//      inside the two buckets;
-//   5. an exact selection in each bucket (a vertical bitonic sort of the
-//      collected values) gives the sums of the values to drop.
-//   The splitters only decide speed, never the result.
+//   1. sort a strided sample of rows per lane (vertical bitonic network) and
+//      take 15 splitters around each of the two cut ranks (f and n - f);
+//   2. one counting pass per cut: each value becomes a byte key (a per-lane
+//      shifted offset from the lowest splitter), so one 512-bit compare
+//      counts 4 rows; this gives exactly how many values lie below each
+//      splitter, hence a narrow bucket around each cut;
+//   3. one pass sums the values between the two buckets, counts the values
+//      below / above them and compress-stores the bucket values;
+//   4. per lane, the bucket values are selected exactly: a vertical radix
+//      search (one counting sweep per bit) finds the cut value inside each
+//      bucket; very wide buckets (odd data) use std::nth_element per lane.
+//   Pass 3 checks that the buckets hold the cut ranks and a lane that fails
+//   would be recomputed with std::nth_element: the splitters and the
+//   counting pass only decide speed, never the result.
 // The kept sum is then divided with the project rounding rule.
 
 #include "edgeswarm/swarm/trimmed_mean.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -62,31 +65,11 @@ std::int64_t sum_range(const q16* a, std::size_t m) {
   return s;
 }
 
-/// Sum of the k smallest of a[0..m) (reorders a).
-std::int64_t sum_smallest(q16* a, std::size_t m, std::size_t k) {
-  if (k == 0) return 0;
-  if (k < m) std::nth_element(a, a + k, a + m);
-  return sum_range(a, k);
-}
-
-/// Sum of the k largest of a[0..m) (reorders a).
-std::int64_t sum_largest(q16* a, std::size_t m, std::size_t k) {
-  if (k == 0) return 0;
-  if (k < m) std::nth_element(a, a + (m - k), a + m);
-  return sum_range(a + (m - k), k);
-}
-
-/// Sum of the k smallest of {eq copies of base} + list, where every list value exceeds base.
-std::int64_t drop_smallest(q16 base, std::int64_t eq, q16* list, std::size_t m, std::int64_t k) {
-  if (k <= eq) return k * base;
-  return eq * base + sum_smallest(list, m, static_cast<std::size_t>(k - eq));
-}
-
-/// Sum of the k largest of {eq copies of base} + list, where every list value exceeds base.
-std::int64_t drop_largest(q16 base, std::int64_t eq, q16* list, std::size_t m, std::int64_t k) {
-  (void)eq;
-  if (k <= static_cast<std::int64_t>(m)) return sum_largest(list, m, static_cast<std::size_t>(k));
-  return sum_range(list, m) + (k - static_cast<std::int64_t>(m)) * base;
+/// Sum of a[0..m) without its `lo` smallest and `hi` largest values (reorders a; lo + hi <= m).
+std::int64_t kept_sum(q16* a, std::size_t m, std::size_t lo, std::size_t hi) {
+  if (lo > 0 && lo < m) std::nth_element(a, a + lo, a + m);
+  if (hi > 0 && m - hi > lo) std::nth_element(a + lo, a + (m - hi), a + m);
+  return sum_range(a + lo, m - lo - hi);
 }
 
 #if defined(EDGESWARM_X86_SIMD)
@@ -128,31 +111,33 @@ void portable_columns(const q16* values, std::size_t n, std::size_t d, std::size
       for (std::size_t j = 0; j < w; ++j) buf[j * n + r] = row[j];
     }
     for (std::size_t j = 0; j < w; ++j) {
-      q16* col = buf + j * n;
-      std::nth_element(col, col + f, col + n);
-      std::nth_element(col + f, col + (n - f), col + n);
-      out[b0 + j] = fixed::mean_of_sum<std::int64_t>(sum_range(col + f, n - 2 * f), keep);
+      out[b0 + j] = fixed::mean_of_sum<std::int64_t>(kept_sum(buf + j * n, n, f, f), keep);
     }
   }
 }
 
 #if defined(EDGESWARM_X86_SIMD)
 
-#define EDGESWARM_AVX512 __attribute__((target("avx512f")))
+#define EDGESWARM_AVX512 __attribute__((target("avx512f,avx512bw")))
 
 constexpr int kLanes = 16;
-constexpr int kSplit = 7;  // splitters per cut; 2 x (7 + 7) vectors fit the 32 registers
+constexpr int kSplit = 15;  // splitters per cut in the counting pass
 constexpr std::size_t kMinRows = 32;
 constexpr std::size_t kPrefetchRows = 24;
 constexpr int kMaxSample = 512;
 constexpr std::size_t kCopyRows = 2048;
 constexpr std::size_t kMinHorizontalRows = 2048;
+constexpr int kMaxKey = 240;                // widest splitter span in key units (keys saturate at 255)
+constexpr std::size_t kByteGroups = 255;    // 4-row groups before a byte counter can overflow
+constexpr std::size_t kSumChunk = 32768;    // rows per chunk of the 32-bit split sums
+constexpr int kMaxSearchRows = 512;         // larger buckets are selected lane by lane
 
 struct TileScratch {
-  q16* cand = nullptr;  // collected bucket values
-  q16* lane = nullptr;  // lane of each collected value
-  q16* low = nullptr;   // lower bucket values, lane by lane (rows of 16)
-  q16* high = nullptr;  // upper bucket values, lane by lane
+  q16* cand = nullptr;            // bucket values, in row order
+  std::int32_t* lane = nullptr;   // lane of each value in `cand`
+  q16* low = nullptr;             // lower bucket, lane by lane (rows of 16)
+  q16* high = nullptr;            // upper bucket, lane by lane
+  q16* copy = nullptr;            // one column, for the exact fallback
 };
 
 int sample_size(std::size_t rows) {
@@ -162,17 +147,6 @@ int sample_size(std::size_t rows) {
   if (rows < 4096) return 128;
   if (rows < 16384) return 256;
   return kMaxSample;
-}
-
-/// Sample ranks of the splitters around the cut with `below` of `total` values under it.
-void splitter_ranks(std::size_t total, std::size_t below, int s, int* ranks) {
-  const double q = static_cast<double>(below) / static_cast<double>(total);
-  const double p = q * s;
-  const double half = 2.5 * std::sqrt(s * q * (1.0 - q)) + 1.0;
-  for (int k = 0; k < kSplit; ++k) {
-    const double t = p - half + 2.0 * half * k / (kSplit - 1);
-    ranks[k] = std::clamp(static_cast<int>(std::floor(t)), 0, s - 1);
-  }
 }
 
 int pow2_at_least(int m) {
@@ -186,355 +160,497 @@ int pow2_at_least(int m) {
 EDGESWARM_AVX512 void bitonic_sort_rows(q16* v, int s) {
   for (int k = 2; k <= s; k <<= 1) {
     for (int j = k >> 1; j > 0; j >>= 1) {
-      for (int i = 0; i < s; ++i) {
-        const int l = i ^ j;
-        if (l <= i) continue;
-        const __m512i a = _mm512_loadu_si512(v + i * kLanes), b = _mm512_loadu_si512(v + l * kLanes);
-        const __m512i lo = _mm512_min_epi32(a, b), hi = _mm512_max_epi32(a, b);
-        const bool up = (i & k) == 0;
-        _mm512_storeu_si512(v + i * kLanes, up ? lo : hi);
-        _mm512_storeu_si512(v + l * kLanes, up ? hi : lo);
+      for (int i0 = 0; i0 < s; i0 += 2 * j) {
+        const bool up = (i0 & k) == 0;
+        for (int i = i0; i < i0 + j; ++i) {
+          q16* p = v + i * kLanes;
+          q16* q = p + j * kLanes;
+          const __m512i a = _mm512_loadu_si512(p), b = _mm512_loadu_si512(q);
+          const __m512i lo = _mm512_min_epi32(a, b), hi = _mm512_max_epi32(a, b);
+          _mm512_storeu_si512(p, up ? lo : hi);
+          _mm512_storeu_si512(q, up ? hi : lo);
+        }
       }
     }
   }
 }
 
-/// Per-lane plan after the counting pass (see the file comment).
-struct Plan {
-  alignas(64) q16 r_lo[kLanes];  // values in [r_lo, r_hi] are summed
-  alignas(64) q16 r_hi[kLanes];
-  alignas(64) q16 a_lo[kLanes];  // (a_lo, a_hi] collected, a_lo counted
-  alignas(64) q16 a_hi[kLanes];
-  alignas(64) q16 b_lo[kLanes];  // (b_lo, b_hi] collected, b_lo counted
-  alignas(64) q16 b_hi[kLanes];
-  std::int64_t k1[kLanes];  // values to drop from the bottom of bucket A
-  std::int64_t k2[kLanes];  // values to drop from the top of bucket B (of A when merged)
-  bool merged[kLanes];
+/// Byte keys of one cut: per lane, x maps to min(255, (max(x, base) - base) >> shift), so that
+/// key < thr[k] holds exactly when x < split[k] = base + (thr[k] << shift).
+struct KeyPlan {
+  alignas(64) q16 base[kLanes];
+  alignas(64) std::uint32_t shift[kLanes];
+  alignas(64) std::int32_t thr[kSplit][kLanes];
+  std::int64_t split[kSplit][kLanes];
 };
 
-/// Number of splitters (ascending, with exact counts below) whose count is <= below.
-int lower_index(const std::int32_t* counts, int k, std::int64_t below) {
-  int j = 0;
-  for (int i = 1; i <= k; ++i) {
-    if (counts[i - 1] <= below) j = i;
+/// Splitters of one cut from the sorted sample (`s` rows of 16 lanes): 15 sample values spread
+/// over +-3 standard deviations of the sample rank of the cut, which has `below` of `total` under it.
+void plan_keys(const q16* sample, int s, std::size_t total, std::size_t below, KeyPlan& kp) {
+  const double q = static_cast<double>(below) / static_cast<double>(total);
+  const double p = q * s;
+  const double half = 3.0 * std::sqrt(s * q * (1.0 - q)) + 1.0;
+  int ranks[kSplit];
+  for (int k = 0; k < kSplit; ++k) {
+    const double t = p - half + 2.0 * half * k / (kSplit - 1);
+    ranks[k] = std::clamp(static_cast<int>(std::floor(t)), 0, s - 1);
   }
-  return j;
-}
-
-/// Smallest j in 1..k with counts[j - 1] >= need, or k + 1.
-int upper_index(const std::int32_t* counts, int k, std::int64_t need) {
-  int j = k + 1;
-  for (int i = k; i >= 1; --i) {
-    if (counts[i - 1] >= need) j = i;
-  }
-  return j;
-}
-
-void plan_column(const std::int32_t* cs, const q16* s_val, int ks, const std::int32_t* ct, const q16* t_val,
-                 int kt, std::int64_t n_col, std::int64_t f_lo, std::int64_t f_hi, Plan& p, int lane) {
-  const int j = lower_index(cs, ks, f_lo);
-  const q16 r_lo = j == 0 ? kQMin : s_val[j - 1];
-  const std::int64_t below = j == 0 ? 0 : cs[j - 1];
-  q16 a_hi = j == ks ? kQMax : static_cast<q16>(s_val[j] - 1);
-  const int jp = upper_index(ct, kt, n_col - f_hi);
-  const q16 r_hi = jp == kt + 1 ? kQMax : static_cast<q16>(t_val[jp - 1] - 1);
-  const std::int64_t above = jp == kt + 1 ? 0 : n_col - ct[jp - 1];
-  q16 b_lo = jp == 1 ? kQMin : t_val[jp - 2];
-  a_hi = std::min(a_hi, r_hi);
-  b_lo = std::max(b_lo, r_lo);
-  p.r_lo[lane] = r_lo;
-  p.r_hi[lane] = r_hi;
-  p.k1[lane] = f_lo - below;
-  p.k2[lane] = f_hi - above;
-  p.a_lo[lane] = r_lo;
-  p.merged[lane] = std::int64_t{b_lo} <= std::int64_t{a_hi} + 1;
-  if (p.merged[lane]) {
-    p.a_hi[lane] = r_hi;
-    p.b_lo[lane] = kQMax;  // empty: nothing is above kQMax
-    p.b_hi[lane] = kQMin;
-  } else {
-    p.a_hi[lane] = a_hi;
-    p.b_lo[lane] = b_lo;
-    p.b_hi[lane] = r_hi;
+  for (int l = 0; l < kLanes; ++l) {
+    const std::int64_t lo = sample[ranks[0] * kLanes + l], hi = sample[ranks[kSplit - 1] * kLanes + l] + 1;
+    std::uint32_t shift = 0;
+    while (((hi - lo) >> shift) > kMaxKey) ++shift;
+    const std::int64_t step = std::int64_t{1} << shift;
+    // One step below the lowest splitter, so that its threshold is >= 1 and counts.
+    const std::int64_t base = std::max<std::int64_t>(lo - step, kQMin);
+    kp.base[l] = static_cast<q16>(base);
+    kp.shift[l] = shift;
+    for (int k = 0; k < kSplit; ++k) {
+      // The top splitter sits just above its sample value: a tied cut then gets a bucket of one value.
+      const std::int64_t v = sample[ranks[k] * kLanes + l] + (k == kSplit - 1 ? 1 : 0);
+      const std::int64_t thr = (v - base + step - 1) >> shift;
+      kp.thr[k][l] = static_cast<std::int32_t>(thr);
+      kp.split[k][l] = base + (thr << shift);
+    }
   }
 }
 
-void plan_empty_lane(Plan& p, int lane) {
-  p.r_lo[lane] = kQMax;
-  p.r_hi[lane] = kQMin;
-  p.a_lo[lane] = kQMax;
-  p.a_hi[lane] = kQMin;
-  p.b_lo[lane] = kQMax;
-  p.b_hi[lane] = kQMin;
-  p.k1[lane] = p.k2[lane] = 0;
-  p.merged[lane] = true;
+/// Packs the dword keys of 4 rows into one vector of saturated bytes; byte
+/// 16 * (l / 4) + 4 * row + l % 4 belongs to lane l.
+EDGESWARM_AVX512 inline __m512i pack_keys(__m512i k0, __m512i k1, __m512i k2, __m512i k3) {
+  return _mm512_packus_epi16(_mm512_packs_epi32(k0, k1), _mm512_packs_epi32(k2, k3));
 }
 
-/// Kept sum of one column from its pass-3 statistics and collected values.
-std::int64_t finish_column(const Plan& p, int lane, std::int64_t sum_r, std::int64_t eq_a, std::int64_t eq_b,
-                           q16* list, std::size_t m) {
-  if (p.merged[lane]) {
-    const std::int64_t low = drop_smallest(p.a_lo[lane], eq_a, list, m, p.k1[lane]);
-    const std::int64_t high = drop_largest(p.a_lo[lane], eq_a, list, m, p.k2[lane]);
-    return sum_r - low - high;
+EDGESWARM_AVX512 inline __m512i dword_key(__m512i x, __m512i base, __m512i shift) {
+  // max - base is an unsigned 32-bit difference: saturate it before the signed packs.
+  const __m512i diff = _mm512_srlv_epi32(_mm512_sub_epi32(_mm512_max_epi32(x, base), base), shift);
+  return _mm512_min_epu32(diff, _mm512_set1_epi32(255));
+}
+
+/// Adds the byte counters (4 rows per lane) into per-lane totals.
+EDGESWARM_AVX512 void add_byte_counts(const __m512i* counters, std::int32_t (*totals)[kLanes]) {
+  for (int k = 0; k < kSplit; ++k) {
+    alignas(64) std::uint8_t b[64];
+    std::memcpy(b, &counters[k], 64);
+    for (int l = 0; l < kLanes; ++l) {
+      const int at = 16 * (l / 4) + l % 4;
+      totals[k][l] += b[at] + b[at + 4] + b[at + 8] + b[at + 12];
+    }
   }
-  const q16 a_hi = p.a_hi[lane];
-  q16* mid = std::partition(list, list + m, [a_hi](q16 x) { return x <= a_hi; });
-  const auto ma = static_cast<std::size_t>(mid - list);
-  const std::int64_t low = drop_smallest(p.a_lo[lane], eq_a, list, ma, p.k1[lane]);
-  const std::int64_t high = drop_largest(p.b_lo[lane], eq_b, mid, m - ma, p.k2[lane]);
-  return sum_r - low - high;
 }
 
-/// Pass 2: per lane, how many values lie below each splitter. The counters
-/// are named locals (not arrays) so that they stay in registers.
+/// Pass 2 (once per cut): per lane, how many values lie below each splitter.
+/// The counters are named locals (not arrays) so that they stay in registers.
 EDGESWARM_AVX512 void count_below(const q16* base, std::size_t stride, std::size_t rows, __mmask16 load_mask,
-                                  const __m512i* sl, const __m512i* sh, __m512i* cl, __m512i* ch) {
-  static_assert(kSplit == 7, "count_below is unrolled for 7 splitters per cut");
-  const __m512i one = _mm512_set1_epi32(1);
-  const __m512i s0 = sl[0], s1 = sl[1], s2 = sl[2], s3 = sl[3], s4 = sl[4], s5 = sl[5], s6 = sl[6];
-  const __m512i t0 = sh[0], t1 = sh[1], t2 = sh[2], t3 = sh[3], t4 = sh[4], t5 = sh[5], t6 = sh[6];
-  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0;
-  __m512i b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0;
+                                  const KeyPlan& kp, std::int32_t (*counts)[kLanes]) {
+  static_assert(kSplit == 15, "count_below is unrolled for 15 splitters");
+  const __m512i key_base = _mm512_load_si512(kp.base), key_shift = _mm512_load_si512(kp.shift);
+  __m512i t[kSplit];
+  for (int k = 0; k < kSplit; ++k) {
+    const __m512i a = _mm512_load_si512(kp.thr[k]);
+    t[k] = pack_keys(a, a, a, a);
+  }
+  const __m512i one = _mm512_set1_epi8(1);
+  for (int k = 0; k < kSplit; ++k) {
+    for (int l = 0; l < kLanes; ++l) counts[k][l] = 0;
+  }
   // Rows of a wide matrix lie on different pages, where hardware prefetchers
   // stop: prefetch by hand.
   const std::size_t ahead = stride > kLanes ? kPrefetchRows : 0;
+  const std::size_t groups = (rows + 3) / 4;
   const q16* ptr = base;
-  for (std::size_t r = 0; r < rows; ++r, ptr += stride) {
-    if (r + ahead < rows) _mm_prefetch(reinterpret_cast<const char*>(ptr + ahead * stride), _MM_HINT_T0);
-    const __m512i x = _mm512_maskz_loadu_epi32(load_mask, ptr);
-#define EDGESWARM_COUNT(acc, split) acc = _mm512_mask_add_epi32(acc, _mm512_cmplt_epi32_mask(x, split), acc, one)
-    EDGESWARM_COUNT(a0, s0);
-    EDGESWARM_COUNT(a1, s1);
-    EDGESWARM_COUNT(a2, s2);
-    EDGESWARM_COUNT(a3, s3);
-    EDGESWARM_COUNT(a4, s4);
-    EDGESWARM_COUNT(a5, s5);
-    EDGESWARM_COUNT(a6, s6);
-    EDGESWARM_COUNT(b0, t0);
-    EDGESWARM_COUNT(b1, t1);
-    EDGESWARM_COUNT(b2, t2);
-    EDGESWARM_COUNT(b3, t3);
-    EDGESWARM_COUNT(b4, t4);
-    EDGESWARM_COUNT(b5, t5);
-    EDGESWARM_COUNT(b6, t6);
+  for (std::size_t g0 = 0; g0 < groups; g0 += kByteGroups) {
+    const std::size_t g1 = std::min(groups, g0 + kByteGroups);
+    __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    __m512i c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0;
+    for (std::size_t g = g0; g < g1; ++g) {
+      const std::size_t r = 4 * g;
+      __m512i k[4];
+      for (int i = 0; i < 4; ++i) {
+        if (r + i + ahead < rows) {
+          _mm_prefetch(reinterpret_cast<const char*>(ptr + (i + ahead) * stride), _MM_HINT_T0);
+        }
+        const __m512i x =
+            r + i < rows ? _mm512_maskz_loadu_epi32(load_mask, ptr + i * stride) : _mm512_setzero_si512();
+        k[i] = dword_key(x, key_base, key_shift);
+      }
+      ptr += 4 * stride;
+      __m512i key = pack_keys(k[0], k[1], k[2], k[3]);
+      if (r + 4 > rows) {  // rows past the end get key 255, above every threshold
+        std::uint64_t pad = 0;
+        for (int b = 0; b < 64; ++b) {
+          if (r + (b % 16) / 4 >= rows) pad |= std::uint64_t{1} << b;
+        }
+        key = _mm512_mask_blend_epi8(pad, key, _mm512_set1_epi8(-1));
+      }
+#define EDGESWARM_COUNT(j) c##j = _mm512_mask_add_epi8(c##j, _mm512_cmplt_epu8_mask(key, t[j]), c##j, one)
+      EDGESWARM_COUNT(0);
+      EDGESWARM_COUNT(1);
+      EDGESWARM_COUNT(2);
+      EDGESWARM_COUNT(3);
+      EDGESWARM_COUNT(4);
+      EDGESWARM_COUNT(5);
+      EDGESWARM_COUNT(6);
+      EDGESWARM_COUNT(7);
+      EDGESWARM_COUNT(8);
+      EDGESWARM_COUNT(9);
+      EDGESWARM_COUNT(10);
+      EDGESWARM_COUNT(11);
+      EDGESWARM_COUNT(12);
+      EDGESWARM_COUNT(13);
+      EDGESWARM_COUNT(14);
 #undef EDGESWARM_COUNT
+    }
+    const __m512i all[kSplit] = {c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14};
+    add_byte_counts(all, counts);
   }
-  cl[0] = a0, cl[1] = a1, cl[2] = a2, cl[3] = a3, cl[4] = a4, cl[5] = a5, cl[6] = a6;
-  ch[0] = b0, ch[1] = b1, ch[2] = b2, ch[3] = b3, ch[4] = b4, ch[5] = b5, ch[6] = b6;
+}
+
+/// Per-lane bounds of pass 3: values below lo1 and above hi2 are counted, values in
+/// (hi1, lo2) summed, values in [lo1, hi1] (bucket A) and [lo2, hi2] (bucket B) collected.
+/// A merged lane has one bucket [lo1, hi1] = [lo2, hi2].
+struct Bounds {
+  alignas(64) q16 lo1[kLanes];
+  alignas(64) q16 hi1[kLanes];
+  alignas(64) q16 lo2[kLanes];
+  alignas(64) q16 hi2[kLanes];
+  bool merged[kLanes];
+};
+
+q16 clamp_q16(std::int64_t v) { return static_cast<q16>(std::clamp<std::int64_t>(v, kQMin, kQMax)); }
+
+/// Buckets of one lane from exact counts below the splitters of both cuts.
+void plan_bounds(const std::int64_t* split_a, const std::int64_t* cnt_a, const std::int64_t* split_b,
+                 const std::int64_t* cnt_b, std::int64_t n_col, std::int64_t f_lo, std::int64_t f_hi, Bounds& bd,
+                 int lane) {
+  // A: the bucket between the last splitter with <= f_lo values below it and the next one.
+  int j = 0;
+  while (j < kSplit && cnt_a[j] <= f_lo) ++j;
+  const std::int64_t a_lo = j == 0 ? kQMin : split_a[j - 1];
+  const std::int64_t a_hi = j == kSplit ? kQMax : split_a[j] - 1;
+  // B: the first splitter with <= f_hi values at or above it, and the one before.
+  int i = 0;
+  while (i < kSplit && n_col - cnt_b[i] > f_hi) ++i;
+  const std::int64_t b_hi = i == kSplit ? kQMax : split_b[i] - 1;
+  const std::int64_t b_lo = i == 0 ? kQMin : split_b[i - 1];
+  bd.merged[lane] = b_lo <= a_hi;
+  if (bd.merged[lane]) {
+    bd.lo1[lane] = bd.lo2[lane] = clamp_q16(std::min(a_lo, b_lo));
+    bd.hi1[lane] = bd.hi2[lane] = clamp_q16(std::max(a_hi, b_hi));
+  } else {
+    bd.lo1[lane] = clamp_q16(a_lo);
+    bd.hi1[lane] = clamp_q16(a_hi);
+    bd.lo2[lane] = clamp_q16(b_lo);
+    bd.hi2[lane] = clamp_q16(b_hi);
+  }
+}
+
+/// Exact statistics of pass 3, per lane.
+struct PassStats {
+  alignas(64) std::int64_t mid_sum[kLanes];
+  alignas(64) std::int32_t below[kLanes];
+  alignas(64) std::int32_t above[kLanes];
+  std::size_t collected = 0;  // values in `cand`
+};
+
+/// 8 int64 sums from 8 sums of high halves (signed) and 8 of low halves (unsigned).
+EDGESWARM_AVX512 inline __m512i join_halves(__m256i hi, __m256i lo) {
+  return _mm512_add_epi64(_mm512_slli_epi64(_mm512_cvtepi32_epi64(hi), 16), _mm512_cvtepu32_epi64(lo));
+}
+
+/// Pass 3 (see Bounds). Sums are split into high and low 16-bit halves so that the
+/// masked adds stay 32-bit: each half fits for kSumChunk rows.
+EDGESWARM_AVX512 void sum_and_collect(const q16* base, std::size_t stride, std::size_t rows, __mmask16 load_mask,
+                                      const Bounds& bd, const TileScratch& ts, PassStats& st) {
+  const __m512i lo1 = _mm512_load_si512(bd.lo1), hi1 = _mm512_load_si512(bd.hi1);
+  const __m512i lo2 = _mm512_load_si512(bd.lo2), hi2 = _mm512_load_si512(bd.hi2);
+  const __m512i one = _mm512_set1_epi32(1), low16 = _mm512_set1_epi32(0xFFFF);
+  __m512i below = _mm512_setzero_si512(), above = below;
+  __m512i sum_lo = below, sum_hi = below;  // int64 totals, lanes 0-7 and 8-15
+  q16* const cand = ts.cand;  // locals: stores through them cannot alias `ts`
+  std::int32_t* const cand_lane = ts.lane;
+  const __m512i lane_id = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  std::size_t pos = 0;
+  const q16* ptr = base;
+  for (std::size_t r0 = 0; r0 < rows; r0 += kSumChunk) {
+    const std::size_t r1 = std::min(rows, r0 + kSumChunk);
+    __m512i part_hi = _mm512_setzero_si512(), part_lo = part_hi;
+    for (std::size_t r = r0; r < r1; ++r, ptr += stride) {
+      const __m512i x = _mm512_maskz_loadu_epi32(load_mask, ptr);
+      const __mmask16 lt = _mm512_cmplt_epi32_mask(x, lo1);
+      const __mmask16 gt = _mm512_cmpgt_epi32_mask(x, hi2);
+      const __mmask16 mid = _mm512_mask_cmplt_epi32_mask(_mm512_cmpgt_epi32_mask(x, hi1), x, lo2);
+      const auto take = static_cast<__mmask16>(~(lt | gt | mid));
+      below = _mm512_mask_add_epi32(below, lt, below, one);
+      above = _mm512_mask_add_epi32(above, gt, above, one);
+      part_hi = _mm512_mask_add_epi32(part_hi, mid, part_hi, _mm512_srai_epi32(x, 16));
+      part_lo = _mm512_mask_add_epi32(part_lo, mid, part_lo, _mm512_and_si512(x, low16));
+      _mm512_storeu_si512(cand + pos, _mm512_maskz_compress_epi32(take, x));
+      _mm512_storeu_si512(cand_lane + pos, _mm512_maskz_compress_epi32(take, lane_id));
+      pos += static_cast<std::size_t>(__builtin_popcount(take));
+    }
+    // x = (x >> 16) * 65536 + (x & 0xFFFF), summed in int64.
+    sum_lo = _mm512_add_epi64(sum_lo, join_halves(_mm512_castsi512_si256(part_hi), _mm512_castsi512_si256(part_lo)));
+    sum_hi = _mm512_add_epi64(sum_hi, join_halves(_mm512_extracti64x4_epi64(part_hi, 1),
+                                                  _mm512_extracti64x4_epi64(part_lo, 1)));
+  }
+  _mm512_store_si512(st.mid_sum, sum_lo);
+  _mm512_store_si512(st.mid_sum + 8, sum_hi);
+  _mm512_store_si512(st.below, below);
+  _mm512_store_si512(st.above, above);
+  st.collected = pos;
+}
+
+/// Kept sum of one column of `m` values at `src`, `step` apart, computed exactly (fallback).
+std::int64_t exact_column(const q16* src, std::size_t step, std::size_t m, std::int64_t f_lo, std::int64_t f_hi,
+                          q16* copy) {
+  for (std::size_t i = 0; i < m; ++i) copy[i] = src[i * step];
+  return kept_sum(copy, m, static_cast<std::size_t>(f_lo), static_cast<std::size_t>(f_hi));
+}
+
+/// Sorted sample of one tile: `s` rows of 16 lanes, each lane ascending.
+EDGESWARM_AVX512 void take_sample(const q16* base, std::size_t stride, std::size_t rows, __mmask16 load_mask,
+                                  bool horizontal, std::size_t n_col, int s, q16* sample) {
+  if (horizontal) {
+    alignas(64) q16 tmp[kMaxSample];
+    for (int i = 0; i < s; ++i) tmp[i] = base[((2 * static_cast<std::size_t>(i) + 1) * n_col) / (2 * s)];
+    std::sort(tmp, tmp + s);
+    for (int i = 0; i < s; ++i) _mm512_store_si512(sample + i * kLanes, _mm512_set1_epi32(tmp[i]));
+    return;
+  }
+  for (int i = 0; i < s; ++i) {
+    const std::size_t r = ((2 * static_cast<std::size_t>(i) + 1) * rows) / (2 * s);
+    _mm512_store_si512(sample + i * kLanes, _mm512_maskz_loadu_epi32(load_mask, base + r * stride));
+  }
+  bitonic_sort_rows(sample, s);
+}
+
+/// Kept sums of one horizontal tile (one column of rows * 16 values, lanes are slices).
+EDGESWARM_AVX512 std::int64_t finish_horizontal(const q16* base, std::size_t rows, const Bounds& bd,
+                                                const PassStats& st, std::int64_t f_lo, std::int64_t f_hi,
+                                                const TileScratch& ts) {
+  std::int64_t below = 0, above = 0, mid = 0;
+  for (int l = 0; l < kLanes; ++l) {
+    below += st.below[l];
+    above += st.above[l];
+    mid += st.mid_sum[l];
+  }
+  const std::int64_t k1 = f_lo - below, k2 = f_hi - above;
+  q16* const list = ts.cand;
+  const std::size_t m = st.collected;
+  const q16 a_hi = bd.hi1[0];
+  const auto in_a = [a_hi](q16 x) { return x <= a_hi; };
+  const std::size_t ma = bd.merged[0] ? m : static_cast<std::size_t>(std::partition(list, list + m, in_a) - list);
+  const auto mb = static_cast<std::int64_t>(m - ma);
+  const bool ok = bd.merged[0] ? (k1 >= 0 && k2 >= 0 && k1 + k2 <= static_cast<std::int64_t>(m))
+                               : (k1 >= 0 && k1 <= static_cast<std::int64_t>(ma) && k2 >= 0 && k2 <= mb);
+  if (!ok) return exact_column(base, 1, rows * kLanes, f_lo, f_hi, ts.copy);
+  if (bd.merged[0]) return kept_sum(list, m, static_cast<std::size_t>(k1), static_cast<std::size_t>(k2));
+  return mid + kept_sum(list, ma, static_cast<std::size_t>(k1), 0) +
+         kept_sum(list + ma, m - ma, 0, static_cast<std::size_t>(k2));
+}
+
+/// Per lane l, the sum of the k[l] smallest of the values of lane l in `mat` (`rows` rows of 16;
+/// every value in [lo[l], top[l]], rows past the lane's count hold top[l]).
+/// A radix search on v - lo, one bit per counting sweep, finds the k-th smallest value t;
+/// the sum is that of the values below t plus copies of t. With `Two`, the same for k2.
+template <bool Two>
+EDGESWARM_AVX512 void sum_smallest_rows(const q16* mat, int rows, const q16* lo, const q16* top,
+                                        const std::int32_t* k1, const std::int32_t* k2, std::int64_t* s1,
+                                        std::int64_t* s2) {
+  const __m512i base = _mm512_load_si512(lo);
+  const __m512i want1 = _mm512_load_si512(k1), want2 = Two ? _mm512_load_si512(k2) : want1;
+  std::uint32_t span = 0;
+  for (int l = 0; l < kLanes; ++l) {
+    span = std::max(span, static_cast<std::uint32_t>(top[l]) - static_cast<std::uint32_t>(lo[l]));
+  }
+  const int bits = span == 0 ? 0 : 32 - __builtin_clz(span);
+  const __m512i one = _mm512_set1_epi32(1);
+  __m512i t1 = _mm512_setzero_si512(), t2 = t1;  // offsets from lo, found bit by bit
+  for (int b = bits - 1; b >= 0; --b) {
+    const __m512i bit = _mm512_set1_epi32(static_cast<int>(1u << b));
+    const __m512i c1 = _mm512_or_si512(t1, bit), c2 = _mm512_or_si512(t2, bit);
+    __m512i n1 = _mm512_setzero_si512(), n2 = n1;
+    for (int i = 0; i < rows; ++i) {
+      const __m512i off = _mm512_sub_epi32(_mm512_loadu_si512(mat + i * kLanes), base);
+      n1 = _mm512_mask_add_epi32(n1, _mm512_cmplt_epu32_mask(off, c1), n1, one);
+      if (Two) n2 = _mm512_mask_add_epi32(n2, _mm512_cmplt_epu32_mask(off, c2), n2, one);
+    }
+    t1 = _mm512_mask_mov_epi32(t1, _mm512_cmple_epi32_mask(n1, want1), c1);
+    if (Two) t2 = _mm512_mask_mov_epi32(t2, _mm512_cmple_epi32_mask(n2, want2), c2);
+  }
+  __m512i n1 = _mm512_setzero_si512(), n2 = n1;
+  __m512i lo1 = n1, hi1 = n1, lo2 = n1, hi2 = n1;  // int64 sums of lanes 0-7 and 8-15
+  for (int i = 0; i < rows; ++i) {
+    const __m512i v = _mm512_loadu_si512(mat + i * kLanes);
+    const __m512i off = _mm512_sub_epi32(v, base);
+    const __m512i v_lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
+    const __m512i v_hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
+    const __mmask16 m1 = _mm512_cmplt_epu32_mask(off, t1);
+    n1 = _mm512_mask_add_epi32(n1, m1, n1, one);
+    lo1 = _mm512_mask_add_epi64(lo1, static_cast<__mmask8>(m1), lo1, v_lo);
+    hi1 = _mm512_mask_add_epi64(hi1, static_cast<__mmask8>(m1 >> 8), hi1, v_hi);
+    if (Two) {
+      const __mmask16 m2 = _mm512_cmplt_epu32_mask(off, t2);
+      n2 = _mm512_mask_add_epi32(n2, m2, n2, one);
+      lo2 = _mm512_mask_add_epi64(lo2, static_cast<__mmask8>(m2), lo2, v_lo);
+      hi2 = _mm512_mask_add_epi64(hi2, static_cast<__mmask8>(m2 >> 8), hi2, v_hi);
+    }
+  }
+  alignas(64) std::int32_t below[2][kLanes], off[2][kLanes];
+  alignas(64) std::int64_t sum[2][kLanes];
+  _mm512_store_si512(below[0], n1);
+  _mm512_store_si512(off[0], t1);
+  _mm512_store_si512(sum[0], lo1);
+  _mm512_store_si512(sum[0] + 8, hi1);
+  _mm512_store_si512(below[1], n2);
+  _mm512_store_si512(off[1], t2);
+  _mm512_store_si512(sum[1], lo2);
+  _mm512_store_si512(sum[1] + 8, hi2);
+  for (int l = 0; l < kLanes; ++l) {
+    for (int w = 0; w < (Two ? 2 : 1); ++w) {
+      const auto value = static_cast<std::int64_t>(static_cast<q16>(static_cast<std::uint32_t>(lo[l]) + off[w][l]));
+      (w == 0 ? s1 : s2)[l] = sum[w][l] + ((w == 0 ? k1 : k2)[l] - std::int64_t{below[w][l]}) * value;
+    }
+  }
+}
+
+/// Adds to kept[l] the sum of ranks [from[l], to[l]) of the count[l] values of lane l in
+/// `mat`, all in [lo[l], top[l]], for the active lanes; `total[l]` is their sum.
+EDGESWARM_AVX512 void select_rows(q16* mat, const int* count, const bool* active, const q16* lo, const q16* top,
+                                  const std::int64_t* from, const std::int64_t* to, const std::int64_t* total,
+                                  int columns, q16* copy, std::int64_t* kept) {
+  int rows = 0;
+  bool from_zero = true, to_all = true;
+  for (int l = 0; l < columns; ++l) {
+    if (!active[l]) continue;
+    rows = std::max(rows, count[l]);
+    from_zero = from_zero && from[l] == 0;
+    to_all = to_all && to[l] == count[l];
+  }
+  if (rows == 0) return;
+  if (rows > kMaxSearchRows) {  // a wide bucket (odd data): lane by lane
+    for (int l = 0; l < columns; ++l) {
+      if (!active[l]) continue;
+      const auto m = static_cast<std::size_t>(count[l]);
+      kept[l] += exact_column(mat + l, kLanes, m, from[l], static_cast<std::int64_t>(m) - to[l], copy);
+    }
+    return;
+  }
+  alignas(64) std::int32_t cnt[kLanes] = {}, k1[kLanes] = {}, k2[kLanes] = {};
+  alignas(64) q16 lo_v[kLanes] = {}, top_v[kLanes] = {};
+  for (int l = 0; l < columns; ++l) {
+    if (!active[l]) continue;
+    cnt[l] = count[l];
+    k1[l] = static_cast<std::int32_t>(from_zero ? to[l] : from[l]);
+    k2[l] = static_cast<std::int32_t>(to[l]);
+    lo_v[l] = lo[l];
+    top_v[l] = top[l];
+  }
+  const __m512i cv = _mm512_load_si512(cnt), pad = _mm512_load_si512(top_v);
+  for (int i = 0; i < rows; ++i) {
+    _mm512_mask_storeu_epi32(mat + i * kLanes, _mm512_cmple_epi32_mask(cv, _mm512_set1_epi32(i)), pad);
+  }
+  std::int64_t s1[kLanes], s2[kLanes];
+  // One search when the ranks start at 0 or end at the count, two otherwise.
+  if (from_zero || to_all) {
+    sum_smallest_rows<false>(mat, rows, lo_v, top_v, k1, k1, s1, s1);
+    for (int l = 0; l < columns; ++l) {
+      if (active[l]) kept[l] += from_zero ? s1[l] : total[l] - s1[l];
+    }
+    return;
+  }
+  sum_smallest_rows<true>(mat, rows, lo_v, top_v, k1, k2, s1, s2);
+  for (int l = 0; l < columns; ++l) {
+    if (active[l]) kept[l] += s2[l] - s1[l];
+  }
 }
 
 /// One tile of 16 lanes: `rows` rows of 16 values at `base`, `stride` apart.
 /// Vertical tiles map lane l to column l (lanes >= `columns` are ignored);
-/// horizontal tiles hold one column (all lanes) of n_col values.
+/// horizontal tiles hold one column (all lanes) of rows * 16 values.
 EDGESWARM_AVX512 void trimmed_tile(const q16* base, std::size_t stride, std::size_t rows, __mmask16 load_mask,
                                    int columns, bool horizontal, std::int64_t f_lo, std::int64_t f_hi,
                                    const TileScratch& ts, std::int64_t* kept) {
-  const auto n_col = static_cast<std::int64_t>(horizontal ? rows * kLanes : rows);
-  const int s = sample_size(static_cast<std::size_t>(n_col));
+  const std::size_t n_col = horizontal ? rows * kLanes : rows;
+  const int s = sample_size(n_col);
   alignas(64) q16 sample[kMaxSample * kLanes];
-  if (horizontal) {
-    alignas(64) q16 tmp[kMaxSample];
-    for (int i = 0; i < s; ++i) {
-      const std::size_t pos = ((2 * static_cast<std::size_t>(i) + 1) * static_cast<std::size_t>(n_col)) / (2 * s);
-      tmp[i] = base[pos];
-    }
-    std::sort(tmp, tmp + s);
-    for (int i = 0; i < s; ++i) _mm512_store_si512(sample + i * kLanes, _mm512_set1_epi32(tmp[i]));
-  } else {
-    for (int i = 0; i < s; ++i) {
-      const std::size_t r = ((2 * static_cast<std::size_t>(i) + 1) * rows) / (2 * s);
-      _mm512_store_si512(sample + i * kLanes, _mm512_maskz_loadu_epi32(load_mask, base + r * stride));
-    }
-    bitonic_sort_rows(sample, s);
-  }
-  int rank_lo[kSplit], rank_hi[kSplit];
-  splitter_ranks(static_cast<std::size_t>(n_col), static_cast<std::size_t>(f_lo), s, rank_lo);
-  splitter_ranks(static_cast<std::size_t>(n_col), static_cast<std::size_t>(n_col - f_hi), s, rank_hi);
-  __m512i sl[kSplit], sh[kSplit], cl[kSplit], ch[kSplit];
-  for (int k = 0; k < kSplit; ++k) {
-    sl[k] = _mm512_load_si512(sample + rank_lo[k] * kLanes);
-    sh[k] = _mm512_load_si512(sample + rank_hi[k] * kLanes);
-  }
-  const __m512i one = _mm512_set1_epi32(1);
-  count_below(base, stride, rows, load_mask, sl, sh, cl, ch);
-  alignas(64) std::int32_t cnt_s[kSplit][kLanes], cnt_t[kSplit][kLanes];
-  alignas(64) q16 val_s[kSplit][kLanes], val_t[kSplit][kLanes];
-  for (int k = 0; k < kSplit; ++k) {
-    _mm512_store_si512(cnt_s[k], cl[k]);
-    _mm512_store_si512(cnt_t[k], ch[k]);
-    _mm512_store_si512(val_s[k], sl[k]);
-    _mm512_store_si512(val_t[k], sh[k]);
-  }
-  // Refinement: 7 more splitters per cut, evenly spaced in value inside the
-  // bucket that holds the cut, and a second counting pass.
+  take_sample(base, stride, rows, load_mask, horizontal, n_col, s, sample);
+  KeyPlan pa, pb;
+  plan_keys(sample, s, n_col, static_cast<std::size_t>(f_lo), pa);
+  plan_keys(sample, s, n_col, n_col - static_cast<std::size_t>(f_hi), pb);
+  alignas(64) std::int32_t ca[kSplit][kLanes], cb[kSplit][kLanes];
+  count_below(base, stride, rows, load_mask, pa, ca);
+  count_below(base, stride, rows, load_mask, pb, cb);
+  Bounds bd;
   const int planned = horizontal ? 1 : columns;
-  if (horizontal) {  // one column: the lanes add up
-    for (int k = 0; k < kSplit; ++k) {
-      cnt_s[k][0] = _mm512_reduce_add_epi32(cl[k]);
-      cnt_t[k][0] = _mm512_reduce_add_epi32(ch[k]);
-    }
-  }
-  alignas(64) q16 fine_s[kSplit][kLanes], fine_t[kSplit][kLanes];
-  for (int l = 0; l < kLanes; ++l) {
-    const int lane = l < planned ? l : 0;
-    std::int32_t cs[kSplit], ct[kSplit];
-    for (int k = 0; k < kSplit; ++k) {
-      cs[k] = cnt_s[k][lane];
-      ct[k] = cnt_t[k][lane];
-    }
-    const std::int64_t smin = sample[lane], smax = sample[(s - 1) * kLanes + lane];
-    const int j = lower_index(cs, kSplit, f_lo);
-    const std::int64_t lo_s = j == 0 ? std::min<std::int64_t>(smin, val_s[0][lane]) : val_s[j - 1][lane];
-    const std::int64_t hi_s = j == kSplit ? std::max<std::int64_t>(smax, val_s[kSplit - 1][lane]) : val_s[j][lane];
-    const int jp = upper_index(ct, kSplit, n_col - f_hi);
-    const std::int64_t lo_t = jp == 1 ? std::min<std::int64_t>(smin, val_t[0][lane]) : val_t[jp - 2][lane];
-    const std::int64_t hi_t = jp == kSplit + 1 ? std::max<std::int64_t>(smax, val_t[kSplit - 1][lane])
-                                               : val_t[jp - 1][lane];
-    for (int k = 0; k < kSplit; ++k) {
-      fine_s[k][l] = static_cast<q16>(lo_s + (hi_s - lo_s) * (k + 1) / (kSplit + 1));
-      fine_t[k][l] = static_cast<q16>(lo_t + (hi_t - lo_t) * (k + 1) / (kSplit + 1));
-    }
-  }
-  __m512i fl[kSplit], fh[kSplit], gl[kSplit], gh[kSplit];
-  for (int k = 0; k < kSplit; ++k) {
-    fl[k] = _mm512_load_si512(fine_s[k]);
-    fh[k] = _mm512_load_si512(fine_t[k]);
-  }
-  count_below(base, stride, rows, load_mask, fl, fh, gl, gh);
-  alignas(64) std::int32_t fcnt_s[kSplit][kLanes], fcnt_t[kSplit][kLanes];
-  for (int k = 0; k < kSplit; ++k) {
-    _mm512_store_si512(fcnt_s[k], gl[k]);
-    _mm512_store_si512(fcnt_t[k], gh[k]);
-    if (horizontal) {
-      fcnt_s[k][0] = _mm512_reduce_add_epi32(gl[k]);
-      fcnt_t[k][0] = _mm512_reduce_add_epi32(gh[k]);
-    }
-  }
-  Plan plan;
   for (int l = 0; l < planned; ++l) {
-    // Merge coarse and fine splitters of each cut in value order.
-    constexpr int kAll = 2 * kSplit;
-    std::int32_t cs[kAll], ct[kAll];
-    q16 sv[kAll], tv[kAll];
-    auto merge = [&](const std::int32_t (*cnt)[kLanes], const q16 (*val)[kLanes],
-                     const std::int32_t (*fcnt)[kLanes], const q16 (*fval)[kLanes], std::int32_t* out_c,
-                     q16* out_v) {
-      std::int32_t coarse_c[kSplit], fine_c[kSplit];
-      for (int k = 0; k < kSplit; ++k) {
-        coarse_c[k] = cnt[k][l];
-        fine_c[k] = fcnt[k][l];
+    std::int64_t sa[kSplit], sb[kSplit], na[kSplit], nb[kSplit];
+    for (int k = 0; k < kSplit; ++k) {
+      sa[k] = pa.split[k][l];
+      sb[k] = pb.split[k][l];
+      na[k] = nb[k] = 0;
+      for (int m = horizontal ? 0 : l; m < (horizontal ? kLanes : l + 1); ++m) {  // one column: lanes add up
+        na[k] += ca[k][m];
+        nb[k] += cb[k][m];
       }
-      int a = 0, b = 0, o = 0;
-      while (a < kSplit || b < kSplit) {
-        const bool take_coarse = b == kSplit || (a < kSplit && val[a][l] <= fval[b][l]);
-        if (take_coarse) {
-          out_c[o] = coarse_c[a];
-          out_v[o++] = val[a++][l];
-        } else {
-          out_c[o] = fine_c[b];
-          out_v[o++] = fval[b++][l];
-        }
-      }
-    };
-    merge(cnt_s, val_s, fcnt_s, fine_s, cs, sv);
-    merge(cnt_t, val_t, fcnt_t, fine_t, ct, tv);
-    plan_column(cs, sv, kAll, ct, tv, kAll, n_col, f_lo, f_hi, plan, l);
+    }
+    plan_bounds(sa, na, sb, nb, static_cast<std::int64_t>(n_col), f_lo, f_hi, bd, l);
   }
-  for (int l = planned; l < kLanes; ++l) plan_empty_lane(plan, l);
-  if (horizontal) {
-    for (int l = 1; l < kLanes; ++l) {
-      plan.r_lo[l] = plan.r_lo[0];
-      plan.r_hi[l] = plan.r_hi[0];
-      plan.a_lo[l] = plan.a_lo[0];
-      plan.a_hi[l] = plan.a_hi[0];
-      plan.b_lo[l] = plan.b_lo[0];
-      plan.b_hi[l] = plan.b_hi[0];
+  for (int l = planned; l < kLanes; ++l) {
+    if (horizontal) {
+      bd.lo1[l] = bd.lo1[0], bd.hi1[l] = bd.hi1[0], bd.lo2[l] = bd.lo2[0], bd.hi2[l] = bd.hi2[0];
+      bd.merged[l] = bd.merged[0];
+    } else {  // unused lane: every value counts as below, none is collected
+      bd.lo1[l] = bd.lo2[l] = kQMax;
+      bd.hi1[l] = bd.hi2[l] = kQMin;
+      bd.merged[l] = true;
     }
   }
 
-  // Pass 3: sum of [r_lo, r_hi], counts at the bucket floors, bucket values.
-  const __m512i r_lo = _mm512_load_si512(plan.r_lo), r_hi = _mm512_load_si512(plan.r_hi);
-  const __m512i a_lo = _mm512_load_si512(plan.a_lo), a_hi = _mm512_load_si512(plan.a_hi);
-  const __m512i b_lo = _mm512_load_si512(plan.b_lo), b_hi = _mm512_load_si512(plan.b_hi);
-  const __m512i lane_id = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  __m512i sum_lo = _mm512_setzero_si512(), sum_hi = _mm512_setzero_si512();
-  __m512i eq_a = _mm512_setzero_si512(), eq_b = _mm512_setzero_si512();
-  __m512i n_a = _mm512_setzero_si512(), n_b = _mm512_setzero_si512();
-  std::size_t pos = 0;
-  q16* const cand = ts.cand;  // locals: stores through them cannot alias `ts`
-  q16* const cand_lane = ts.lane;
-  const q16* ptr = base;
-  for (std::size_t r = 0; r < rows; ++r, ptr += stride) {
-    const __m512i x = _mm512_maskz_loadu_epi32(load_mask, ptr);
-    const __mmask16 in_r = _mm512_mask_cmple_epi32_mask(_mm512_cmpge_epi32_mask(x, r_lo), x, r_hi);
-    const __m512i x_lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(x));
-    const __m512i x_hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(x, 1));
-    sum_lo = _mm512_mask_add_epi64(sum_lo, static_cast<__mmask8>(in_r), sum_lo, x_lo);
-    sum_hi = _mm512_mask_add_epi64(sum_hi, static_cast<__mmask8>(in_r >> 8), sum_hi, x_hi);
-    eq_a = _mm512_mask_add_epi32(eq_a, _mm512_cmpeq_epi32_mask(x, a_lo), eq_a, one);
-    eq_b = _mm512_mask_add_epi32(eq_b, _mm512_cmpeq_epi32_mask(x, b_lo), eq_b, one);
-    const __mmask16 in_a = _mm512_mask_cmple_epi32_mask(_mm512_cmpgt_epi32_mask(x, a_lo), x, a_hi);
-    const __mmask16 in_b = _mm512_mask_cmple_epi32_mask(_mm512_cmpgt_epi32_mask(x, b_lo), x, b_hi);
-    const __mmask16 take = static_cast<__mmask16>(in_a | in_b);
-    _mm512_storeu_si512(cand + pos, _mm512_maskz_compress_epi32(take, x));
-    if (!horizontal) {
-      _mm512_storeu_si512(cand_lane + pos, _mm512_maskz_compress_epi32(take, lane_id));
-      n_a = _mm512_mask_add_epi32(n_a, in_a, n_a, one);
-      n_b = _mm512_mask_add_epi32(n_b, in_b, n_b, one);
-    }
-    pos += static_cast<std::size_t>(__builtin_popcount(take));
-  }
-
+  PassStats st;
+  sum_and_collect(base, stride, rows, load_mask, bd, ts, st);
   if (horizontal) {
-    const std::int64_t sum_r = _mm512_reduce_add_epi64(_mm512_add_epi64(sum_lo, sum_hi));
-    kept[0] = finish_column(plan, 0, sum_r, _mm512_reduce_add_epi32(eq_a), _mm512_reduce_add_epi32(eq_b),
-                            ts.cand, pos);
+    kept[0] = finish_horizontal(base, rows, bd, st, f_lo, f_hi, ts);
     return;
   }
-  alignas(64) std::int64_t sums[kLanes];
-  alignas(64) std::int32_t eqa[kLanes], eqb[kLanes], na[kLanes], nb[kLanes];
-  _mm512_store_si512(sums, sum_lo);
-  _mm512_store_si512(sums + 8, sum_hi);
-  _mm512_store_si512(eqa, eq_a);
-  _mm512_store_si512(eqb, eq_b);
-  _mm512_store_si512(na, n_a);
-  _mm512_store_si512(nb, n_b);
-  // Bucket values go lane by lane into two row-major matrices padded with
-  // kQMax, sorted by the vertical network: row i holds the i-th smallest.
-  const int rows_a = pow2_at_least(*std::max_element(na, na + kLanes));
-  const int rows_b = pow2_at_least(*std::max_element(nb, nb + kLanes));
-  const __m512i pad = _mm512_set1_epi32(kQMax);
-  for (int i = 0; i < rows_a; ++i) _mm512_storeu_si512(ts.low + i * kLanes, pad);
-  for (int i = 0; i < rows_b; ++i) _mm512_storeu_si512(ts.high + i * kLanes, pad);
-  int fill_a[kLanes] = {}, fill_b[kLanes] = {};
-  for (std::size_t i = 0; i < pos; ++i) {
-    const int l = ts.lane[i];
-    const q16 v = ts.cand[i];
-    if (v <= plan.a_hi[l]) {
-      ts.low[fill_a[l]++ * kLanes + l] = v;
-    } else {
-      ts.high[fill_b[l]++ * kLanes + l] = v;
+
+  // Bucket values go lane by lane into two matrices: row i of lane l holds its i-th value.
+  int count_a[kLanes] = {}, count_b[kLanes] = {};
+  std::int64_t total_a[kLanes] = {}, total_b[kLanes] = {};
+  {
+    q16* const mat[2] = {ts.low, ts.high};
+    int* const fill[2] = {count_a, count_b};
+    std::int64_t* const total[2] = {total_a, total_b};
+    for (std::size_t i = 0; i < st.collected; ++i) {
+      const int l = ts.lane[i];
+      const q16 v = ts.cand[i];
+      const int which = v > bd.hi1[l] ? 1 : 0;
+      mat[which][fill[which][l]++ * kLanes + l] = v;
+      total[which][l] += v;
     }
   }
-  bitonic_sort_rows(ts.low, rows_a);
-  bitonic_sort_rows(ts.high, rows_b);
+  // Check that the buckets hold the cut ranks with pass 3's own counts (they do when pass 2
+  // counted right); a lane that fails is recomputed exactly, so pass 2 never decides the result.
+  bool ok[kLanes] = {}, use_b[kLanes] = {};
+  std::int64_t from_a[kLanes], to_a[kLanes], from_b[kLanes], to_b[kLanes];
   for (int l = 0; l < columns; ++l) {
-    const q16 base_a = plan.a_lo[l];
-    std::int64_t low = 0;
-    if (plan.k1[l] <= eqa[l]) {
-      low = plan.k1[l] * base_a;
+    const std::int64_t k1 = f_lo - st.below[l], k2 = f_hi - st.above[l];
+    const std::int64_t na = count_a[l], nb = count_b[l];
+    if (bd.merged[l]) {
+      ok[l] = k1 >= 0 && k2 >= 0 && k1 + k2 <= na;
+      from_a[l] = k1, to_a[l] = na - k2;
     } else {
-      low = std::int64_t{eqa[l]} * base_a;
-      for (std::int64_t i = 0; i < plan.k1[l] - eqa[l]; ++i) low += ts.low[i * kLanes + l];
+      ok[l] = k1 >= 0 && k1 <= na && k2 >= 0 && k2 <= nb;
+      from_a[l] = k1, to_a[l] = na;
+      from_b[l] = 0, to_b[l] = nb - k2;
+      use_b[l] = ok[l];
     }
-    const q16* list = plan.merged[l] ? ts.low : ts.high;
-    const std::int64_t m = plan.merged[l] ? na[l] : nb[l];
-    const q16 base_h = plan.merged[l] ? base_a : plan.b_lo[l];
-    const std::int64_t take = std::min(plan.k2[l], m);
-    std::int64_t high = (plan.k2[l] - take) * base_h;
-    for (std::int64_t i = m - take; i < m; ++i) high += list[i * kLanes + l];
-    kept[l] = sums[l] - low - high;
+    kept[l] = st.mid_sum[l];
+  }
+  select_rows(ts.low, count_a, ok, bd.lo1, bd.hi1, from_a, to_a, total_a, columns, ts.copy, kept);
+  select_rows(ts.high, count_b, use_b, bd.lo2, bd.hi2, from_b, to_b, total_b, columns, ts.copy, kept);
+  for (int l = 0; l < columns; ++l) {
+    if (!ok[l]) kept[l] = exact_column(base + l, stride, rows, f_lo, f_hi, ts.copy);
   }
 }
 
@@ -550,9 +666,10 @@ EDGESWARM_AVX512 void trimmed_mean_avx512(const q16* values, std::size_t n, std:
   TileScratch ts;
   ts.cand = reserve_scratch(work.values, cap);
   ts.lane = reserve_scratch(work.lanes, cap);
-  const auto sorted_cap = static_cast<std::size_t>(pow2_at_least(static_cast<int>(n))) * kLanes;
+  const auto sorted_cap = static_cast<std::size_t>(pow2_at_least(static_cast<int>(padded))) * kLanes;
   ts.low = reserve_scratch(work.values2, sorted_cap);
   ts.high = reserve_scratch(work.values3, sorted_cap);
+  ts.copy = reserve_scratch(work.values4, padded);
   std::int64_t kept[kLanes];
   const auto fi = static_cast<std::int64_t>(f);
 
@@ -605,7 +722,7 @@ EDGESWARM_AVX512 void trimmed_mean_avx512(const q16* values, std::size_t n, std:
 
 bool trimmed_mean_uses_simd() {
 #if defined(EDGESWARM_X86_SIMD)
-  static const bool ok = __builtin_cpu_supports("avx512f");
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
   return ok;
 #else
   return false;

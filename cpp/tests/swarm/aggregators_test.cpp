@@ -262,6 +262,55 @@ TEST(Aggregators, TrimmedMeanKernelMatchesOnTallMatrices) {
   }
 }
 
+TEST(Aggregators, TrimmedMeanKernelSurvivesMisleadingSampleRows) {
+  // The SIMD kernel picks its splitters from evenly spaced rows (r = (2i + 1) n / 2s, with
+  // s = 32 for n < 512, 64 for n < 2048, 128 for n < 4096). Here exactly those rows hold
+  // values near the top of the range, so the splitters land far from both cuts: the
+  // buckets become wide (the lane-by-lane path for n >= 512, a 32-bit radix search below)
+  // and the result must still be exact.
+  Rng rng(13, 0);
+  es::Workspace work;
+  for (std::size_t n : {std::size_t{300}, std::size_t{1000}, std::size_t{2100}}) {
+    const std::size_t s = n < 512 ? 32 : n < 2048 ? 64 : 128;
+    for (std::size_t d : {std::size_t{16}, std::size_t{3}}) {
+      auto v = random_matrix(rng, n, d, 5);
+      for (std::size_t i = 0; i < s; ++i) {
+        const std::size_t r = (2 * i + 1) * n / (2 * s);
+        for (std::size_t c = 0; c < d; ++c) v[r * d + c] = fx::kMax - static_cast<q16>(rng.below(64));
+      }
+      for (std::size_t f : {std::size_t{1}, n / 10, 3 * n / 10, (n - 1) / 2}) {
+        std::vector<q16> fast(d);
+        es::trimmed_mean(v.data(), n, d, f, fast.data(), work);
+        ASSERT_EQ(fast, reference_trimmed_mean(v, n, d, f)) << "n=" << n << " d=" << d << " f=" << f;
+      }
+    }
+  }
+}
+
+TEST(Aggregators, TrimmedMeanKernelHandlesTiedCutsAndWideValueRanges) {
+  // Ties at the cut (few distinct values spaced 1 raw unit or 1.0 apart) and columns that
+  // mix the full int32 range with a dense cluster: buckets of one value, 32-bit spans.
+  Rng rng(14, 0);
+  es::Workspace work;
+  const std::size_t n = 700, d = 21;
+  for (int variant = 0; variant < 3; ++variant) {
+    std::vector<q16> v(n * d);
+    for (auto& x : v) {
+      switch (variant) {
+        case 0: x = static_cast<q16>(rng.below(5)); break;
+        case 1: x = static_cast<q16>(rng.below(9)) * fx::kOne - 4 * fx::kOne; break;
+        default: x = rng.below(4) == 0 ? static_cast<q16>(static_cast<std::uint32_t>(rng.next_u64()))
+                                       : static_cast<q16>(rng.below(1000));
+      }
+    }
+    for (std::size_t f : {std::size_t{1}, n / 10, 3 * n / 10, (n - 1) / 2}) {
+      std::vector<q16> fast(d);
+      es::trimmed_mean(v.data(), n, d, f, fast.data(), work);
+      ASSERT_EQ(fast, reference_trimmed_mean(v, n, d, f)) << "variant=" << variant << " f=" << f;
+    }
+  }
+}
+
 TEST(Aggregators, ColumnSumIsExact) {
   const std::vector<q16> v = {fx::kMax, 1, fx::kMax, -1, fx::kMax, 0};
   std::vector<std::int64_t> s(2);

@@ -41,6 +41,7 @@ struct Workspace {
   ScratchVector<fixed::q16> values;
   ScratchVector<fixed::q16> values2;
   ScratchVector<fixed::q16> values3;
+  ScratchVector<fixed::q16> values4;
   ScratchVector<fixed::q16> column;
   ScratchVector<std::int32_t> lanes;
   ScratchVector<std::int64_t> wide;
