@@ -6,11 +6,10 @@ from __future__ import annotations
 import edgeswarm as es
 import pytest
 
-SEEDS = range(10)
+SEEDS = range(50)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_drift_bans_and_no_false_bans(seed: int) -> None:
+def _check_reference_scenario(seed: int) -> None:
     swarm = es.Swarm(n_nodes=100, signal=0.5, noise_variance=0.0025, trim=0.3, seed=seed)
     swarm.inject_byzantine(count=30, bias=0.9, attack="bias")
     df = swarm.run(epochs=200).set_index("epoch")
@@ -23,6 +22,22 @@ def test_drift_bans_and_no_false_bans(seed: int) -> None:
     nodes = swarm.nodes()
     assert nodes.loc[nodes.byzantine, "banned"].all()
     assert not nodes.loc[~nodes.byzantine, "banned"].any()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_drift_bans_and_no_false_bans(seed: int) -> None:
+    _check_reference_scenario(seed)
+
+
+@pytest.mark.soak
+def test_reference_scenario_soak_2000_seeds() -> None:
+    failures = []
+    for seed in range(50, 2050):
+        try:
+            _check_reference_scenario(seed)
+        except AssertionError as error:
+            failures.append((seed, str(error)[:200]))
+    assert not failures, failures[:5]
 
 
 def test_without_reputation_the_attack_is_only_trimmed() -> None:
