@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OS_PACKAGES := g++ cmake make python3-venv python3-dev libeigen3-dev libxtensor-dev libgtest-dev libbenchmark-dev
 ENGINE_SOURCES := $(shell find cpp -name '*.cpp' -o -name '*.hpp') CMakeLists.txt pyproject.toml
 
-.PHONY: demo test test-cpp test-py bench soak lint stubs clean
+.PHONY: demo test test-cpp test-py bench bench-cpp soak lint stubs clean
 
 demo: $(STAMPS)/install
 	$(VENV)/bin/edgeswarm run --nodes 100 --epochs 60 --byzantine 30 --bias 0.9
@@ -24,8 +24,13 @@ test-cpp: $(STAMPS)/os
 test-py: $(STAMPS)/install
 	$(PY) -m pytest -q -m "not slow and not soak"
 
-bench: $(STAMPS)/install
+bench: $(STAMPS)/install bench-cpp
 	$(PY) benchmarks/run_all.py
+
+bench-cpp: $(STAMPS)/os
+	cmake -S . -B build/bench -DEDGESWARM_BENCHMARKS=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Release > build-bench.log 2>&1 || (cat build-bench.log; exit 1)
+	cmake --build build/bench -j $(JOBS) >> build-bench.log 2>&1 || (tail -50 build-bench.log; exit 1)
+	build/bench/engine_bench --benchmark_min_time=0.2
 
 soak: $(STAMPS)/install
 	$(PY) -m pytest -q -m "soak or slow"
@@ -60,4 +65,4 @@ $(STAMPS)/install: $(STAMPS)/venv $(ENGINE_SOURCES)
 	@touch $@
 
 clean:
-	rm -rf build $(STAMPS) build-cpp.log
+	rm -rf build $(STAMPS) build-cpp.log build-bench.log
