@@ -263,3 +263,12 @@ def test_node_arrays_are_live_read_only_views() -> None:
     np.testing.assert_array_equal(reports[:, 0], es._core.to_q16(swarm.nodes()["value"].to_numpy()))
     with pytest.raises(ValueError):
         reports[0, 0] = 1
+
+
+@pytest.mark.parametrize("attack", ["alie", "ipm", "gaussian", "mimic"])
+def test_a_swarm_with_no_honest_node_left_keeps_running(attack: str) -> None:
+    swarm = es.Swarm(n_nodes=10, seed=4)
+    swarm.inject_byzantine(count=10, attack=attack)
+    df = swarm.run(epochs=3)
+    assert df["honest_mean"].isna().all() and df["drift"].isna().all()
+    assert np.isfinite(df["consensus"]).all()

@@ -282,18 +282,15 @@ void Swarm::attack() {
   for (std::size_t r = 0; r < ids.size(); ++r) {
     for (std::size_t j = 0; j < d_; ++j) rows[r * d_ + j] = reports_(ids[r], j);
   }
+  // With nothing honest to look at, attackers that copy honest statistics fall back to their bias.
+  const std::vector<double> bias_mean(d_, attack_.bias), zero_sd(d_, 0.0);
   HonestView view;
-  view.mean = honest_mean_.data();
-  view.sd = honest_sd_.data();
+  view.mean = honest_count_ ? honest_mean_.data() : bias_mean.data();
+  view.sd = honest_count_ ? honest_sd_.data() : zero_sd.data();
   view.mimic = mimic.data();
   view.n_total = reporting;
   view.n_byzantine = ids.size();
-  if (honest_count_ == 0) {  // nothing honest to look at: attackers fall back to their bias
-    std::fill(honest_sd_.begin(), honest_sd_.end(), 0.0);
-    for (std::size_t j = 0; j < d_; ++j) honest_mean_[j] = attack_.bias;
-  }
   apply_attack(attack_, view, d_, config_.seed, epoch_, ids.data(), ids.size(), rows.data());
-  if (honest_count_ == 0) std::fill(honest_mean_.begin(), honest_mean_.end(), std::numeric_limits<double>::quiet_NaN());
   for (std::size_t r = 0; r < ids.size(); ++r) {
     for (std::size_t j = 0; j < d_; ++j) reports_(ids[r], j) = rows[r * d_ + j];
   }
