@@ -31,28 +31,13 @@ std::optional<DoubleArray> optional_vector(const py::object& value, const char* 
   return a;
 }
 
-swarm::AttackParams make_params(const std::string& attack, double bias, double jitter, double scale, double sigma,
-                                double alie_z, double ipm_epsilon, int on_epochs, int off_epochs) {
-  swarm::AttackParams p;
-  p.kind = swarm::parse_attack(attack);
-  p.bias = bias;
-  p.jitter = jitter;
-  p.scale = scale;
-  p.sigma = sigma;
-  p.alie_z = alie_z;
-  p.ipm_epsilon = ipm_epsilon;
-  p.on_epochs = on_epochs;
-  p.off_epochs = off_epochs;
-  swarm::validate(p);
-  return p;
-}
 
 py::array apply_attack(const py::array& reports, const std::string& attack, const py::array& node_ids,
                        const py::object& honest_mean, const py::object& honest_sd, std::int64_t n_total,
                        std::int64_t n_byzantine, std::uint64_t epoch, std::uint64_t seed, const py::object& mimic,
                        double bias, double jitter, double scale, double sigma, double alie_z, double ipm_epsilon,
                        int on_epochs, int off_epochs) {
-  const auto params = make_params(attack, bias, jitter, scale, sigma, alie_z, ipm_epsilon, on_epochs, off_epochs);
+  const auto params = attack_params(attack, bias, jitter, scale, sigma, alie_z, ipm_epsilon, on_epochs, off_epochs);
   auto in = require_int32(reports, "reports", 2);
   const auto k = static_cast<std::size_t>(in.shape(0));
   const auto d = static_cast<std::size_t>(in.shape(1));
@@ -97,6 +82,22 @@ py::array apply_attack(const py::array& reports, const std::string& attack, cons
 
 }  // namespace
 
+swarm::AttackParams attack_params(const std::string& attack, double bias, double jitter, double scale, double sigma,
+                                double alie_z, double ipm_epsilon, int on_epochs, int off_epochs) {
+  swarm::AttackParams p;
+  p.kind = swarm::parse_attack(attack);
+  p.bias = bias;
+  p.jitter = jitter;
+  p.scale = scale;
+  p.sigma = sigma;
+  p.alie_z = alie_z;
+  p.ipm_epsilon = ipm_epsilon;
+  p.on_epochs = on_epochs;
+  p.off_epochs = off_epochs;
+  swarm::validate(p);
+  return p;
+}
+
 void bind_attacks(py::module_& m) {
   py::tuple names(swarm::kAttackKinds.size());
   for (std::size_t i = 0; i < swarm::kAttackKinds.size(); ++i) names[i] = swarm::to_string(swarm::kAttackKinds[i]);
@@ -115,7 +116,7 @@ void bind_attacks(py::module_& m) {
   m.def(
       "attack_active",
       [](std::uint64_t epoch, const std::string& attack, int on_epochs, int off_epochs) {
-        const auto p = make_params(attack, 0.9, 0.01, 1.0, 1.0, -1.0, 0.5, on_epochs, off_epochs);
+        const auto p = attack_params(attack, 0.9, 0.01, 1.0, 1.0, -1.0, 0.5, on_epochs, off_epochs);
         return swarm::attack_active(p, epoch);
       },
       py::arg("epoch"), py::kw_only(), py::arg("attack"), py::arg("on_epochs") = 5, py::arg("off_epochs") = 5,

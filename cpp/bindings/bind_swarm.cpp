@@ -157,17 +157,8 @@ void bind_swarm(py::module_& m) {
           "inject_byzantine",
           [](swarm::Swarm& s, std::size_t count, const std::string& attack, double bias, double jitter, double scale,
              double sigma, double alie_z, double ipm_epsilon, int on_epochs, int off_epochs) {
-            swarm::AttackParams p;
-            p.kind = swarm::parse_attack(attack);
-            p.bias = bias;
-            p.jitter = jitter;
-            p.scale = scale;
-            p.sigma = sigma;
-            p.alie_z = alie_z;
-            p.ipm_epsilon = ipm_epsilon;
-            p.on_epochs = on_epochs;
-            p.off_epochs = off_epochs;
-            s.inject_byzantine(count, p);
+            s.inject_byzantine(count, attack_params(attack, bias, jitter, scale, sigma, alie_z, ipm_epsilon,
+                                                    on_epochs, off_epochs));
           },
           py::arg("count"), py::kw_only(), py::arg("attack") = "bias", py::arg("bias") = 0.9,
           py::arg("jitter") = 0.01, py::arg("scale") = 1.0, py::arg("sigma") = 1.0, py::arg("alie_z") = -1.0,

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "edgeswarm/swarm/attacks.hpp"
+
 namespace edgeswarm::bindings {
 
 namespace py = pybind11;
@@ -21,6 +23,11 @@ void bind_attacks(py::module_& m);
 void bind_regime(py::module_& m);
 void bind_energy(py::module_& m);
 void bind_swarm(py::module_& m);
+
+/// Validated attack parameters from the keyword arguments shared by
+/// _core.apply_attack and Swarm.inject_byzantine.
+swarm::AttackParams attack_params(const std::string& attack, double bias, double jitter, double scale, double sigma,
+                                  double alie_z, double ipm_epsilon, int on_epochs, int off_epochs);
 
 /// A C-contiguous int32 array of `ndim` dimensions, or ValueError naming `name`.
 inline py::array_t<std::int32_t, py::array::c_style> require_int32(const py::array& a, const char* name,

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../expect_invalid.hpp"
+
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -29,16 +31,6 @@ AttackParams with_kind(AttackKind kind) {
   AttackParams p;
   p.kind = kind;
   return p;
-}
-
-template <typename F>
-void expect_invalid(F f, const std::string& name) {
-  try {
-    f();
-    FAIL() << "expected std::invalid_argument naming " << name;
-  } catch (const std::invalid_argument& e) {
-    EXPECT_EQ(std::string(e.what()).rfind(name + ": ", 0), 0u) << e.what();
-  }
 }
 
 /// A k x d block of honest readings, distinct per entry.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../expect_invalid.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -15,16 +17,6 @@ using edgeswarm::swarm::Role;
 using edgeswarm::swarm::SleepScheduler;
 
 namespace {
-
-template <typename F>
-void expect_invalid(F&& f, const std::string& name) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception for " << name;
-  } catch (const std::invalid_argument& e) {
-    EXPECT_EQ(std::string(e.what()).rfind(name + ":", 0), 0u) << e.what();
-  }
-}
 
 constexpr std::int64_t kEpochMs = 500;
 constexpr std::uint64_t kDayEpochs = 86400 * 1000 / kEpochMs;  // 172800

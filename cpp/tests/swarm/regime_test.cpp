@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../expect_invalid.hpp"
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -14,17 +16,6 @@ using edgeswarm::swarm::RegimeParams;
 using edgeswarm::swarm::residual_entropy;
 
 namespace {
-
-// Expects std::invalid_argument whose message starts with `name + ":"`.
-template <typename F>
-void expect_invalid(F&& f, const std::string& name) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception for " << name;
-  } catch (const std::invalid_argument& e) {
-    EXPECT_EQ(std::string(e.what()).rfind(name + ":", 0), 0u) << e.what();
-  }
-}
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../expect_invalid.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -69,17 +71,6 @@ bool connected(const Topology& t) {
     }
   }
   return reached == t.size();
-}
-
-/// Runs `f` and checks it throws std::invalid_argument whose message starts with `name: `.
-template <typename F>
-void expect_invalid(F f, const std::string& name) {
-  try {
-    f();
-    FAIL() << "expected std::invalid_argument naming " << name;
-  } catch (const std::invalid_argument& e) {
-    EXPECT_EQ(std::string(e.what()).rfind(name + ": ", 0), 0u) << e.what();
-  }
 }
 
 }  // namespace
