@@ -1,5 +1,6 @@
 #include "edgeswarm/net/network.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 
@@ -37,6 +38,7 @@ Network::Network(std::size_t n, std::uint64_t seed, const LinkRules& rules, SimT
   cut_.assign(n * n, 0);
   up_.assign(n, 1);
   incarnation_.assign(n, 0);
+  last_durable_at_.assign(n, 0);
   disks_.resize(n);
   node_counters_.resize(n);
   link_counters_.resize(n * n);
@@ -131,7 +133,8 @@ void Network::drop(std::size_t link_index, NodeId from, std::size_t bytes, DropR
 
 EventHandle Network::schedule_timer(NodeId node, SimTime at, int tag) {
   check_up("node", node);
-  if (at < now_) core::fail_range("at", std::to_string(at), ">= now (" + std::to_string(now_) + ")");
+  if (at < now_ || at > kMaxTimeUs)
+    core::fail_range("at", std::to_string(at), "[now (" + std::to_string(now_) + "), 2^61]");
   Event e;
   e.kind = OccurrenceKind::Timer;
   e.node = e.from = static_cast<std::uint32_t>(node);
@@ -158,7 +161,9 @@ std::uint64_t Network::schedule_durable(NodeId node, std::uint64_t write_id) {
   e.node = e.from = static_cast<std::uint32_t>(node);
   e.incarnation = incarnation_[node];
   e.id = write_id;
-  queue_.push(now_ + fsync_delay_, priority(OccurrenceKind::Durable), std::move(e));
+  const SimTime at = std::max(now_ + fsync_delay_, last_durable_at_[node]);
+  last_durable_at_[node] = at;
+  queue_.push(at, priority(OccurrenceKind::Durable), std::move(e));
   return write_id;
 }
 
@@ -222,7 +227,8 @@ bool Network::is_up(NodeId node) const {
 }
 
 bool Network::next(Occurrence& out, SimTime until) {
-  if (until < now_) core::fail_range("until", std::to_string(until), ">= now (" + std::to_string(now_) + ")");
+  if (until < now_ || until > kMaxTimeUs)
+    core::fail_range("until", std::to_string(until), "[now (" + std::to_string(now_) + "), 2^61]");
   if (advance(out, until)) return true;
   now_ = until;
   return false;

@@ -399,6 +399,19 @@ TEST(Network, DiskWriteIsKeptOnceDurable) {
   EXPECT_TRUE(net.disk(0).durable().empty());
 }
 
+TEST(Network, DurableNoticesStayInWriteOrderWhenTheFsyncDelayShrinks) {
+  Network net(1, 1, LinkRules{}, 2000);
+  const auto a = net.write(0, "a", Bytes{1});
+  net.set_fsync_delay(100);
+  const auto b = net.write(0, "b", Bytes{2});
+  const auto evs = drain(net);
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[0].id, a);
+  EXPECT_EQ(evs[1].id, b);
+  EXPECT_EQ(evs[1].time, 2000);
+  EXPECT_EQ(net.disk(0).durable().size(), 2u);
+}
+
 TEST(Network, BadParametersNameTheParameter) {
   expect_invalid([] { Network(0, 1); }, "n");
   expect_invalid([] { Network(edgeswarm::net::kMaxNodes + 1, 1); }, "n");
@@ -421,6 +434,9 @@ TEST(Network, BadParametersNameTheParameter) {
   expect_invalid([&] { net.partition({{0, 1}, {1, 2}}); }, "groups");
   expect_invalid([&] { net.partition({{0, 3}}); }, "groups");
   expect_invalid([&] { net.set_fsync_delay(-5); }, "fsync_delay_us");
+  Occurrence ev;
+  expect_invalid([&] { net.next(ev, edgeswarm::net::kMaxTimeUs + 1); }, "until");
+  expect_invalid([&] { net.schedule_timer(0, edgeswarm::net::kMaxTimeUs + 1); }, "at");
   EXPECT_EQ(net.pending_events(), 0u);  // failed calls changed nothing
   EXPECT_TRUE(net.connected(0, 1));
 }

@@ -21,8 +21,10 @@ namespace edgeswarm::net {
 
 using core::SimTime;
 
-/// Largest delay any model returns (about 35 years), so now + delay cannot overflow.
+/// Largest delay any model returns (about 35 years).
 inline constexpr SimTime kMaxDelayUs = SimTime{1} << 50;
+/// Latest simulated time a network accepts, so time + delays cannot overflow.
+inline constexpr SimTime kMaxTimeUs = SimTime{1} << 61;
 
 /// A latency distribution over integer microseconds.
 class LatencyModel {

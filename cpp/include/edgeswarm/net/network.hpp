@@ -135,14 +135,16 @@ class Network {
   /// Sends `payload` from -> to with the caller's `tag`; returns the message id.
   /// `from` must be up; `to` may be down (the message is then dropped on arrival).
   std::uint64_t send(NodeId from, NodeId to, Bytes payload, int tag = 0);
-  /// Fires a Timer occurrence for `node` (which must be up) at time `at` >= now();
-  /// a crash of the node cancels it.
+  /// Fires a Timer occurrence for `node` (which must be up) at time `at` in
+  /// [now(), kMaxTimeUs]; a crash of the node cancels it.
   EventHandle schedule_timer(NodeId node, SimTime at, int tag = 0);
   /// Cancels a timer; false if it already fired or was cancelled.
   bool cancel_timer(EventHandle timer);
 
   /// Writes `value` under `key` on node's disk (node up); returns the write id,
-  /// reported by a Durable occurrence once the fsync delay has passed.
+  /// reported by a Durable occurrence once the fsync delay has passed. Notices
+  /// come in write order (a shortened fsync delay never overtakes earlier
+  /// writes), and a notice for id k means every earlier write of the node is durable too.
   std::uint64_t write(NodeId node, std::string key, Bytes value);
   /// Removes `key` from node's disk, durable like a write; returns the write id.
   std::uint64_t remove(NodeId node, std::string key);
@@ -167,7 +169,7 @@ class Network {
   /// True unless crashed and not restarted.
   bool is_up(NodeId node) const;
 
-  /// Pops events up to and including `until` (>= now()) and returns true with
+  /// Pops events up to and including `until` (in [now(), kMaxTimeUs]) and returns true with
   /// the first occurrence in `out`; returns false when none is left at or
   /// before `until`, with now() == until.
   bool next(Occurrence& out, SimTime until);
@@ -219,6 +221,7 @@ class Network {
   std::vector<std::uint8_t> cut_;           // per link
   std::vector<std::uint8_t> up_;            // per node
   std::vector<std::uint32_t> incarnation_;  // per node: bumped by each crash
+  std::vector<SimTime> last_durable_at_;    // per node: keeps durable notices in write order
   std::vector<Disk> disks_;
 
   std::vector<NodeCounters> node_counters_;
