@@ -165,7 +165,7 @@ class Cluster {
         reads_[id].push_back(r);
       }
       n.advance(rd);
-      check_leader(id);
+      check_node(id);
     }
   }
 
@@ -232,6 +232,14 @@ class Cluster {
     return r;
   }
 
+  /// Node `id` snapshots at its applied index (node and disk); false if nothing to compact.
+  bool compact(NodeId id) {
+    Node& n = node(id);
+    if (n.applied_index() <= n.log().snapshot_index()) return false;
+    disk_[id].compact(n.compact(n.applied_index(), app_[id].snapshot()));
+    return true;
+  }
+
   // ------------------------------------------------------------ checks
   /// Log Matching between every pair of running nodes: where two logs hold
   /// an entry with the same index and term, they are identical up to there.
@@ -291,8 +299,14 @@ class Cluster {
     }
   }
 
-  void check_leader(NodeId id) {
+  void check_node(NodeId id) {
     const Node& n = node(id);
+    // Term and commit are persisted, so they never go back, even across restarts.
+    auto& [term, commit] = monotonic_[id];
+    if (n.term() < term) violation("term decreased on node " + std::to_string(id));
+    if (n.commit_index() < commit) violation("commit decreased on node " + std::to_string(id));
+    term = n.term();
+    commit = n.commit_index();
     if (n.role() != Role::Leader) return;
     const auto [it, fresh] = leaders_.emplace(n.term(), id);
     if (!fresh && it->second != id) {
@@ -311,7 +325,8 @@ class Cluster {
   std::vector<Message> queue_;
   std::set<std::pair<NodeId, NodeId>> blocked_;
   std::map<std::uint64_t, std::pair<Entry, std::uint64_t>> committed_;  ///< index -> (entry, state hash after it)
-  std::map<std::uint64_t, NodeId> leaders_;                               ///< term -> leader
+  std::map<std::uint64_t, NodeId> leaders_;
+  std::map<NodeId, std::pair<std::uint64_t, std::uint64_t>> monotonic_;  ///< node -> (term, commit) last seen                               ///< term -> leader
   std::vector<std::string> violations_;
 };
 
