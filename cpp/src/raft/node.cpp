@@ -372,7 +372,9 @@ void Node::handle_append(const Message& m) {
     const std::uint64_t last_new = m.index + m.entries.size();
     const std::uint64_t conflict = log_.find_conflict(m.entries);
     if (conflict != 0) {
-      if (conflict <= commit_) throw std::logic_error("raft: leader tried to overwrite committed entry " + std::to_string(conflict));
+      if (conflict <= commit_) {
+        throw std::logic_error("raft: leader tried to overwrite committed entry " + std::to_string(conflict));
+      }
       const auto skip = static_cast<std::ptrdiff_t>(conflict - m.entries.front().index);
       append_to_log(std::vector<Entry>(m.entries.begin() + skip, m.entries.end()));
     }
@@ -581,6 +583,7 @@ void Node::handle_append_response(const Message& m) {
     pr.become_replicate();
   }
   if (maybe_commit()) {
+    if (role_ != Role::Leader) return;  // it committed its own removal and stepped down
     broadcast_append();
   } else {
     while (send_append(m.from, false)) {

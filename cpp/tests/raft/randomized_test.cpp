@@ -38,7 +38,9 @@ ChaosResult chaos(std::uint64_t seed, int ticks) {
   int proposals = 0;
   for (int t = 0; t < ticks; ++t) {
     const NodeId l = c.leader();
-    if (l != kNoNode && rng.uniform() < 0.4) c.node(l).propose(bytes("s" + std::to_string(seed) + "-" + std::to_string(proposals++)));
+    if (l != kNoNode && rng.uniform() < 0.4) {
+      c.node(l).propose(bytes("s" + std::to_string(seed) + "-" + std::to_string(proposals++)));
+    }
     if (l != kNoNode && rng.uniform() < 0.03) c.node(l).read_index(static_cast<std::uint64_t>(t));
     if (l != kNoNode && rng.uniform() < 0.005) c.node(l).transfer_leadership(1 + rng.below(ids.size()));
     const double u = rng.uniform();

@@ -325,8 +325,8 @@ class Cluster {
   std::vector<Message> queue_;
   std::set<std::pair<NodeId, NodeId>> blocked_;
   std::map<std::uint64_t, std::pair<Entry, std::uint64_t>> committed_;  ///< index -> (entry, state hash after it)
-  std::map<std::uint64_t, NodeId> leaders_;
-  std::map<NodeId, std::pair<std::uint64_t, std::uint64_t>> monotonic_;  ///< node -> (term, commit) last seen                               ///< term -> leader
+  std::map<std::uint64_t, NodeId> leaders_;                               ///< term -> leader
+  std::map<NodeId, std::pair<std::uint64_t, std::uint64_t>> monotonic_;  ///< node -> (term, commit)
   std::vector<std::string> violations_;
 };
 
