@@ -12,4 +12,5 @@ PYBIND11_MODULE(_core, m) {
   bind_regime(m);
   bind_energy(m);
   bind_swarm(m);
+  bind_raft(m);
 }

@@ -1,13 +1,14 @@
 """edgeswarm: a lab for IoT edge swarms.
 
 Byzantine-tolerant fixed-point (Q16.16) consensus on simulated sensor swarms,
-driven from Python over a compiled C++ engine.
+and Raft clusters for emergency coordination, driven from Python over a compiled C++ engine.
 """
 
 from __future__ import annotations
 
-from edgeswarm import aggregators, regime, topology
+from edgeswarm import aggregators, raft, regime, topology
 from edgeswarm.aggregators import aggregate
+from edgeswarm.raft import RaftCluster
 from edgeswarm.regime import RegimeDetector, residual_entropy
 from edgeswarm.swarm import AGGREGATORS, ATTACKS, REGIMES, TOPOLOGIES, Swarm
 
@@ -18,11 +19,13 @@ __all__ = [
     "ATTACKS",
     "REGIMES",
     "TOPOLOGIES",
+    "RaftCluster",
     "RegimeDetector",
     "Swarm",
     "__version__",
     "aggregate",
     "aggregators",
+    "raft",
     "regime",
     "residual_entropy",
     "topology",

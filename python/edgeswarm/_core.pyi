@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ATTACKS', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RegimeDetector', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'fl_bytes_per_node_day', 'from_q16', 'message_bytes', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
+__all__: list[str] = ['ATTACKS', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'fl_bytes_per_node_day', 'from_q16', 'message_bytes', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
 class RegimeDetector:
     """
     Streaming Calm / PreStorm / Storm classifier of the entropy H with hysteresis. Regime codes: 0 Calm, 1 PreStorm, 2 Storm (names in REGIMES).
@@ -411,6 +411,115 @@ class Swarm:
         ...
     @property
     def state_bytes_per_node(self) -> float:
+        ...
+class RaftCluster:
+    """
+    Simulated Raft cluster (use edgeswarm.RaftCluster).
+    """
+    def __init__(self, *, n: typing.SupportsInt | typing.SupportsIndex = 5, seed: typing.SupportsInt | typing.SupportsIndex = 1, election_min_ms: typing.SupportsInt | typing.SupportsIndex = 150, election_max_ms: typing.SupportsInt | typing.SupportsIndex = 300, heartbeat_ms: typing.SupportsInt | typing.SupportsIndex = 50, latency_min_us: typing.SupportsInt | typing.SupportsIndex = 1000, latency_max_us: typing.SupportsInt | typing.SupportsIndex = 5000, loss: typing.SupportsFloat | typing.SupportsIndex = 0.0, duplicate: typing.SupportsFloat | typing.SupportsIndex = 0.0, reorder: typing.SupportsFloat | typing.SupportsIndex = 0.0, reorder_max_us: typing.SupportsInt | typing.SupportsIndex = 10000, fsync_us: typing.SupportsInt | typing.SupportsIndex = 100, snapshot_every: typing.SupportsInt | typing.SupportsIndex = 1000, pre_vote: bool = True, check_quorum: bool = True, max_entries_per_msg: typing.SupportsInt | typing.SupportsIndex = 64, max_inflight_msgs: typing.SupportsInt | typing.SupportsIndex = 256, client_retry_us: typing.SupportsInt | typing.SupportsIndex = 100000, client_timeout_us: typing.SupportsInt | typing.SupportsIndex = 5000000, check_invariants: bool = True, record_applied: bool = True) -> None:
+        ...
+    def add_client(self) -> int:
+        """
+        A new client; returns its id.
+        """
+    def applied(self, node: typing.SupportsInt | typing.SupportsIndex) -> list:
+        """
+        (index, payload) of each non-empty normal entry the node applied.
+        """
+    def applied_index(self, node: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    def commit_index(self, node: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        Commit index (the persisted one while down).
+        """
+    def crash(self, node: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def cut(self, from_node: typing.SupportsInt | typing.SupportsIndex, to_node: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def emergencies(self, node: typing.SupportsInt | typing.SupportsIndex) -> list:
+        """
+        Node's emergency log: (index, client, key, value) in commit order.
+        """
+    def heal(self) -> None:
+        ...
+    def history(self) -> list:
+        """
+        Every client operation so far (pending ones have status unknown).
+        """
+    def is_up(self, node: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        ...
+    def known_leader(self, node: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+        """
+        The leader node i knows of, or None.
+        """
+    def kv_data(self, node: typing.SupportsInt | typing.SupportsIndex) -> dict[str, str]:
+        """
+        Node's key-value data.
+        """
+    def leader(self) -> int | None:
+        """
+        The running leader with the highest term, or None.
+        """
+    def partition(self, groups: collections.abc.Sequence[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]]) -> None:
+        ...
+    def pending(self, client: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        ...
+    def persisted(self, node: typing.SupportsInt | typing.SupportsIndex) -> dict:
+        """
+        What node's disk holds: hard state, snapshot point and log length.
+        """
+    def propose(self, data: bytes) -> tuple[int, int] | None:
+        """
+        Proposes `data` at the leader: (index, term), or None without a leader.
+        """
+    def restart(self, node: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def role(self, node: typing.SupportsInt | typing.SupportsIndex) -> str:
+        """
+        follower, pre_candidate, candidate, leader, or down.
+        """
+    def run_until(self, until_us: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Runs until simulated time `until_us`.
+        """
+    def run_until_leader(self, timeout_us: typing.SupportsInt | typing.SupportsIndex) -> int | None:
+        """
+        Runs until a node leads (at most timeout_us); returns it or None.
+        """
+    def set_link_rules(self, *, latency_min_us: typing.SupportsInt | typing.SupportsIndex, latency_max_us: typing.SupportsInt | typing.SupportsIndex, loss: typing.SupportsFloat | typing.SupportsIndex, duplicate: typing.SupportsFloat | typing.SupportsIndex, reorder: typing.SupportsFloat | typing.SupportsIndex, reorder_max_us: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Replaces the rules of every link.
+        """
+    def submit(self, client: typing.SupportsInt | typing.SupportsIndex, kind: str, key: str, value: str = '') -> int:
+        """
+        Starts an operation; returns its position in history().
+        """
+    def term(self, node: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        Current term (the persisted one while down).
+        """
+    def traffic(self, node: typing.SupportsInt | typing.SupportsIndex | None = None) -> tuple[int, int]:
+        """
+        (messages, bytes) sent, by one node or all.
+        """
+    def violations(self) -> list:
+        """
+        Safety violations found by the invariant checker (empty when all is well).
+        """
+    def wait(self, client: typing.SupportsInt | typing.SupportsIndex) -> dict:
+        """
+        Runs until the client's operation ends; returns its history record.
+        """
+    @property
+    def checks(self) -> int:
+        ...
+    @property
+    def now(self) -> int:
+        """
+        Simulated time in microseconds.
+        """
+    @property
+    def size(self) -> int:
         ...
 def aggregate(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, aggregator: str, trim: typing.SupportsFloat | typing.SupportsIndex = 0.2, trim_count: typing.SupportsInt | typing.SupportsIndex = -1, weights: typing.Any = None, center: typing.Any = None, krum_f: typing.SupportsInt | typing.SupportsIndex = -1, multi_krum_m: typing.SupportsInt | typing.SupportsIndex = -1, clip_tau: typing.SupportsFloat | typing.SupportsIndex = 0.1, clip_iters: typing.SupportsInt | typing.SupportsIndex = 3) -> numpy.typing.NDArray[numpy.int32]:
     """

@@ -391,39 +391,38 @@ std::size_t Cluster::submit(std::uint64_t id, KvOp op, std::string key, std::str
   c.busy = true;
   c.accepted = false;
   c.give_up_at = now() + config_.client_timeout_us;
-  attempt(c, 1);
+  attempt(c);
   return c.entry;
 }
 
-void Cluster::attempt(Client& c, int redirects) {
+void Cluster::attempt(Client& c) {
   c.retry_at = now() + config_.client_retry_us;
   c.listening.reset();
-  Server& s = *servers_[c.target];
-  if (!s.node) {
-    c.target = (c.target + 1) % servers_.size();
-    return;
-  }
-  Node& n = *s.node;
-  switch (n.propose(c.command)) {
-    case ProposeResult::Ok:
-      c.accepted = true;
-      c.listening = c.target;
-      leader_guess_ = c.target;
-      pump(c.target);
-      observe(c.target);
-      return;
-    case ProposeResult::NotLeader: {
-      const NodeId hint = n.leader();
-      if (hint != kNoNode && hint - 1 != c.target && redirects > 0) {
-        c.target = static_cast<std::size_t>(hint - 1);
-        attempt(c, redirects - 1);
-      } else {
-        c.target = (c.target + 1) % servers_.size();
-      }
-      return;
+  // One round: follow leader hints, otherwise go around the nodes, at most n + 1 tries.
+  for (std::size_t tries = 0; tries <= servers_.size(); ++tries) {
+    Server& s = *servers_[c.target];
+    if (!s.node) {
+      c.target = (c.target + 1) % servers_.size();
+      continue;
     }
-    case ProposeResult::Dropped:
-      return;
+    Node& n = *s.node;
+    switch (n.propose(c.command)) {
+      case ProposeResult::Ok:
+        c.accepted = true;
+        c.listening = c.target;
+        leader_guess_ = c.target;
+        pump(c.target);
+        observe(c.target);
+        return;
+      case ProposeResult::NotLeader: {
+        const NodeId hint = n.leader();
+        c.target = hint != kNoNode && hint - 1 != c.target ? static_cast<std::size_t>(hint - 1)
+                                                           : (c.target + 1) % servers_.size();
+        continue;
+      }
+      case ProposeResult::Dropped:
+        return;  // a leader that cannot take it now (e.g. transferring): ask it again later
+    }
   }
 }
 
@@ -461,7 +460,7 @@ void Cluster::client_deadlines() {
       c.busy = false;
       c.retry_at = c.give_up_at = kNever;
     } else if (now() >= c.retry_at) {
-      attempt(c, 1);
+      attempt(c);
     }
   }
 }

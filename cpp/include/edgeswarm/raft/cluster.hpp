@@ -23,12 +23,13 @@
 //
 // Clients talk to nodes directly (the client-server hop is instantaneous and
 // not simulated): a command goes to the node the client believes leads; a
-// NotLeader answer redirects it once to that node's known leader, otherwise to
-// the next node; without an answer it resends the same (client, seq) every
-// client_retry_us, and gives up after client_timeout_us. The answer comes
+// NotLeader answer redirects it to that node's known leader, or else to the
+// next node (a down node also sends it to the next), at most n + 1 tries per
+// round; without an answer it starts a new round with the same (client, seq)
+// every client_retry_us, and gives up after client_timeout_us. The answer comes
 // when the node that accepted its latest attempt (as leader) applies the
-// command; a node that refused it, or an earlier attempt, does not answer. Gets are logged like
-// writes (so they are linearizable without leases). Each operation is
+// command; a node that refused it, or an earlier attempt, does not answer.
+// Gets are logged like writes (so they are linearizable without leases). Each operation is
 // recorded in history(): Ok with its output, Failed if no leader ever accepted
 // it, Unknown otherwise (given up, or still pending).
 
@@ -182,7 +183,7 @@ class Cluster {
   void on_durable(std::size_t i, std::uint64_t write_id);
   void observe(std::size_t i);
   void answer(std::size_t i, const KvApplied& a);
-  void attempt(Client& c, int redirects);
+  void attempt(Client& c);
   SimTime next_client_deadline() const;
   void client_deadlines();
 
