@@ -31,12 +31,9 @@ from typing import Any
 
 from edgeswarm import _core
 from edgeswarm._validate import require_float, require_int
+from edgeswarm.linearizability import check_linearizable
 
-# TODO(linearizability): once edgeswarm.linearizability is merged, re-export its
-# check_linearizable here (`from edgeswarm.linearizability import check_linearizable`)
-# so that es.raft.check_linearizable(c.history()) works as the issue shows.
-
-__all__ = ["ROLES", "KVClient", "RaftCluster"]
+__all__ = ["ROLES", "KVClient", "RaftCluster", "check_linearizable"]
 
 #: Values RaftCluster.role returns.
 ROLES: tuple[str, ...] = ("follower", "pre_candidate", "candidate", "leader", "down")

@@ -262,3 +262,33 @@ def test_random_faults_keep_safety_and_converge(seed: int) -> None:
     for h in c.history():
         if h["kind"] == "append" and h["status"] == "ok":
             assert final.count(h["value"]) == 1, h
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_client_histories_under_faults_are_linearizable(seed: int) -> None:
+    c = es.RaftCluster(n=5, seed=seed, loss=0.05, duplicate=0.02, reorder=True)
+    c.run_until_leader(timeout_ms=5_000)
+    clients = [c.client() for _ in range(3)]
+    for step in range(30):
+        kv = clients[step % 3]
+        key = f"k{step % 4}"
+        if kv.pending:
+            pass  # one operation at a time per client, as real clients do
+        elif step % 3 == 2:
+            kv.get(key, wait=False)
+        else:
+            kv.put(key, f"v{step}", wait=False)
+        if step == 10:
+            c.crash((c.leader() or 0) % 5)
+        if step == 20:
+            c.heal()
+            for i in range(5):
+                if not c.is_up(i):
+                    c.restart(i)
+        c.run(ms=40)
+    c.run(ms=3_000)
+    history = c.history()
+    assert sum(op["status"] == "ok" and op["kind"] == "get" for op in history) >= 3
+    result = es.raft.check_linearizable(history)
+    assert result.ok is True, result.explanation
+    assert c.violations() == []
