@@ -39,12 +39,25 @@ The search of Wing & Gong with Lowe's state cache, as popularised by Porcupine, 
 this project: the KV model is P-compositional, so each key is checked on its own. For a key,
 a depth-first search extends a linearization one operation at a time; an operation may go
 next only if no operation still outside the linearization returned before it was called.
-Every (set of linearized operations, value) pair is explored at most once. A get that agrees
-with the current value is linearized at once without branching (a read changes nothing and
-only lifts real-time constraints, so this loses no linearization). Unknown operations never
-constrain others and may be left out; an unknown put or append whose value no ok get could
-have observed is dropped before the search. The search succeeds once every ok operation is
-linearized.
+Every (set of linearized operations, value) pair is explored at most once. The search
+succeeds once every ok operation is linearized. Shortcuts, each of which keeps at least one
+linearization if any exists:
+
+- A get that agrees with the current value is linearized at once, without branching: it
+  changes nothing and only lifts real-time constraints.
+- A pending get that returned before any pending put or delete was called can only see
+  appends on top of the current value; if its output does not extend it, this branch dies.
+- Unknown operations never constrain others and may be left out. A linearization that uses
+  an unknown write whose effect no get observes stays valid without it, so an unknown write
+  is tried only when what may go right after it observes it (a get reading the new value,
+  or an append whose result begins some get's output), and unknown writes no get could
+  observe are dropped before the search.
+- Unknown writes with the same kind and value are interchangeable: the earliest-called one
+  not yet used is the only one tried.
+
+Values drawn from a small alphabet on one hot key with puts, appends and deletes mixed make
+the search hard (many orders give the same reads); unique written values, as a test harness
+naturally produces, keep it fast.
 
 ``check_linearizable`` returns ``ok=None`` when its time (or state) budget runs out before
 an answer: it never claims a history linearizable without finishing the search.
@@ -389,8 +402,11 @@ def _prune_unobservable(ops: list[_KeyOp]) -> list[_KeyOp]:
             # After a delete an append starts afresh, which any read could show.
             return has_append or None in outputs
         value = op.value or ""
-        if has_append:
-            # Every state built on top of this write contains its value.
+        if op.kind == "put" and has_append:
+            # A value built on top of a put starts with it.
+            return any(out is not None and out.startswith(value) for out in outputs)
+        if op.kind == "append":
+            # A value built on top of an append contains it.
             return any(out is not None and value in out for out in outputs)
         return value in outputs
 
@@ -425,34 +441,88 @@ class _KeySearch:
         self.by_ret = sorted(
             (i for i, op in enumerate(self.ops) if op.required), key=lambda i: (self.ops[i].ret, i)
         )
+        # For an unknown write, the unknown write with the same effect called just before it.
+        self.same_before = [-1] * len(self.ops)
+        last: dict[tuple[str, str | None], int] = {}
+        for i, op in enumerate(self.ops):
+            if not op.required:
+                self.same_before[i] = last.get((op.kind, op.value), -1)
+                last[(op.kind, op.value)] = i
+        self.resets = [i for i, op in enumerate(self.ops) if op.kind in ("put", "delete")]
+        self.has_append = any(op.kind == "append" for op in self.ops)
+        self.outputs = sorted(op.output for op in self.ops if op.kind == "get" and op.output is not None)
         self.budget = budget
         self.best_path: list[int] = []
 
     def _children(
-        self, done: bytearray, state: str | None, call_ptr: int, ret_ptr: int
-    ) -> tuple[list[tuple[int, str | None]], int, int]:
-        """Operations that may go next from (done, state), with the advanced scan pointers."""
+        self, done: bytearray, state: str | None, cursor: tuple[int, int, int]
+    ) -> tuple[list[tuple[int, str | None]], tuple[int, int, int]]:
+        """Operations worth trying next from (done, state), and the advanced scan cursor.
+
+        The cursor holds the first operation not yet linearized in call order, in return
+        order among ok operations, and in call order among puts and deletes; along a search
+        path each only moves forward.
+        """
         ops, n = self.ops, len(self.ops)
-        while ret_ptr < len(self.by_ret) and done[self.by_ret[ret_ptr]]:
-            ret_ptr += 1
+        call_ptr, ret_ptr, reset_ptr = cursor
         while call_ptr < n and done[call_ptr]:
             call_ptr += 1
+        while ret_ptr < len(self.by_ret) and done[self.by_ret[ret_ptr]]:
+            ret_ptr += 1
+        while reset_ptr < len(self.resets) and done[self.resets[reset_ptr]]:
+            reset_ptr += 1
+        cursor = (call_ptr, ret_ptr, reset_ptr)
         # Only an operation called no later than the earliest pending return may go next.
         limit = ops[self.by_ret[ret_ptr]].ret if ret_ptr < len(self.by_ret) else math.inf
+        # A get that returned before any pending put or delete was called sees only appends
+        # on top of the current value.
+        reset_call = ops[self.resets[reset_ptr]].call if reset_ptr < len(self.resets) else math.inf
         hi = bisect.bisect_right(self.calls, limit)
-        required: list[tuple[int, str | None]] = []
-        optional: list[tuple[int, str | None]] = []
+        writes: list[tuple[int, str | None]] = []
+        unknown: list[int] = []
+        read_outputs: set[str | None] = set()
+        appends: list[int] = []
         for i in range(call_ptr, hi):
             if done[i]:
                 continue
             op = ops[i]
-            legal, nxt = _step(op, state)
-            if not legal:
-                continue
             if op.kind == "get":
-                return [(i, state)], call_ptr, ret_ptr
-            (required if op.required else optional).append((i, nxt))
-        return required + optional, call_ptr, ret_ptr
+                if op.output == state:
+                    return [(i, state)], cursor
+                if op.ret < reset_call and not self._may_extend(state, op.output):
+                    return [], cursor
+                read_outputs.add(op.output)
+                continue
+            if op.kind == "append":
+                appends.append(i)
+            if op.required:
+                writes.append((i, _step(op, state)[1]))
+            else:
+                unknown.append(i)
+        for i in unknown:
+            before = self.same_before[i]
+            if before >= 0 and not done[before]:
+                continue
+            nxt = _step(ops[i], state)[1]
+            # Worth trying only if what follows at once observes it: a get reading the new
+            # value, or an append whose result starts a value some get returned.
+            if nxt in read_outputs or any(
+                j != i and self._read_prefix((nxt or "") + (ops[j].value or "")) for j in appends
+            ):
+                writes.append((i, nxt))
+        return writes, cursor
+
+    def _may_extend(self, state: str | None, output: str | None) -> bool:
+        """Whether appends alone can turn ``state`` into ``output``."""
+        if state is None:
+            return True
+        return self.has_append and output is not None and output.startswith(state)
+
+    def _read_prefix(self, prefix: str) -> bool:
+        """Whether some ok get of the key returned a value starting with ``prefix``."""
+        outputs = self.outputs
+        j = bisect.bisect_left(outputs, prefix)
+        return j < len(outputs) and outputs[j].startswith(prefix)
 
     def run(self) -> bool | None:
         """True if linearizable, False if not, None if the budget ran out."""
@@ -463,12 +533,12 @@ class _KeySearch:
         visited: set[tuple[int, str | None]] = {(0, None)}
         path: list[int] = []
         required_done = 0
-        children, call_ptr, ret_ptr = self._children(done, None, 0, 0)
-        # Frame: mask, state, children, next child, call pointer, ret pointer.
-        stack: list[list[Any]] = [[0, None, children, 0, call_ptr, ret_ptr]]
+        children, cursor = self._children(done, None, (0, 0, 0))
+        # Frame: mask, state, children, next child, scan cursor.
+        stack: list[list[Any]] = [[0, None, children, 0, cursor]]
         while stack:
             frame = stack[-1]
-            mask, _, children, pos, call_ptr, ret_ptr = frame
+            mask, _, children, pos, cursor = frame
             if pos == len(children):
                 stack.pop()
                 if path:
@@ -492,8 +562,8 @@ class _KeySearch:
             if required_done == n_required:
                 self.best_path = path.copy()
                 return True
-            grandchildren, call_ptr, ret_ptr = self._children(done, state, call_ptr, ret_ptr)
-            stack.append([child[0], state, grandchildren, 0, call_ptr, ret_ptr])
+            grandchildren, cursor = self._children(done, state, cursor)
+            stack.append([child[0], state, grandchildren, 0, cursor])
         return False
 
     def explain(self, key: str) -> str:
