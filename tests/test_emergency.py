@@ -228,6 +228,26 @@ def test_a_proposal_that_times_out_is_reported_then_retried_once_recorded() -> N
     assert co.emergencies() == [e] and co.pending() == []
 
 
+def test_an_unknown_outcome_retried_is_recorded_once_even_if_both_attempts_commit() -> None:
+    co = _five()
+    head = co.head("north")
+    others = [d for d in co.members("north") if d != head]
+    for d in others[:3]:
+        co.crash("north", d)  # the head accepts the proposal but cannot commit it
+    e = _report(co, ["a"])
+    co.advance(3500)
+    assert co.pending()[0]["status"] == "unknown"  # a leader took it: it may still commit
+    assert co.emergencies() == []
+    co.retry(e.id)
+    for d in others[:3]:
+        co.restart("north", d)
+    co.advance(1000)
+    assert co.emergencies() == [e] and co.pending() == []
+    logged = [k for _, _, k, _ in co.raft("north").emergencies(co.members("north").index(head))]
+    assert logged == [e.id, e.id]  # for this seed both attempts committed; the first one counts
+    assert co.violations() == []
+
+
 def test_same_seed_same_run() -> None:
     def run(seed: int) -> tuple[object, ...]:
         co = es.EmergencyCoordinator(positions=_positions(20), n_clusters=2, group_size=3, seed=seed)
