@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from edgeswarm import aggregators, raft, regime, topology
 from edgeswarm.aggregators import aggregate
+from edgeswarm.emergency import Emergency, EmergencyCoordinator
 from edgeswarm.raft import RaftCluster
 from edgeswarm.regime import RegimeDetector, residual_entropy
 from edgeswarm.swarm import AGGREGATORS, ATTACKS, REGIMES, TOPOLOGIES, Swarm
@@ -19,12 +20,15 @@ __all__ = [
     "ATTACKS",
     "REGIMES",
     "TOPOLOGIES",
+    "Emergency",
+    "EmergencyCoordinator",
     "RaftCluster",
     "RegimeDetector",
     "Swarm",
     "__version__",
     "aggregate",
     "aggregators",
+    "emergency",
     "raft",
     "regime",
     "residual_entropy",
