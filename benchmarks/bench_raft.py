@@ -36,6 +36,7 @@ EXTRA = [
         {"batch": 64, "offered": 64, "sim_ms": 2_000, "kv": 0},
     ),
 ]
+CDF_PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99, 99.9, 100)
 ELECTION_RANGES = [(150, 151), (150, 155), (150, 200), (150, 300)]
 
 
@@ -62,6 +63,10 @@ def build_driver() -> None:
     )
 
 
+def display(driver: Path) -> str:
+    return str(driver.relative_to(ROOT) if driver.is_relative_to(ROOT) else driver)
+
+
 def run_driver(driver: Path, mode: str, **keys: object) -> dict:
     args = [str(driver), mode] + [f"{k}={v}" for k, v in keys.items()]
     out = subprocess.run(args, check=True, capture_output=True, text=True)
@@ -83,10 +88,7 @@ def throughput(driver: Path, repeats: int, **keys: object) -> dict:
     row["simulated_commits_per_s"] = row["commits"] / (row["simulated_us"] / 1e6)
     row["messages_per_commit"] = row["messages"] / row["commits"]
     row["bytes_per_commit"] = row["bytes"] / row["commits"]
-    row["command"] = (
-        f"{driver.relative_to(ROOT) if driver.is_relative_to(ROOT) else driver} throughput "
-        + " ".join(f"{k}={v}" for k, v in keys.items())
-    )
+    row["command"] = f"{display(driver)} throughput " + " ".join(f"{k}={v}" for k, v in keys.items())
     return row
 
 
@@ -154,10 +156,13 @@ def elections(driver: Path, trials: int, **keys: object) -> dict:
             mean_terms=sum(terms) / done,
             split_fraction=sum(1 for t in terms if t > 1) / done,
         )
-    summary["command"] = f"{driver.name} elections trials={trials} " + " ".join(
+    summary["command"] = f"{display(driver)} elections trials={trials} " + " ".join(
         f"{k}={v}" for k, v in keys.items()
     )
-    summary["down_us"] = d["down_us"]
+    # The distribution as a CDF (the raw times are reproducible from the seeds).
+    summary["down_cdf_ms"] = (
+        {str(q): nearest_rank(down, q / 100) / 1000 for q in CDF_PERCENTILES} if done else {}
+    )
     return summary
 
 
