@@ -149,7 +149,8 @@ int throughput(Args a) {
       "\"proposed\": %llu, \"commits\": %llu, \"wall_s\": %.6f, \"simulated_us\": %lld, "
       "\"messages\": %llu, \"bytes\": %llu, \"all_applied\": %s, \"violations\": %zu}\n",
       static_cast<long long>(c.fsync_us), c.max_entries_per_msg, static_cast<long long>(offered),
-      c.check_invariants ? 1 : 0, kv ? 1 : 0, static_cast<long long>(c.latency_min_us), static_cast<unsigned long long>(proposed),
+      c.check_invariants ? 1 : 0, kv ? 1 : 0, static_cast<long long>(c.latency_min_us),
+      static_cast<unsigned long long>(proposed),
       static_cast<unsigned long long>(commits), wall, static_cast<long long>(simulated),
       static_cast<unsigned long long>(traffic1.messages - traffic0.messages),
       static_cast<unsigned long long>(traffic1.bytes - traffic0.bytes), all_applied ? "true" : "false",
@@ -235,8 +236,8 @@ int elections(Args a) {
       c.election_min_ms, c.election_max_ms, c.heartbeat_ms, static_cast<long long>(c.latency_min_us),
       static_cast<long long>(c.latency_max_us), c.pre_vote ? "true" : "false", c.check_quorum ? "true" : "false",
       sync ? "true" : "false", c.check_invariants ? 1 : 0, static_cast<long long>(trials),
-      static_cast<unsigned long long>(seed), static_cast<long long>(no_first_leader), static_cast<long long>(capped), static_cast<long long>(cap_us), violations,
-      wall);
+      static_cast<unsigned long long>(seed), static_cast<long long>(no_first_leader), static_cast<long long>(capped),
+      static_cast<long long>(cap_us), violations, wall);
   auto list = [](const char* name, const auto& v) {
     std::printf(", \"%s\": [", name);
     for (std::size_t i = 0; i < v.size(); ++i) std::printf("%s%lld", i ? ", " : "", static_cast<long long>(v[i]));
