@@ -1,6 +1,7 @@
 """Chaos tests for the Raft cluster: generated fault schedules with concurrent clients.
 
-A schedule is a cluster shape (n, seed, compaction, fsync delay) and a list of steps; each
+A schedule is a cluster shape (n, seed, compaction, fsync delay, sometimes PreVote or
+CheckQuorum off and small batches or in-flight caps) and a list of steps; each
 step does one thing (crash, restart, partition, one-way cut, heal, change loss/duplication/
 reordering/latency, or start a client operation) and then runs the cluster for a while. At
 the end the faults are lifted, the clients finish, and a fresh client reads every key. The
@@ -43,6 +44,7 @@ class Schedule:
     snapshot_every: int
     fsync_us: int
     steps: list[Step] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)  # more RaftCluster options
 
 
 # ---------------------------------------------------------------- running a schedule
@@ -91,6 +93,7 @@ def run_schedule(schedule: Schedule) -> es.RaftCluster:
         snapshot_every=schedule.snapshot_every,
         fsync_us=schedule.fsync_us,
         client_timeout_ms=1500,
+        **schedule.options,
     )
     clients = [c.client() for _ in range(CLIENTS)]
     for k, step in enumerate(schedule.steps):
@@ -163,9 +166,21 @@ def schedules(draw: st.DrawFn) -> Schedule:
     return Schedule(
         n=n,
         seed=draw(st.integers(0, 2**32 - 1)),
-        snapshot_every=draw(st.sampled_from([0, 5, 50])),
+        snapshot_every=draw(st.sampled_from([0, 2, 5, 50])),
         fsync_us=draw(st.sampled_from([0, 100, 2000])),
         steps=draw(st.lists(step, min_size=10, max_size=60)),
+        options=draw(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "pre_vote": st.booleans(),
+                    "check_quorum": st.booleans(),
+                    "max_entries_per_msg": st.sampled_from([1, 3]),
+                    "max_inflight_msgs": st.sampled_from([1, 4]),
+                    "reorder_max_ms": st.just(100),
+                },
+            )
+        ),
     )
 
 
@@ -185,7 +200,8 @@ def test_chaos(schedule: Schedule) -> None:
 
 
 def random_schedule(seed: int) -> Schedule:
-    """A schedule drawn with random.Random(seed): about 40 steps, half of them client operations."""
+    """A schedule drawn with random.Random(seed): 10 to 60 steps, over half of them client
+    operations; half the schedules also turn PreVote/CheckQuorum off or shrink batches."""
     rng = random.Random(seed)
     n = rng.choice([3, 5])
     steps: list[Step] = []
@@ -214,12 +230,22 @@ def random_schedule(seed: int) -> Schedule:
             key = "log" if op == "append" else rng.choice(KEYS if op == "get" else REGISTERS)
             s = ("op", rng.randrange(CLIENTS), op, key)
         steps.append((*s, rng.randrange(0, 300)))
+    options: dict[str, Any] = {}
+    if rng.random() < 0.5:  # half the schedules vary the protocol options too
+        options = {
+            "pre_vote": rng.random() < 0.5,
+            "check_quorum": rng.random() < 0.5,
+            "max_entries_per_msg": rng.choice([1, 3, 64]),
+            "max_inflight_msgs": rng.choice([1, 4, 256]),
+            "reorder_max_ms": rng.choice([10, 100]),
+        }
     return Schedule(
         n=n,
         seed=seed,
-        snapshot_every=rng.choice([0, 5, 50]),
+        snapshot_every=rng.choice([0, 2, 5, 50]),
         fsync_us=rng.choice([0, 100, 2000]),
         steps=steps,
+        options=options,
     )
 
 
