@@ -117,6 +117,14 @@ void bind_raft(py::module_& m) {
             return c.propose(std::vector<std::uint8_t>(s.begin(), s.end()));
           },
           py::arg("data"), "Proposes `data` at the leader: (index, term), or None without a leader.")
+      .def(
+          "propose_at",
+          [](Cluster& c, std::size_t node, const py::bytes& data) {
+            const std::string s = data;
+            return c.propose_at(node, std::vector<std::uint8_t>(s.begin(), s.end()));
+          },
+          py::arg("node"), py::arg("data"),
+          "Proposes `data` at node `node`: (index, term), or None unless it is up and leads.")
       .def("crash", &Cluster::crash, py::arg("node"))
       .def("restart", &Cluster::restart, py::arg("node"))
       .def("partition", &Cluster::partition, py::arg("groups"))
@@ -216,6 +224,24 @@ void bind_raft(py::module_& m) {
             return std::make_pair(t.messages, t.bytes);
           },
           py::arg("node") = py::none(), "(messages, bytes) sent, by one node or all.")
+      .def(
+          "message_counts",
+          [](const Cluster& c, std::optional<std::size_t> node) {
+            if (node && *node >= c.size()) {
+              core::fail("node: " + std::to_string(*node) + " is out of range; allowed [0, " +
+                         std::to_string(c.size()) + ")");
+            }
+            py::dict out;
+            for (std::size_t t = 0; t < raft::kMessageTypes; ++t) {
+              std::uint64_t total = 0;
+              for (std::size_t i = 0; i < c.size(); ++i) {
+                if (!node || *node == i) total += c.messages_by_type(i)[t];
+              }
+              out[py::str(raft::to_string(static_cast<raft::MessageType>(t)))] = total;
+            }
+            return out;
+          },
+          py::arg("node") = py::none(), "Messages sent (by one node or all), by type name.")
       .def(
           "violations",
           [](const Cluster& c) {

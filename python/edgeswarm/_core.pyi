@@ -460,6 +460,10 @@ class RaftCluster:
         """
         The running leader with the highest term, or None.
         """
+    def message_counts(self, node: typing.SupportsInt | typing.SupportsIndex | None = None) -> dict:
+        """
+        Messages sent (by one node or all), by type name.
+        """
     def partition(self, groups: collections.abc.Sequence[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]]) -> None:
         ...
     def pending(self, client: typing.SupportsInt | typing.SupportsIndex) -> bool:
@@ -471,6 +475,10 @@ class RaftCluster:
     def propose(self, data: bytes) -> tuple[int, int] | None:
         """
         Proposes `data` at the leader: (index, term), or None without a leader.
+        """
+    def propose_at(self, node: typing.SupportsInt | typing.SupportsIndex, data: bytes) -> tuple[int, int] | None:
+        """
+        Proposes `data` at node `node`: (index, term), or None unless it is up and leads.
         """
     def restart(self, node: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...

@@ -256,13 +256,18 @@ class RaftCluster:
         """Runs until some node leads (at most ``timeout_ms``); returns it, or None."""
         return self._core.run_until_leader(_ms_to_us("timeout_ms", timeout_ms))
 
-    def propose(self, data: bytes) -> tuple[int, int] | None:
+    def propose(self, data: bytes, *, node: int | None = None) -> tuple[int, int] | None:
         """Appends ``data`` at the leader: (index, term) of its entry, or None without a leader.
 
-        The entry is committed only later (run the cluster); it shows in :meth:`applied`.
+        With ``node``, proposes at that node instead (say, a leader cut off in a minority that
+        has not noticed yet, while :meth:`leader` names the newer one); None unless it is up
+        and believes it leads. The entry is committed only later (run the cluster); it shows
+        in :meth:`applied`.
         """
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise ValueError(f"data: expected bytes, got {type(data).__name__}")
+        if node is not None:
+            return self._core.propose_at(self._node(node), bytes(data))
         return self._core.propose(bytes(data))
 
     # ------------------------------------------------------------------ faults
@@ -371,6 +376,13 @@ class RaftCluster:
     def message_count(self, node: int | None = None) -> int:
         """Messages sent (by ``node``, or by all)."""
         return self._core.traffic(None if node is None else self._node(node))[0]
+
+    def message_counts(self, node: int | None = None) -> dict[str, int]:
+        """Messages sent (by ``node``, or by all) per type: Append, AppendResponse, Vote,
+        VoteResponse, PreVote, PreVoteResponse, Heartbeat, HeartbeatResponse, Snapshot,
+        TimeoutNow. Counted when handed to the network, before loss or duplication; the
+        values sum to :meth:`message_count`."""
+        return self._core.message_counts(None if node is None else self._node(node))
 
     def bytes_sent(self, node: int | None = None) -> int:
         """Bytes sent (by ``node``, or by all), in the compact wire encoding."""

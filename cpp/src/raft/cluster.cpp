@@ -12,6 +12,8 @@ namespace edgeswarm::raft {
 namespace {
 
 constexpr int kTickTag = 1;
+static_assert(static_cast<std::size_t>(MessageType::TimeoutNow) + 1 == kMessageTypes,
+              "kMessageTypes must count every MessageType");
 constexpr SimTime kNever = std::numeric_limits<SimTime>::max();
 
 net::LinkRules link_rules(const ClusterConfig& c) {
@@ -83,6 +85,7 @@ struct Cluster::Server {
   std::optional<Ready> inflight;  ///< Ready waiting for its record to become durable
   std::deque<Pending> writes;
   std::vector<std::pair<std::uint64_t, std::vector<std::uint8_t>>> applied;
+  std::array<std::uint64_t, kMessageTypes> sent_by_type{};  ///< survives restarts, like the network's counters
 };
 
 struct Cluster::Client {
@@ -191,7 +194,10 @@ void Cluster::on_durable(std::size_t i, std::uint64_t write_id) {
 
 void Cluster::finish_ready(std::size_t i, Ready& rd) {
   Server& s = *servers_[i];
-  for (const Message& m : rd.messages) net_.send(i, static_cast<std::size_t>(m.to - 1), encode_message(m));
+  for (const Message& m : rd.messages) {
+    ++s.sent_by_type[static_cast<std::size_t>(m.type)];
+    net_.send(i, static_cast<std::size_t>(m.to - 1), encode_message(m));
+  }
   if (rd.snapshot) {
     s.kv = KvStore::deserialize(rd.snapshot->data);
     if (config_.check_invariants) checker_.on_restore(i, rd.snapshot->index);
@@ -282,11 +288,18 @@ std::optional<std::size_t> Cluster::leader() const {
 std::optional<std::pair<std::uint64_t, std::uint64_t>> Cluster::propose(std::vector<std::uint8_t> data) {
   const std::optional<std::size_t> l = leader();
   if (!l) return std::nullopt;
-  Node& n = *servers_[*l]->node;
+  return propose_at(*l, std::move(data));
+}
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> Cluster::propose_at(std::size_t i,
+                                                                           std::vector<std::uint8_t> data) {
+  Server& s = server(i);
+  if (!s.node) return std::nullopt;
+  Node& n = *s.node;
   if (n.propose(std::move(data)) != ProposeResult::Ok) return std::nullopt;
   const std::pair<std::uint64_t, std::uint64_t> at{n.log().last_index(), n.term()};
-  pump(*l);
-  observe(*l);
+  pump(i);
+  observe(i);
   return at;
 }
 
@@ -350,6 +363,10 @@ PersistedState Cluster::persisted(std::size_t i) const {
 
 const std::vector<std::pair<std::uint64_t, std::vector<std::uint8_t>>>& Cluster::applied(std::size_t i) const {
   return server(i).applied;
+}
+
+const std::array<std::uint64_t, kMessageTypes>& Cluster::messages_by_type(std::size_t i) const {
+  return server(i).sent_by_type;
 }
 
 // ---------------------------------------------------------------- clients

@@ -33,6 +33,7 @@
 // recorded in history(): Ok with its output, Failed if no leader ever accepted
 // it, Unknown otherwise (given up, or still pending).
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -52,6 +53,9 @@
 namespace edgeswarm::raft {
 
 using core::SimTime;
+
+/// Number of MessageType values.
+inline constexpr std::size_t kMessageTypes = 10;
 
 /// Simulated time of one Raft tick.
 inline constexpr SimTime kTickUs = 1000;
@@ -121,6 +125,9 @@ class Cluster {
   std::optional<std::size_t> leader() const;
   /// Proposes `data` at the leader; (index, term) of its entry, or nothing without a leader.
   std::optional<std::pair<std::uint64_t, std::uint64_t>> propose(std::vector<std::uint8_t> data);
+  /// Proposes `data` at node i (e.g. a deposed leader that does not know it yet);
+  /// (index, term) of its entry, or nothing unless node i is up and leads.
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> propose_at(std::size_t i, std::vector<std::uint8_t> data);
 
   /// Crashes node i (no effect if down): its Node, KvStore, pending disk writes and timers are lost.
   void crash(std::size_t i);
@@ -149,6 +156,9 @@ class Cluster {
   /// entries it received inside a snapshot are absent. Survives restarts.
   const std::vector<std::pair<std::uint64_t, std::vector<std::uint8_t>>>& applied(std::size_t i) const;
 
+  /// Messages node i handed to the network, by type (indexed by MessageType),
+  /// counted before loss or duplication.
+  const std::array<std::uint64_t, kMessageTypes>& messages_by_type(std::size_t i) const;
   /// The network, for counters and rules.
   const net::Network& network() const { return net_; }
   /// Violations found so far.
