@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ATTACKS', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'fl_bytes_per_node_day', 'from_q16', 'message_bytes', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
+__all__: list[str] = ['ATTACKS', 'Ensemble', 'EwmaZScore', 'HalfSpaceTrees', 'Mahalanobis', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'fl_bytes_per_node_day', 'from_q16', 'message_bytes', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
 class RegimeDetector:
     """
     Streaming Calm / PreStorm / Storm classifier of the entropy H with hysteresis. Regime codes: 0 Calm, 1 PreStorm, 2 Storm (names in REGIMES).
@@ -529,6 +529,146 @@ class RaftCluster:
     @property
     def size(self) -> int:
         ...
+class EwmaZScore:
+    """
+    Univariate EWMA z-score detector.
+    """
+    def __init__(self, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 0.02, threshold: typing.SupportsFloat | typing.SupportsIndex = 3.0, warmup: typing.SupportsFloat | typing.SupportsIndex = 30.0, min_std: typing.SupportsFloat | typing.SupportsIndex = 1e-09) -> None:
+        ...
+    def reset(self) -> None:
+        """
+        Back to a fresh detector with the same options.
+        """
+    def update_batch(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Scores the samples of x in order (each before learning it) and returns (scores, confidence), continuing the stream; NaN or infinity: score NaN, confidence 0, not learned.
+        """
+    @property
+    def mean(self) -> float:
+        """
+        Weighted mean learned so far.
+        """
+    @property
+    def stats(self) -> dict:
+        """
+        Counters: seen, invalid, learned.
+        """
+    @property
+    def variance(self) -> float:
+        """
+        Weighted variance learned so far.
+        """
+class RobustMad:
+    """
+    Univariate sliding-window median / MAD detector.
+    """
+    def __init__(self, *, window: typing.SupportsInt | typing.SupportsIndex = 101, threshold: typing.SupportsFloat | typing.SupportsIndex = 3.0, warmup: typing.SupportsFloat | typing.SupportsIndex = 30.0, min_scale: typing.SupportsFloat | typing.SupportsIndex = 1e-09) -> None:
+        ...
+    def reset(self) -> None:
+        """
+        Back to a fresh detector with the same options.
+        """
+    def update_batch(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Scores the samples of x in order (each before learning it) and returns (scores, confidence), continuing the stream; NaN or infinity: score NaN, confidence 0, not learned.
+        """
+    @property
+    def mad(self) -> float:
+        """
+        Median absolute deviation of the window (unscaled).
+        """
+    @property
+    def median(self) -> float:
+        """
+        Median of the window.
+        """
+    @property
+    def stats(self) -> dict:
+        """
+        Counters: seen, invalid, learned.
+        """
+class HalfSpaceTrees:
+    """
+    Multivariate Half-Space Trees detector.
+    """
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 1, n_trees: typing.SupportsInt | typing.SupportsIndex = 25, depth: typing.SupportsInt | typing.SupportsIndex = 8, window: typing.SupportsInt | typing.SupportsIndex = 250, size_limit: typing.SupportsFloat | typing.SupportsIndex = 0.1, seed: typing.SupportsInt | typing.SupportsIndex = 0, warmup: typing.SupportsFloat | typing.SupportsIndex = 250.0) -> None:
+        ...
+    def reset(self) -> None:
+        """
+        Back to a fresh detector with the same options.
+        """
+    def update_batch(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Scores the samples of x in order (each before learning it) and returns (scores, confidence), continuing the stream; NaN or infinity: score NaN, confidence 0, not learned.
+        """
+    @property
+    def dim(self) -> int:
+        """
+        Features per sample.
+        """
+    @property
+    def stats(self) -> dict:
+        """
+        Counters: seen, invalid, learned.
+        """
+class Mahalanobis:
+    """
+    Multivariate Mahalanobis detector with an online covariance.
+    """
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 2, alpha: typing.SupportsFloat | typing.SupportsIndex = 0.01, threshold: typing.SupportsFloat | typing.SupportsIndex = 3.0, ridge: typing.SupportsFloat | typing.SupportsIndex = 0.001, refresh: typing.SupportsInt | typing.SupportsIndex = 256, warmup: typing.SupportsFloat | typing.SupportsIndex = 50.0) -> None:
+        ...
+    def reset(self) -> None:
+        """
+        Back to a fresh detector with the same options.
+        """
+    def update_batch(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Scores the samples of x in order (each before learning it) and returns (scores, confidence), continuing the stream; NaN or infinity: score NaN, confidence 0, not learned.
+        """
+    @property
+    def dim(self) -> int:
+        """
+        Features per sample.
+        """
+    @property
+    def mean(self) -> list[float]:
+        """
+        Weighted mean learned so far.
+        """
+    @property
+    def stats(self) -> dict:
+        """
+        Counters: seen, invalid, learned.
+        """
+class Ensemble:
+    """
+    Calibrated ensemble: members' scores through their running empirical CDFs, combined as 1 - min(1, m * smallest tail probability).
+    """
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 1, seed: typing.SupportsInt | typing.SupportsIndex = 0, bins: typing.SupportsInt | typing.SupportsIndex = 1024, warmup: typing.SupportsFloat | typing.SupportsIndex = 100.0, ewma_alpha: typing.SupportsFloat | typing.SupportsIndex = 0.02, mad_window: typing.SupportsInt | typing.SupportsIndex = 101, hst_trees: typing.SupportsInt | typing.SupportsIndex = 25, hst_depth: typing.SupportsInt | typing.SupportsIndex = 8, hst_window: typing.SupportsInt | typing.SupportsIndex = 250, mahalanobis_alpha: typing.SupportsFloat | typing.SupportsIndex = 0.01) -> None:
+        ...
+    def reset(self) -> None:
+        """
+        Back to a fresh detector with the same options.
+        """
+    def update_batch(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Scores the samples of x in order (each before learning it) and returns (scores, confidence), continuing the stream; NaN or infinity: score NaN, confidence 0, not learned.
+        """
+    @property
+    def dim(self) -> int:
+        """
+        Features per sample.
+        """
+    @property
+    def members(self) -> int:
+        """
+        Number of members (3 for dim 1, else 2).
+        """
+    @property
+    def stats(self) -> dict:
+        """
+        Counters: seen, invalid, learned.
+        """
 def aggregate(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, aggregator: str, trim: typing.SupportsFloat | typing.SupportsIndex = 0.2, trim_count: typing.SupportsInt | typing.SupportsIndex = -1, weights: typing.Any = None, center: typing.Any = None, krum_f: typing.SupportsInt | typing.SupportsIndex = -1, multi_krum_m: typing.SupportsInt | typing.SupportsIndex = -1, clip_tau: typing.SupportsFloat | typing.SupportsIndex = 0.1, clip_iters: typing.SupportsInt | typing.SupportsIndex = 3) -> numpy.typing.NDArray[numpy.int32]:
     """
     Aggregates n reports of d raw Q16.16 values (int32 array (n, d)) into one int32 array (d,).

@@ -1,0 +1,160 @@
+"""Streaming anomaly detectors with a score and a confidence in [0, 1].
+
+Every detector is causal: each sample is scored against what was learned from
+the samples before it, then learned. ``score(x)`` takes a whole NumPy array
+(1-D for univariate detectors, ``(n, dim)`` for multivariate ones), runs in C++
+with the GIL released, and continues the stream: feeding chunks one after the
+other gives exactly the scores of one call over their concatenation. One
+detector object is one device's streaming state.
+
+Score: 0.5 is the decision boundary; EWMA, MAD and Mahalanobis map a squared
+standardised distance z^2 to z^2 / (z^2 + threshold^2), Half-Space Trees map
+the relative mass q of the region to 2^-q, and the Ensemble gives 1 - p with p
+a Bonferroni-corrected tail probability of its members' calibrated scores.
+
+Confidence: ``n / (n + warmup) * |2 * score - 1|`` with n the valid samples
+learned before the one scored: it grows with the data seen and with the
+distance of the score from the decision boundary.
+
+NaN and infinity (any coordinate of a row) are counted in ``stats["invalid"]``
+and skipped: score NaN, confidence 0, nothing learned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from edgeswarm import _core
+
+__all__ = ["Ensemble", "EwmaZScore", "HalfSpaceTrees", "Mahalanobis", "RobustMad"]
+
+Scores = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+
+
+class _Detector:
+    """Shared facade: a compiled detector behind ``score``, ``stats`` and ``reset``."""
+
+    _impl: Any
+
+    def score(self, x: npt.ArrayLike) -> Scores:
+        """Scores the samples of ``x`` in order, then learns them; returns (scores, confidence)."""
+        return self._impl.update_batch(np.asarray(x))
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: ``seen`` (all samples), ``invalid`` (skipped), ``learned``."""
+        return dict(self._impl.stats)
+
+    def reset(self) -> None:
+        """Forgets everything learned; the options stay."""
+        self._impl.reset()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(stats={self.stats})"
+
+
+class EwmaZScore(_Detector):
+    """Univariate z-score against an exponentially weighted mean and variance.
+
+    The first ``1 / alpha`` samples get equal weights (the exact running mean
+    and variance); after that, weight ``alpha`` for the newest.
+    """
+
+    def __init__(
+        self, *, alpha: float = 0.02, threshold: float = 3.0, warmup: float = 30.0, min_std: float = 1e-9
+    ) -> None:
+        self._impl = _core.EwmaZScore(alpha=alpha, threshold=threshold, warmup=warmup, min_std=min_std)
+
+
+class RobustMad(_Detector):
+    """Univariate robust z-score: (x - median) / (1.4826 * MAD) over the last ``window`` valid samples."""
+
+    def __init__(
+        self, *, window: int = 101, threshold: float = 3.0, warmup: float = 30.0, min_scale: float = 1e-9
+    ) -> None:
+        self._impl = _core.RobustMad(window=window, threshold=threshold, warmup=warmup, min_scale=min_scale)
+
+
+class HalfSpaceTrees(_Detector):
+    """Half-Space Trees (Tan, Ting & Liu 2011) over rows of ``dim`` features.
+
+    The first ``window`` valid samples fix the feature ranges and score 0 with
+    confidence 0; trees are drawn from the project RNG with ``seed``.
+    """
+
+    def __init__(
+        self,
+        *,
+        dim: int = 1,
+        n_trees: int = 25,
+        depth: int = 8,
+        window: int = 250,
+        size_limit: float = 0.1,
+        seed: int = 0,
+        warmup: float = 250.0,
+    ) -> None:
+        self._impl = _core.HalfSpaceTrees(
+            dim=dim,
+            n_trees=n_trees,
+            depth=depth,
+            window=window,
+            size_limit=size_limit,
+            seed=seed,
+            warmup=warmup,
+        )
+
+
+class Mahalanobis(_Detector):
+    """Mahalanobis distance from an online exponentially weighted mean and covariance over rows of ``dim``."""
+
+    def __init__(
+        self,
+        *,
+        dim: int = 2,
+        alpha: float = 0.01,
+        threshold: float = 3.0,
+        ridge: float = 1e-3,
+        refresh: int = 256,
+        warmup: float = 50.0,
+    ) -> None:
+        self._impl = _core.Mahalanobis(
+            dim=dim, alpha=alpha, threshold=threshold, ridge=ridge, refresh=refresh, warmup=warmup
+        )
+
+
+class Ensemble(_Detector):
+    """Calibrated ensemble: EWMA, MAD and Half-Space Trees for ``dim == 1``; Mahalanobis and HST otherwise.
+
+    Each member's score becomes its rank among that member's past scores; the
+    result is ``1 - min(1, members * smallest tail probability)``.
+    """
+
+    def __init__(
+        self,
+        *,
+        dim: int = 1,
+        seed: int = 0,
+        bins: int = 1024,
+        warmup: float = 100.0,
+        ewma_alpha: float = 0.02,
+        mad_window: int = 101,
+        hst_trees: int = 25,
+        hst_depth: int = 8,
+        hst_window: int = 250,
+        mahalanobis_alpha: float = 0.01,
+    ) -> None:
+        self._impl = _core.Ensemble(
+            dim=dim,
+            seed=seed,
+            bins=bins,
+            warmup=warmup,
+            ewma_alpha=ewma_alpha,
+            mad_window=mad_window,
+            hst_trees=hst_trees,
+            hst_depth=hst_depth,
+            hst_window=hst_window,
+            mahalanobis_alpha=mahalanobis_alpha,
+        )
