@@ -13,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
   bind_energy(m);
   bind_swarm(m);
   bind_raft(m);
+  bind_fleet(m);
 }
