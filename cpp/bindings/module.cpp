@@ -14,4 +14,5 @@ PYBIND11_MODULE(_core, m) {
   bind_swarm(m);
   bind_raft(m);
   bind_ml(m);
+  bind_fleet(m);
 }

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ATTACKS', 'Ensemble', 'EwmaZScore', 'HalfSpaceTrees', 'Mahalanobis', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'fl_bytes_per_node_day', 'from_q16', 'message_bytes', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
+__all__: list[str] = ['ALERT_METRICS', 'ALERT_SEVERITIES', 'ALERT_TYPES', 'ATTACKS', 'DEVICE_TYPES', 'Ensemble', 'EwmaZScore', 'FAULT_LABELS', 'FleetEngine', 'HalfSpaceTrees', 'Mahalanobis', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SENSOR_TYPES', 'SENSOR_UNITS', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'evaluate_alerts', 'fl_bytes_per_node_day', 'from_q16', 'grid_clusters', 'kmeans', 'message_bytes', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
 class RegimeDetector:
     """
     Streaming Calm / PreStorm / Storm classifier of the entropy H with hysteresis. Regime codes: 0 Calm, 1 PreStorm, 2 Storm (names in REGIMES).
@@ -669,6 +669,36 @@ class Ensemble:
         """
         Counters: seen, invalid, learned.
         """
+class FleetEngine:
+    """
+    A device fleet whose parameters and readings are pure functions of (seed, device id, time). Codes index DEVICE_TYPES, SENSOR_TYPES and FAULT_LABELS.
+    """
+    def __init__(self, n_devices: typing.SupportsInt | typing.SupportsIndex, *, seed: int, device_mix: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] = [0.7, 0.04, 0.08, 0.08, 0.06, 0.04], sensor_mix: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], sensor: str | None = None, area_m: typing.SupportsFloat | typing.SupportsIndex = 1000.0, fault_rate_per_day: typing.SupportsFloat | typing.SupportsIndex = 0.5, wear_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.05, wear_horizon_days: typing.SupportsFloat | typing.SupportsIndex = 30.0, outage_rate_per_day: typing.SupportsFloat | typing.SupportsIndex = 1.0, report_interval_s: typing.SupportsFloat | typing.SupportsIndex = 10.0, buffer_capacity: typing.SupportsInt | typing.SupportsIndex = 1000, flush_rate_per_s: typing.SupportsFloat | typing.SupportsIndex = 20.0, offline_dbm: typing.SupportsFloat | typing.SupportsIndex = -95.0) -> None:
+        """
+        n_devices devices drawn from `seed`; `sensor` fixes every device's sensor type (else sensor_mix).
+        """
+    def __len__(self) -> int:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def devices(self, t_us: typing.SupportsInt | typing.SupportsIndex) -> dict:
+        """
+        Per-device columns at t_us (dict of arrays): id, type and sensor codes, x, y, battery (%), health, signal_strength (dBm), online, buffered, buffer_utilisation, dropped, noise_sd, wear_onset_us and failure_us (INT64_MAX when the device does not wear).
+        """
+    def generate(self, t0_us: typing.SupportsInt | typing.SupportsIndex, steps: typing.SupportsInt | typing.SupportsIndex, dt_us: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.uint8]]:
+        """
+        (values float64 (n, steps), labels uint8 (n, steps)) at t0_us + k * dt_us; NaN for dropout, failure and empty battery.
+        """
+    @property
+    def seed(self) -> int:
+        """
+        The seed the fleet was built from.
+        """
+    @property
+    def size(self) -> int:
+        """
+        Number of devices.
+        """
 def aggregate(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, aggregator: str, trim: typing.SupportsFloat | typing.SupportsIndex = 0.2, trim_count: typing.SupportsInt | typing.SupportsIndex = -1, weights: typing.Any = None, center: typing.Any = None, krum_f: typing.SupportsInt | typing.SupportsIndex = -1, multi_krum_m: typing.SupportsInt | typing.SupportsIndex = -1, clip_tau: typing.SupportsFloat | typing.SupportsIndex = 0.1, clip_iters: typing.SupportsInt | typing.SupportsIndex = 3) -> numpy.typing.NDArray[numpy.int32]:
     """
     Aggregates n reports of d raw Q16.16 values (int32 array (n, d)) into one int32 array (d,).
@@ -712,6 +742,10 @@ def encode_message(node: typing.SupportsInt | typing.SupportsIndex, epoch: typin
     """
     Serialises a gossip message (wire.hpp layout).
     """
+def evaluate_alerts(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], metrics: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, temperature_low: typing.SupportsFloat | typing.SupportsIndex = 15.0, temperature_high: typing.SupportsFloat | typing.SupportsIndex = 35.0, humidity_low: typing.SupportsFloat | typing.SupportsIndex = 20.0, humidity_high: typing.SupportsFloat | typing.SupportsIndex = 80.0, battery_low: typing.SupportsFloat | typing.SupportsIndex = 10.0, battery_high: typing.SupportsFloat | typing.SupportsIndex = 100.0, vibration_low: typing.SupportsFloat | typing.SupportsIndex = 0.0, vibration_high: typing.SupportsFloat | typing.SupportsIndex = 5.0, warning_band: typing.SupportsFloat | typing.SupportsIndex = 0.1) -> tuple[numpy.typing.NDArray[numpy.uint8], numpy.typing.NDArray[numpy.uint8]]:
+    """
+    (alert type codes, severity codes), uint8 (rows, cols), for float64 values (rows, cols) whose row r holds metric code metrics[r] (ALERT_METRICS). Warning up to warning_band * (high - low) beyond a limit.
+    """
 def fl_bytes_per_node_day(dim: typing.SupportsInt | typing.SupportsIndex, epoch_ms: typing.SupportsInt | typing.SupportsIndex) -> float:
     """
     Federated-learning baseline: 2 * (16 + 4 * dim) * (86,400,000 / epoch_ms) bytes per client per day.
@@ -719,6 +753,14 @@ def fl_bytes_per_node_day(dim: typing.SupportsInt | typing.SupportsIndex, epoch_
 def from_q16(raw: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> numpy.typing.NDArray[numpy.float64]:
     """
     Converts raw Q16.16 (int32) to float64, exactly.
+    """
+def grid_clusters(positions: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, cell_size: typing.SupportsFloat | typing.SupportsIndex) -> dict:
+    """
+    Square grid cells of side cell_size anchored at the origin, numbered by first device; same dict as kmeans.
+    """
+def kmeans(positions: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], k: typing.SupportsInt | typing.SupportsIndex, *, seed: int, max_iter: typing.SupportsInt | typing.SupportsIndex = 100) -> dict:
+    """
+    Seeded k-means (k-means++ then Lloyd) of float64 (n, d) positions: dict with labels, centroids, heads (member nearest each centroid, ties to the lower id), sizes, iterations, converged, inertia.
     """
 def message_bytes(dim: typing.SupportsInt | typing.SupportsIndex) -> int:
     """
@@ -768,10 +810,17 @@ def trimmed_mean_uses_simd() -> bool:
     """
     True when trimmed_mean runs the AVX-512 kernel on this CPU.
     """
+ALERT_METRICS: tuple = ('temperature', 'humidity', 'battery', 'vibration')
+ALERT_SEVERITIES: tuple = ('none', 'warning', 'critical')
+ALERT_TYPES: tuple = ('none', 'temperature_low', 'temperature_high', 'humidity_low', 'humidity_high', 'battery_low', 'vibration_high')
 ATTACKS: tuple = ('bias', 'sign_flip', 'gaussian', 'alie', 'ipm', 'mimic', 'intermittent')
+DEVICE_TYPES: tuple = ('sensor', 'gateway', 'controller', 'camera', 'robot', 'drone')
+FAULT_LABELS: tuple = ('none', 'spike', 'stuck', 'drift', 'dropout', 'failure', 'battery_empty')
 Q16_MAX: int = 2147483647
 Q16_MIN: int = -2147483648
 Q16_ONE: int = 65536
 REGIMES: tuple = ('Calm', 'PreStorm', 'Storm')
 ROLES: tuple = ('sentinel', 'on_demand', 'scheduled')
+SENSOR_TYPES: tuple = ('temperature', 'humidity', 'vibration', 'power', 'pressure', 'light', 'sound', 'motion', 'air_quality', 'rfid')
+SENSOR_UNITS: tuple = ('degC', '%RH', 'g', 'W', 'hPa', 'lux', 'dBA', 'activity', 'ppm', 'reads/min')
 TOPOLOGIES: tuple = ('complete', 'star', 'ring', 'k_regular', 'grid', 'torus', 'random_geometric', 'small_world')
