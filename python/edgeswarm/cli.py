@@ -109,6 +109,22 @@ def _write_json(path: str, swarm: Swarm, history) -> None:
     print(f"wrote {len(history)} epochs to {path}")
 
 
+def _bench_nab(args: argparse.Namespace) -> int:
+    from edgeswarm import nab_bench
+
+    names = tuple(nab_bench.DETECTORS) if args.detector == "all" else (args.detector,)
+    if args.detector != "all" and args.detector not in nab_bench.DETECTORS:
+        allowed = ", ".join((*nab_bench.DETECTORS, "all"))
+        raise ValueError(f"--detector: {args.detector!r} is not a detector; expected one of {allowed}")
+    result = nab_bench.bench(args.data, names)
+    print(nab_bench.markdown_table(result))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(result, handle, indent=1)
+        print(f"wrote {len(names)} detector results to {args.json}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edgeswarm", description="A lab for IoT edge swarms.")
     parser.add_argument("--version", action="version", version=f"edgeswarm {__version__}")
@@ -147,6 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no per-epoch lines (a progress bar for long runs)")
     run.add_argument("--json", metavar="FILE", help="write the per-epoch DataFrame and config as JSON")
     run.set_defaults(handler=_run)
+
+    bench = sub.add_parser("bench", help="score the detectors on a public benchmark")
+    bench_sub = bench.add_subparsers(dest="benchmark", required=True)
+    nab_parser = bench_sub.add_parser("nab", help="Numenta Anomaly Benchmark: all three profiles")
+    nab_parser.add_argument(
+        "--data", required=True, metavar="DIR", help="the NAB folder (data/, labels/, config/)"
+    )
+    nab_parser.add_argument(
+        "--detector",
+        default="all",
+        metavar="NAME",
+        help="ewma, mad, hst, mahalanobis, ensemble or all (default)",
+    )
+    nab_parser.add_argument("--json", metavar="FILE", help="write every score, threshold and count as JSON")
+    nab_parser.set_defaults(handler=_bench_nab)
     return parser
 
 
