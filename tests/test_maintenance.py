@@ -101,6 +101,7 @@ def test_recommendations_most_urgent_first_with_day_conversion():
         "service device c within 62 days",
     ]
     assert mt.recommendations(["a", "b"], [40.0, 9.9], horizon_days=10) == ["service device b within 9 days"]
+    assert mt.recommendations([7], [1.5]) == ["service device 7 within 1 day"]
 
 
 def test_random_features_are_deterministic_per_seed():
@@ -150,6 +151,11 @@ def test_fd001_reaches_target(result):
     assert result["n_test_engines"] == 100
     assert result["baseline_ridge"]["rmse"] <= 21.0
     assert result["rmse"] < result["baseline_ridge"]["rmse"]
+    h = np.array(result["health_index"])
+    assert h.shape == (100,) and h.min() >= 0.0 and h.max() <= 1.0
+    np.testing.assert_allclose(h * mt.RUL_CAP, result["predicted_rul"])
+    # Healthier engines (by prediction) truly have more life left.
+    assert np.corrcoef(h, result["true_rul"])[0, 1] > 0.8
 
 
 @needs_data

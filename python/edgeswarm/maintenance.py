@@ -254,7 +254,7 @@ def recommendations(
     cycles_per_day: float = 1.0,
     horizon_days: int | None = None,
 ) -> list[str]:
-    """ "service device X within N days" for each device, most urgent first.
+    """Recommends "service device X within N days" for each device, most urgent first.
 
     One C-MAPSS cycle is one flight; the default assumes one flight a day, so N is the
     predicted RUL in cycles divided by `cycles_per_day`, rounded down (service early, not late).
@@ -276,7 +276,7 @@ def recommendations(
     out = []
     for i in np.argsort(days, kind="stable"):
         if horizon_days is None or days[i] <= horizon_days:
-            out.append(f"service device {device_ids[i]} within {days[i]} days")
+            out.append(f"service device {device_ids[i]} within {days[i]} {'day' if days[i] == 1 else 'days'}")
     return out
 
 
@@ -294,6 +294,8 @@ def evaluate_cmapss(
     The model is fitted on the training file before the test file is read. A deterministic
     model (``"ridge"``) is fitted once and reported with std 0. ``fit_digests`` identify the
     fitted models bit for bit. The linear ridge baseline is always reported beside.
+    ``predicted_rul`` (mean over seeds), ``true_rul`` and ``health_index`` are per test engine
+    in unit order; feed them to :func:`recommendations` with the unit numbers as device ids.
     """
     kind = require_choice("model", model, MODELS)
     seeds = tuple(require_int("seeds", s, minimum=0) for s in seeds)
@@ -307,8 +309,10 @@ def evaluate_cmapss(
     baseline = fit_maintenance(train, model="ridge", **options)
     data = load_fd001(d)
     per_seed = []
+    predictions = []
     for s, m in zip(runs, models, strict=True):
         p = predict_rul(m, data.test)
+        predictions.append(p)
         per_seed.append(
             {
                 "seed": s if kind == "random_features" else None,
@@ -319,6 +323,7 @@ def evaluate_cmapss(
     r = np.array([x["rmse"] for x in per_seed])
     n = np.array([x["nasa"] for x in per_seed])
     pb = predict_rul(baseline, data.test)
+    mean_rul = np.mean(predictions, axis=0)  # per test engine (unit order), averaged over seeds
     return {
         "dataset": "FD001",
         "model": kind,
@@ -335,4 +340,7 @@ def evaluate_cmapss(
         "per_seed": per_seed,
         "baseline_ridge": {"rmse": rmse(pb, data.rul), "nasa": nasa_score(pb, data.rul)},
         "fit_digests": [m.digest() for m in models],
+        "predicted_rul": mean_rul.tolist(),
+        "true_rul": data.rul.tolist(),
+        "health_index": health_index(mean_rul).tolist(),
     }
