@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -176,3 +177,15 @@ def test_training_never_reads_test_data(tmp_path, result):
     altered = mt.evaluate_cmapss(tmp_path)
     assert altered["fit_digests"] == result["fit_digests"]
     assert altered["rmse"] != result["rmse"]
+
+
+@needs_data
+def test_bench_cmapss_command_prints_the_table_and_writes_json(tmp_path, capsys) -> None:
+    from edgeswarm.cli import main
+
+    out = tmp_path / "cmapss.json"
+    assert main(["bench", "cmapss", "--data", str(DATA), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| model | RMSE | NASA score |" in printed and "ridge only" in printed
+    result = json.loads(out.read_text())
+    assert result["rmse"] <= 15.0 and len(result["per_seed"]) == 5

@@ -6,7 +6,7 @@ and Raft clusters for emergency coordination, driven from Python over a compiled
 
 from __future__ import annotations
 
-from edgeswarm import aggregators, fleet, ml, nab, raft, regime, topology
+from edgeswarm import aggregators, fleet, maintenance, ml, nab, raft, regime, topology
 from edgeswarm.aggregators import aggregate
 from edgeswarm.emergency import Emergency, EmergencyCoordinator
 from edgeswarm.raft import RaftCluster
@@ -30,6 +30,7 @@ __all__ = [
     "aggregators",
     "emergency",
     "fleet",
+    "maintenance",
     "ml",
     "nab",
     "raft",

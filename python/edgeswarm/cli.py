@@ -125,6 +125,25 @@ def _bench_nab(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_cmapss(args: argparse.Namespace) -> int:
+    from edgeswarm import maintenance
+
+    result = maintenance.evaluate_cmapss(args.data)
+    base = result["baseline_ridge"]
+    print("| model | RMSE | NASA score |")
+    print("|---|---:|---:|")
+    print(
+        f"| random features + ridge, seeds {list(result['seeds'])} | {result['rmse']:.2f} +- "
+        f"{result['rmse_std']:.2f} | {result['nasa']:.1f} +- {result['nasa_std']:.1f} |"
+    )
+    print(f"| ridge only (deterministic) | {base['rmse']:.2f} | {base['nasa']:.1f} |")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(result, handle, indent=1, default=float)
+        print(f"wrote the C-MAPSS FD001 evaluation to {args.json}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edgeswarm", description="A lab for IoT edge swarms.")
     parser.add_argument("--version", action="version", version=f"edgeswarm {__version__}")
@@ -178,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     nab_parser.add_argument("--json", metavar="FILE", help="write every score, threshold and count as JSON")
     nab_parser.set_defaults(handler=_bench_nab)
+    cmapss_parser = bench_sub.add_parser(
+        "cmapss", help="C-MAPSS FD001 remaining useful life: RMSE, NASA score"
+    )
+    cmapss_parser.add_argument("--data", required=True, metavar="DIR", help="the folder with *_FD001.txt")
+    cmapss_parser.add_argument("--json", metavar="FILE", help="write the evaluation as JSON")
+    cmapss_parser.set_defaults(handler=_bench_cmapss)
     return parser
 
 
