@@ -1,0 +1,53 @@
+"""One device's live status, uplink metrics and publishing (/api/devices/{device_id}/*).
+
+Reads are open; publishing needs an operator. Unknown ids answer 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edgeswarm.service.edge_models import DeviceMetrics, DeviceStatus, PublishRequest, PublishResult
+from edgeswarm.service.edge_runtime import UnknownItem
+from edgeswarm.service.routes.edge import DeviceId, Edge, Operator, not_found
+from fastapi import APIRouter, status
+
+router = APIRouter(prefix="/api/devices", tags=["devices"])
+
+
+@router.get("/{device_id}/status", response_model=DeviceStatus, summary="A device's live status")
+def device_status(device_id: DeviceId, edge: Edge) -> dict[str, Any]:
+    try:
+        return edge.device_status(device_id)
+    except UnknownItem as err:
+        raise not_found(err) from None
+
+
+@router.post(
+    "/{device_id}/publish",
+    response_model=PublishResult,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Publish a message from the device through its seeded simulated uplink (operator)",
+)
+def publish(
+    body: PublishRequest,
+    device_id: DeviceId,
+    edge: Edge,
+    user: Operator,
+) -> dict[str, Any]:
+    try:
+        return edge.publish(device_id, body.message)
+    except UnknownItem as err:
+        raise not_found(err) from None
+
+
+@router.get(
+    "/{device_id}/metrics",
+    response_model=DeviceMetrics,
+    summary="Uplink metrics: sent, received, dropped, in flight, avg_latency (ms), latency_samples",
+)
+def device_metrics(device_id: DeviceId, edge: Edge) -> dict[str, Any]:
+    try:
+        return edge.device_metrics(device_id)
+    except UnknownItem as err:
+        raise not_found(err) from None
