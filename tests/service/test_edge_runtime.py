@@ -61,24 +61,25 @@ def test_same_seed_same_messages_and_other_seed_differs() -> None:
 
 
 def reference_alerts(fleet: es.fleet.Fleet, rules: es.fleet.AlertRules, ticks: int, scale: float, dt: float):
-    """Per tick, the set of (device row, alert type, worst severity) from the public fleet API."""
+    """Per tick, {(device row, alert type): worst severity code}, from the public fleet API:
+    every reading graded at once, then taken tick by tick; batteries at each tick's last time."""
     ends = [math.floor(e * 0.5 * scale / dt) + 1 for e in range(1, ticks + 1)]
-    full = fleet.readings(ends[-1], dt_s=dt)
-    sensors = np.array(es.fleet.SENSOR_TYPES)[fleet.sensor_codes()]
+    values = fleet.readings(ends[-1], dt_s=dt).values
+    metrics = [str(es.fleet.SENSOR_TYPES[c]) for c in fleet.sensor_codes()]
+    rows = [r for r, m in enumerate(metrics) if m in ("temperature", "humidity", "vibration")]
+    types, sev = rules.codes(values[rows], metric=[metrics[r] for r in rows])
+    battery = np.column_stack([fleet.devices(t_s=(end - 1) * dt)["battery"].to_numpy() for end in ends])
+    b_types, b_sev = rules.codes(battery, metric="battery")
     out, start = [], 0
-    for end in ends:
+    for tick, end in enumerate(ends):
         active: dict[tuple[int, str], int] = {}
-        for row in range(fleet.n_devices):
-            if sensors[row] in ("temperature", "humidity", "vibration"):
-                types, sev = rules.codes(full.values[row, start:end], metric=str(sensors[row]))
-                for t, s in zip(types, sev, strict=True):
-                    if t:
-                        key = (row, es.fleet.ALERT_TYPES[t])
-                        active[key] = max(active.get(key, 0), int(s))
-        battery = fleet.devices(t_s=(end - 1) * dt)["battery"].to_numpy()
-        types, sev = rules.codes(battery, metric="battery")
-        for row in np.flatnonzero(types):
-            active[(int(row), es.fleet.ALERT_TYPES[types[row]])] = int(sev[row])
+        for i, row in enumerate(rows):
+            for t, v in zip(types[i, start:end], sev[i, start:end], strict=True):
+                if t:
+                    key = (row, es.fleet.ALERT_TYPES[t])
+                    active[key] = max(active.get(key, 0), int(v))
+        for row in np.flatnonzero(b_types[:, tick]):
+            active[(int(row), es.fleet.ALERT_TYPES[b_types[row, tick]])] = int(b_sev[row, tick])
         out.append(active)
         start = end
     return out

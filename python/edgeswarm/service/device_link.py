@@ -37,6 +37,7 @@ class LinkOptions:
     good_dbm: float = -60.0
     offline_dbm: float = -95.0
     latency_samples: int = 50  # latencies kept per device for latency_samples
+    inbox: int = 10  # delivered published messages kept per device
 
 
 class DeviceLink:
@@ -142,7 +143,7 @@ class DeviceLink:
         self._record_samples(rows, latency)
         for i in np.flatnonzero(ids):
             payload = self._payloads.pop(int(ids[i]))
-            inbox = self._inbox.setdefault(int(rows[i]), deque(maxlen=10))
+            inbox = self._inbox.setdefault(int(rows[i]), deque(maxlen=self.options.inbox))
             inbox.append({"message_id": int(ids[i]), "latency_ms": float(latency[i]), "message": payload})
         keep = ~due
         self._due_s, self._row = self._due_s[keep], self._row[keep]

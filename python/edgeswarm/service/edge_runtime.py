@@ -111,6 +111,7 @@ class EdgeOptions:
     time_scale: float = 120.0  # device seconds per simulated service second
     sample_s: float = 10.0  # one reading per device every sample_s device-seconds
     max_samples_per_tick: int = 360  # beyond this (a stalled loop) older samples are skipped
+    prefetch_ticks: int = 16  # readings are generated this many ticks ahead, in one call
     n_clusters: int | None = None  # None: round(sqrt(devices / 2))
     group_size: int = 5  # Raft voters per cluster
     area_m: float = 1000.0
@@ -134,6 +135,8 @@ class EdgeOptions:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name}: {value} is out of range; allowed a finite number > 0")
+        if self.prefetch_ticks < 1:
+            raise ValueError(f"prefetch_ticks: {self.prefetch_ticks} is out of range; allowed >= 1")
         if self.max_samples_per_tick < 1:
             raise ValueError(
                 f"max_samples_per_tick: {self.max_samples_per_tick} is out of range; allowed >= 1"
@@ -143,6 +146,21 @@ class EdgeOptions:
         unknown = [m for m in self.models if m not in DETECTORS]
         if unknown or not self.models:
             raise ValueError(f"models: {list(self.models)!r} must be a non-empty subset of {list(DETECTORS)}")
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Readings generated ahead: samples [start, end) of every device, graded by the rules."""
+
+    start: int
+    values: np.ndarray
+    labels: np.ndarray
+    types: np.ndarray
+    severities: np.ndarray
+
+    @property
+    def end(self) -> int:
+        return self.start + self.values.shape[1]
 
 
 @dataclass
@@ -242,6 +260,7 @@ class EdgeRuntime:
         self._epoch = 0
         self._t_s = 0.0
         self._next_sample = 0  # index of the next reading on the device clock
+        self._block: _Block | None = None
         self._readings = {"total": 0, "invalid": 0, "skipped": 0}
         self._active: dict[tuple[int, int], dict[str, Any]] = {}  # (row, alert code) → alert
         self._recent_alerts: deque[dict[str, Any]] = deque(maxlen=200)
@@ -354,11 +373,11 @@ class EdgeRuntime:
             dt_s = max(float(t_s) - self._t_s, 0.0)
             self._epoch, self._t_s = int(epoch), float(t_s)
             self._link.deliver(self._t_s)
-            values, labels, times = self._new_readings()
+            values, labels, types, severities, times = self._new_readings()
             self._table = self._device_table(self.device_time_s)
             if values is not None:
                 self._run_models(values, labels)
-                alerts, newly_critical = self._update_alerts(values, times)
+                alerts, newly_critical = self._update_alerts(values, types, severities, times)
                 messages += alerts
                 messages += self._resolve_cleared()
             else:
@@ -372,24 +391,21 @@ class EdgeRuntime:
             messages.append({"type": "edge", "data": self._summary()})
             return _clean(messages)
 
-    def _new_readings(self) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    def _new_readings(self) -> tuple[Any, ...]:
         o = self.options
         device_t = self._t_s * o.time_scale
         end = math.floor(device_t / o.sample_s + 1e-9) + 1  # samples k with k * sample_s <= device_t
         steps = end - self._next_sample
         if steps <= 0:
-            return None, None, None
+            return None, None, None, None, None
         if steps > o.max_samples_per_tick:
             self._readings["skipped"] += (steps - o.max_samples_per_tick) * self.n_devices
             self._next_sample = end - o.max_samples_per_tick
             steps = o.max_samples_per_tick
-        t0 = self._next_sample * o.sample_s
+        start = self._next_sample
         self._next_sample = end
-        parts = [self._fleet.readings(steps, dt_s=o.sample_s, t0_s=t0)]
-        parts += [a.fleet.readings(steps, dt_s=o.sample_s, t0_s=t0) for a in self._admin]
-        values = np.vstack([p.values for p in parts])
-        labels = np.vstack([p.labels for p in parts])
-        times = parts[0].times_s
+        values, labels, types, severities = self._block_readings(start, end)
+        times = np.arange(start, end, dtype=np.float64) * o.sample_s
         finite = np.isfinite(values)
         self._readings["total"] += values.size
         self._readings["invalid"] += int(values.size - finite.sum())
@@ -399,7 +415,44 @@ class EdgeRuntime:
         last_finite = np.where(finite.any(axis=1), steps - 1 - np.argmax(finite[:, ::-1], axis=1), -1)
         fresh = np.where(last_finite >= 0, times[np.maximum(last_finite, 0)], np.nan)
         self._last_reading_s = np.where(np.isnan(fresh), self._last_reading_s, fresh)
-        return values, labels, times
+        return values, labels, types, severities, times
+
+    def _block_readings(self, start: int, end: int) -> tuple[np.ndarray, ...]:
+        """Readings of samples [start, end) of every device, with their alert type and
+        severity codes. They are generated and graded ahead in blocks of ``prefetch_ticks``
+        ticks (readings are pure functions of time), so most ticks call no engine code."""
+        o = self.options
+        b = self._block
+        if b is None or not (b.start <= start and end <= b.end and b.values.shape[0] == self.n_devices):
+            per_tick = math.ceil(o.epoch_ms / 1000.0 * o.time_scale / o.sample_s)
+            steps = max(end - start, per_tick * o.prefetch_ticks)
+            t0 = start * o.sample_s
+            parts = [self._fleet.readings(steps, dt_s=o.sample_s, t0_s=t0)]
+            parts += [a.fleet.readings(steps, dt_s=o.sample_s, t0_s=t0) for a in self._admin]
+            values = np.vstack([p.values for p in parts])
+            b = self._block = _Block(
+                start, values, np.vstack([p.labels for p in parts]), *self._grade(values)
+            )
+        cols = slice(start - b.start, end - b.start)
+        return b.values[:, cols], b.labels[:, cols], b.types[:, cols], b.severities[:, cols]
+
+    def _grade(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Alert type and severity codes of the readings of watched sensors (zero elsewhere);
+        only rows with a value beyond a limit go to the rules."""
+        types = np.zeros(values.shape, np.uint8)
+        severities = np.zeros(values.shape, np.uint8)
+        sensors = self._sensors()
+        for metric in _READING_METRICS:
+            rows = np.flatnonzero(sensors == metric)
+            low, high = getattr(self._rules, f"{metric}_low"), getattr(self._rules, f"{metric}_high")
+            rows = rows[((values[rows] < low) | (values[rows] > high)).any(axis=1)]
+            if rows.size:
+                types[rows], severities[rows] = self._rules.codes(values[rows], metric=metric)
+        return types, severities
+
+    def _sensors(self) -> np.ndarray:
+        codes = np.concatenate([self._fleet.sensor_codes(), [a.fleet.sensor_codes()[0] for a in self._admin]])
+        return np.array(SENSOR_TYPES)[codes.astype(np.int64)]
 
     def _run_models(self, values: np.ndarray, labels: np.ndarray) -> None:
         truth = labels != 0  # injected fault (spike, stuck, drift); NaN readings are not scored
@@ -414,21 +467,17 @@ class EdgeRuntime:
             self._tracker.record(model, scores, confidence, elapsed, truth=truth)
 
     def _update_alerts(
-        self, values: np.ndarray, times: np.ndarray
+        self, values: np.ndarray, types: np.ndarray, severities: np.ndarray, times: np.ndarray
     ) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
         """Alerts of this tick's readings: (alert messages, (row, alert code) newly critical)."""
-        # One call for every rule: reading rows of watched sensors, then every device's
-        # battery in the last column (NaN elsewhere raises nothing).
-        sensors = self._table["sensor"].astype(str).to_numpy()
-        watched = np.flatnonzero(np.isin(sensors, _READING_METRICS))
-        battery = np.full((self.n_devices, values.shape[1]), np.nan)
-        battery[:, -1] = self._table["battery"].to_numpy(np.float64)
-        grid = np.vstack([values[watched], battery])
-        rows = np.concatenate([watched, np.arange(self.n_devices)])
-        metrics = [str(m) for m in sensors[watched]] + ["battery"] * self.n_devices
-        types, sev = self._rules.codes(grid, metric=metrics)
         current: dict[tuple[int, int], dict[str, Any]] = {}
-        self._collect(current, rows, grid, types, sev, times)
+        self._collect(current, np.arange(self.n_devices), values, types, severities, times)
+        # Batteries only drain between recharges: the tick's last time is its lowest.
+        battery = self._table["battery"].to_numpy(np.float64)
+        low = np.flatnonzero(battery < self._rules.battery_low)
+        if low.size:
+            b_types, b_sev = self._rules.codes(battery[low][:, None], metric="battery")
+            self._collect(current, low, battery[low][:, None], b_types, b_sev, times[-1:])
 
         messages, newly_critical = [], []
         for key, alert in current.items():

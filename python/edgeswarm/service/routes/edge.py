@@ -47,9 +47,7 @@ def unprocessable(err: ValueError, where: str = "body") -> HTTPException:
     message = str(err)
     field = message.split(":", 1)[0] if ":" in message else None
     loc = [where, field] if field and field.isidentifier() else [where]
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_ENTITY, detail=[{"loc": loc, "msg": message, "type": "value_error"}]
-    )
+    return HTTPException(422, detail=[{"loc": loc, "msg": message, "type": "value_error"}])
 
 
 @router.get("/analytics", summary="Fleet analytics: devices, battery, buffers, alerts, emergencies, ML")
