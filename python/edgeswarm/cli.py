@@ -236,7 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, help="seed of the swarm and edge fleet (default 0)")
     serve.add_argument("--byzantine", type=int, help="Byzantine nodes injected at start (default 0)")
     serve.add_argument("--devices", type=int, help="edge devices (default 50)")
-    serve.add_argument("--db", metavar="FILE", help="SQLite file that persists users, audit, history (default edgeswarm.db)")
+    serve.add_argument(
+        "--db", metavar="FILE", help="SQLite file that persists users, audit, history (default edgeswarm.db)"
+    )
     serve.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
     serve.set_defaults(handler=_serve)

@@ -109,7 +109,9 @@ def _value_error(request: Request, error: Exception) -> JSONResponse:
     """A facade's ValueError ('name: value ... allowed ...') as a 422 naming the field."""
     message = str(error)
     field = _field_of(message)
-    detail = [{"loc": ["body", field] if field != "body" else ["body"], "msg": message, "type": "value_error"}]
+    detail = [
+        {"loc": ["body", field] if field != "body" else ["body"], "msg": message, "type": "value_error"}
+    ]
     return JSONResponse(status_code=422, content={"detail": detail})
 
 

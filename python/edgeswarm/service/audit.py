@@ -24,7 +24,10 @@ _log = logging.getLogger("edgeswarm.service")
 
 def _mask(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: "***" if any(w in str(k).lower() for w in _SECRET_WORDS) else _mask(v) for k, v in value.items()}
+        return {
+            k: "***" if any(w in str(k).lower() for w in _SECRET_WORDS) else _mask(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_mask(v) for v in value]
     return value
@@ -104,5 +107,5 @@ class AuditMiddleware:
                 outcome=outcome,
                 at=at,
             )
-        except Exception:  # the audit must never turn an answer into an error
+        except Exception:  # noqa: BLE001 - the audit must never turn an answer into an error
             _log.exception("could not write the audit entry for %s %s", scope["method"], scope["path"])

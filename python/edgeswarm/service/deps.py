@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
@@ -46,10 +46,12 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_user(request: Request, token: str | None = Depends(oauth2_scheme)) -> User:
+def current_user(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
     """The user of the bearer token; 401 without a valid one."""
     if not token:
-        raise _unauthorized("not authenticated: send 'Authorization: Bearer <token>' from POST /api/auth/token")
+        raise _unauthorized(
+            "not authenticated: send 'Authorization: Bearer <token>' from POST /api/auth/token"
+        )
     user = user_from_token(request.app.state.store, request.app.state.jwt_key, token)
     if user is None:
         raise _unauthorized("invalid or expired token")
@@ -61,15 +63,28 @@ def require_role(role: str) -> Callable[..., User]:
     if role not in ROLES:
         raise ValueError(f"role: {role!r} is not one of {', '.join(ROLES)}")
 
-    def dependency(user: User = Depends(current_user)) -> User:
+    def dependency(user: Annotated[User, Depends(current_user)]) -> User:
         if not user.has(role):
             raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail=f"role {user.role!r} may not do this; needs {role!r} or above"
+                status.HTTP_403_FORBIDDEN,
+                detail=f"role {user.role!r} may not do this; needs {role!r} or above",
             )
         return user
 
     return dependency
 
 
+require_viewer = require_role("viewer")
 require_operator = require_role("operator")
 require_admin = require_role("admin")
+
+# Parameter annotations for routes, e.g. `def f(engine: EngineDep, user: OperatorUser)`.
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
+EngineDep = Annotated[SwarmLoop, Depends(get_engine)]
+HubDep = Annotated[Hub, Depends(get_hub)]
+EdgeDep = Annotated[Any, Depends(get_edge)]
+CurrentUser = Annotated[User, Depends(current_user)]
+ViewerUser = Annotated[User, Depends(require_viewer)]
+OperatorUser = Annotated[User, Depends(require_operator)]
+AdminUser = Annotated[User, Depends(require_admin)]

@@ -185,7 +185,9 @@ class SwarmLoop:
         if attack not in ATTACKS:
             raise ValueError(f"attack: {attack!r} is not one of {', '.join(ATTACKS)}")
         if not math.isfinite(bias) or abs(bias) > MAX_BIAS:
-            raise ValueError(f"bias: {bias} is out of range; allowed a finite value in [-{MAX_BIAS}, {MAX_BIAS}]")
+            raise ValueError(
+                f"bias: {bias} is out of range; allowed a finite value in [-{MAX_BIAS}, {MAX_BIAS}]"
+            )
         with self._lock:
             self.swarm.inject_byzantine(self._check_count(count), bias=bias, attack=attack)
             self._status = self._make_status()
@@ -222,7 +224,7 @@ class SwarmLoop:
     def _tick_edge(self, row: dict[str, Any]) -> None:
         try:
             messages = self.edge.tick(row["epoch"], row["time_s"]) or []
-        except Exception:  # the swarm keeps running when the edge runtime fails
+        except Exception:  # noqa: BLE001 - the swarm keeps running when the edge runtime fails
             self.edge_errors += 1
             _log.exception("edge runtime tick failed at epoch %s", row["epoch"])
             return

@@ -49,11 +49,17 @@ def serve(settings: Settings | None = None, *, access_log: bool = False) -> int:
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     print(f"edgeswarm: serving the dashboard at http://{shown}:{port}/ (API docs at /docs)", flush=True)
     config = uvicorn.Config(
-        create_app(settings), log_level="info", access_log=access_log, lifespan="on", timeout_graceful_shutdown=3
+        create_app(settings),
+        log_level="info",
+        access_log=access_log,
+        lifespan="on",
+        timeout_graceful_shutdown=3,
     )
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
+        pass
     finally:
         sock.close()
     return 0

@@ -34,5 +34,7 @@ class Settings(BaseSettings):
     print_epochs: bool = Field(False, description="print one '[Epoch N] ...' line per epoch")
     devices: int = Field(50, ge=0, le=1_000_000, description="edge fleet size")
     history_every: int = Field(1, ge=1, description="keep every Nth epoch in SQLite")
-    history_memory: int = Field(3600, ge=1, le=1_000_000, description="epochs kept in memory for /api/history")
+    history_memory: int = Field(
+        3600, ge=1, le=1_000_000, description="epochs kept in memory for /api/history"
+    )
     static_dir: Path | None = Field(None, description="serve the dashboard from here instead of the package")

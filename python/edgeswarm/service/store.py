@@ -145,7 +145,9 @@ class Store:
 
     # -- audit ---------------------------------------------------------------------------
 
-    def add_audit(self, *, who: str, method: str, path: str, what: str, outcome: int, at: str | None = None) -> int:
+    def add_audit(
+        self, *, who: str, method: str, path: str, what: str, outcome: int, at: str | None = None
+    ) -> int:
         cursor = self._execute(
             "INSERT INTO audit (at, who, method, path, what, outcome) VALUES (?, ?, ?, ?, ?, ?)",
             (at or utc_now(), who, method, path, what, outcome),

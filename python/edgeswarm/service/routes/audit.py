@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from edgeswarm.service.auth import User
-from edgeswarm.service.deps import get_store, require_admin
-from edgeswarm.service.store import Store
+from edgeswarm.service.deps import AdminUser, StoreDep
 
 router = APIRouter(prefix="/api", tags=["audit"])
 
@@ -24,9 +24,9 @@ class AuditEntry(BaseModel):
 
 @router.get("/audit", summary="Every mutating request and its outcome (admin)")
 def audit(
-    limit: int = Query(100, ge=1, le=10_000),
-    offset: int = Query(0, ge=0, le=2**62),
-    store: Store = Depends(get_store),
-    _: User = Depends(require_admin),
+    store: StoreDep,
+    _: AdminUser,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> list[AuditEntry]:
     return [AuditEntry(**entry) for entry in store.audit(limit, offset)]

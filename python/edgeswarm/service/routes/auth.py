@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from edgeswarm.service.auth import authenticate, issue_token
-from edgeswarm.service.deps import get_settings, get_store
-from edgeswarm.service.settings import Settings
-from edgeswarm.service.store import Store
+from edgeswarm.service.deps import SettingsDep, StoreDep
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -28,9 +28,9 @@ class Token(BaseModel):
 )
 def token(
     request: Request,
-    form: OAuth2PasswordRequestForm = Depends(),
-    store: Store = Depends(get_store),
-    settings: Settings = Depends(get_settings),
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    store: StoreDep,
+    settings: SettingsDep,
 ) -> Token:
     """Send `username` and `password` as a form; use the answer as `Authorization: Bearer <access_token>`."""
     user = authenticate(store, form.username, form.password)

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 
-from edgeswarm.service.deps import get_engine, get_store
-from edgeswarm.service.engine import SwarmLoop
+from edgeswarm.service.deps import EngineDep, StoreDep
 from edgeswarm.service.hub import to_json_safe
-from edgeswarm.service.store import Store
 
 router = APIRouter(prefix="/api", tags=["swarm"])
 
 
 @router.get("/history", summary="Epoch history of the live run or of an earlier one")
 def history(
-    limit: int = Query(300, ge=1, le=100_000, description="the last N epochs"),
-    run: int | None = Query(
-        None, ge=1, le=2**62, description="a run kept in the database (see /api/history/runs); default: the live run"
-    ),
-    engine: SwarmLoop = Depends(get_engine),
-    store: Store = Depends(get_store),
+    engine: EngineDep,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=100_000, description="the last N epochs")] = 300,
+    run: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=2**62,
+            description="a run kept in the database (see /api/history/runs); default: the live run",
+        ),
+    ] = None,
 ) -> list[dict[str, Any]]:
     """One row per epoch, oldest first: epoch, consensus, honest_mean, relative_drift, entropy,
     regime, nodes_* counts, bandwidth, energy and sleep ratio. Without `run`: the live run,
@@ -35,6 +38,6 @@ def history(
 
 
 @router.get("/history/runs", summary="Every start of the live swarm kept in the database")
-def runs(store: Store = Depends(get_store)) -> list[dict[str, Any]]:
+def runs(store: StoreDep) -> list[dict[str, Any]]:
     """Run id, start time, configuration, epochs kept and the last one."""
     return to_json_safe(store.runs())

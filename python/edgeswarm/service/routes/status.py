@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from edgeswarm.service.deps import get_engine, get_hub
-from edgeswarm.service.engine import SwarmLoop
-from edgeswarm.service.hub import Hub, to_json_safe
+from edgeswarm.service.deps import EngineDep, HubDep
+from edgeswarm.service.hub import to_json_safe
 
 router = APIRouter(prefix="/api", tags=["swarm"])
 
 
 @router.get("/status", summary="The live swarm's current figures")
-async def status(engine: SwarmLoop = Depends(get_engine), hub: Hub = Depends(get_hub)) -> dict[str, Any]:
+async def status(engine: EngineDep, hub: HubDep) -> dict[str, Any]:
     """Epoch, consensus, honest mean, relative drift, entropy, regime, node counts by state,
     bandwidth per node per day beside the federated-learning baseline, energy, sleep ratio,
     and the edge runtime's summary (`edge.loaded` is false until it is loaded).

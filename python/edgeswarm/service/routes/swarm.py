@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgeswarm.service.auth import User
-from edgeswarm.service.deps import get_engine, require_operator
-from edgeswarm.service.engine import MAX_BIAS, SwarmLoop
+from edgeswarm.service.deps import EngineDep, OperatorUser
+from edgeswarm.service.engine import MAX_BIAS
 from edgeswarm.service.hub import to_json_safe
 from edgeswarm.swarm import ATTACKS
 
@@ -36,7 +35,11 @@ class NoiseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     intensity: float = Field(
-        ..., ge=0.0, le=MAX_NOISE_SD, allow_inf_nan=False, description="sd of the noise added to every reading"
+        ...,
+        ge=0.0,
+        le=MAX_NOISE_SD,
+        allow_inf_nan=False,
+        description="sd of the noise added to every reading",
     )
     duration_sec: float = Field(
         ..., gt=0.0, le=MAX_NOISE_S, allow_inf_nan=False, description="how long, in simulated seconds"
@@ -46,8 +49,8 @@ class NoiseRequest(BaseModel):
 @router.post("/inject_byzantine", summary="Turn honest nodes Byzantine (operator)")
 def inject_byzantine(
     body: ByzantineRequest,
-    engine: SwarmLoop = Depends(get_engine),
-    user: User = Depends(require_operator),
+    engine: EngineDep,
+    user: OperatorUser,
 ) -> dict[str, Any]:
     """Picks `count` random honest nodes (seeded) that run `attack` with `bias` from the next epoch.
     Answers the injection and the swarm's status right after it."""
@@ -58,8 +61,8 @@ def inject_byzantine(
 @router.post("/inject_noise", summary="Add sensor noise for a while (operator)")
 def inject_noise(
     body: NoiseRequest,
-    engine: SwarmLoop = Depends(get_engine),
-    user: User = Depends(require_operator),
+    engine: EngineDep,
+    user: OperatorUser,
 ) -> dict[str, Any]:
     """Adds Gaussian noise of sd `intensity` to every reading for `duration_sec` simulated seconds
     (a storm: entropy rises and the regime moves to PreStorm / Storm)."""

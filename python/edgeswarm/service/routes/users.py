@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgeswarm.service.auth import ROLES, User, create_user
-from edgeswarm.service.deps import get_store, require_admin
-from edgeswarm.service.store import Store
+from edgeswarm.service.auth import ROLES, create_user
+from edgeswarm.service.deps import AdminUser, StoreDep
 
 router = APIRouter(prefix="/api", tags=["users"])
 
@@ -29,7 +28,7 @@ class UserOut(BaseModel):
 
 
 @router.get("/users", summary="Every user and role (admin)")
-def list_users(store: Store = Depends(get_store), _: User = Depends(require_admin)) -> list[UserOut]:
+def list_users(store: StoreDep, _: AdminUser) -> list[UserOut]:
     return [UserOut(**u) for u in store.users()]
 
 
@@ -39,7 +38,7 @@ def list_users(store: Store = Depends(get_store), _: User = Depends(require_admi
     summary="Create a user with a role (admin)",
     responses={409: {"description": "the username is taken"}},
 )
-def add_user(body: NewUser, store: Store = Depends(get_store), _: User = Depends(require_admin)) -> UserOut:
+def add_user(body: NewUser, store: StoreDep, _: AdminUser) -> UserOut:
     if not create_user(store, body.username, body.password, body.role):
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"username {body.username!r} is taken")
     row = store.user(body.username)
