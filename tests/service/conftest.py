@@ -30,6 +30,7 @@ def make_settings(db_path: Path, **overrides: object) -> Settings:
         "byzantine": 0,
         "history_every": 1,
         "static_dir": None,
+        "devices": 10,  # a small edge fleet: it ticks with every epoch
     }
     values.update(overrides)
     return Settings(**values)

@@ -1,101 +1,52 @@
-"""The /api/edge/* and /api/devices/* endpoints through FastAPI's TestClient."""
+"""The /api/edge/* and /api/devices/* endpoints of the real app, through FastAPI's TestClient."""
 
 from __future__ import annotations
 
 import math
-import sys
-import types
-from dataclasses import dataclass
+from collections.abc import Iterator
+from pathlib import Path
 
 import edgeswarm as es
 import pytest
-from edgeswarm.service.edge_runtime import EdgeRuntime, _MemoryStore
-from fastapi import FastAPI, HTTPException, Request
+from edgeswarm.service import Settings, create_app
+from edgeswarm.service.edge_runtime import EdgeRuntime
 from fastapi.testclient import TestClient
 
+from tests.service.conftest import make_settings, token_headers
+
+# Tight limits, so that 10 devices of seed 1 raise critical alerts and emergencies at once.
 TIGHT = es.fleet.AlertRules(
     temperature_low=20.0, temperature_high=26.0, humidity_low=40.0, humidity_high=60.0, vibration_high=0.5
 )
-ROLES = ("viewer", "operator", "admin")
 TICKS = 12  # by then seed 1 has committed emergencies raised from critical alerts
 
 
-# --- a minimal stand-in for the core helper's deps (tokens are role names) ---------------
-
-
-@dataclass(frozen=True)
-class _User:
-    username: str
-    role: str
-
-
-def _require_role(role: str):
-    def dependency(request: Request) -> _User:
-        header = request.headers.get("authorization", "")
-        if not header.startswith("Bearer "):
-            raise HTTPException(401, detail="not authenticated", headers={"WWW-Authenticate": "Bearer"})
-        given = header.removeprefix("Bearer ")
-        if given not in ROLES:
-            raise HTTPException(401, detail="invalid token", headers={"WWW-Authenticate": "Bearer"})
-        if ROLES.index(given) < ROLES.index(role):
-            raise HTTPException(403, detail=f"role {given!r} may not do this")
-        return _User(f"test-{given}", given)
-
-    return dependency
-
-
-def _get_edge(request: Request) -> EdgeRuntime:
-    return request.app.state.edge
-
-
-def _get_store(request: Request) -> _MemoryStore:
-    return request.app.state.store
-
-
-def _stub_deps() -> None:
-    if "edgeswarm.service.deps" in sys.modules:
-        return
-    stub = types.ModuleType("edgeswarm.service.deps")
-    stub.get_edge = _get_edge  # type: ignore[attr-defined]
-    stub.get_store = _get_store  # type: ignore[attr-defined]
-    stub.require_role = _require_role  # type: ignore[attr-defined]
-    sys.modules["edgeswarm.service.deps"] = stub
-
-
-_stub_deps()
-from edgeswarm.service.routes import devices as devices_routes
-from edgeswarm.service.routes import edge as edge_routes
-
-
-def make_app(runtime: EdgeRuntime) -> FastAPI:
-    app = FastAPI()
-    app.state.edge = runtime
-    app.include_router(edge_routes.router)
-    app.include_router(devices_routes.router)
-    return app
-
-
-def auth(role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {role}"}
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "service.db", devices=10, seed=1, nodes=20)
 
 
 @pytest.fixture
-def store() -> _MemoryStore:
-    return _MemoryStore()
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The app with its edge runtime swapped for one with TIGHT rules, stepped TICKS epochs."""
+    app = create_app(settings)
+    with TestClient(app) as test_client:
+        assert isinstance(app.state.edge, EdgeRuntime)  # the app loads the runtime itself
+        runtime = EdgeRuntime(settings, app.state.store, app.state.hub.publish, alert_rules=TIGHT)
+        app.state.edge = app.state.engine.edge = runtime
+        for _ in range(TICKS):
+            app.state.engine.step()
+        yield test_client
 
 
 @pytest.fixture
-def runtime(store: _MemoryStore) -> EdgeRuntime:
-    rt = EdgeRuntime(devices=10, seed=1, alert_rules=TIGHT, store=store)
-    for e in range(1, TICKS + 1):
-        rt.tick(e, e * 0.5)
-    return rt
+def runtime(client: TestClient) -> EdgeRuntime:
+    return client.app.state.edge
 
 
-@pytest.fixture
-def client(runtime: EdgeRuntime):
-    with TestClient(make_app(runtime), raise_server_exceptions=False) as c:
-        yield c
+def step(client: TestClient, epochs: int = 1) -> None:
+    for _ in range(epochs):
+        client.app.state.engine.step()
 
 
 def loc_fields(response) -> set[str]:
@@ -210,7 +161,7 @@ def test_critical_alert_emergency_is_listed(client: TestClient, runtime: EdgeRun
     assert bad.status_code == 422 and "status" in loc_fields(bad)
 
 
-def test_operator_raises_and_resolves_an_emergency(client: TestClient, runtime: EdgeRuntime) -> None:
+def test_operator_raises_and_resolves_an_emergency(client: TestClient, viewer: dict, operator: dict) -> None:
     request = {
         "type": "fire",
         "severity": "high",
@@ -218,27 +169,28 @@ def test_operator_raises_and_resolves_an_emergency(client: TestClient, runtime: 
         "action": "evacuate",
     }
     assert client.post("/api/edge/emergency-coordination", json=request).status_code == 401
-    assert (
-        client.post("/api/edge/emergency-coordination", json=request, headers=auth("viewer")).status_code
-        == 403
-    )
-    response = client.post("/api/edge/emergency-coordination", json=request, headers=auth("operator"))
-    assert response.status_code == 202
-    record = response.json()
-    assert record["status"] == "proposed" and record["reported_by"] == "test-operator"
-    # Without a hub the message waits for the next tick, which also commits it in Raft.
-    messages = runtime.tick(TICKS + 1, (TICKS + 1) * 0.5)
-    assert any(m["type"] == "emergency" and m["data"]["id"] == record["id"] for m in messages)
-    runtime.tick(TICKS + 2, (TICKS + 2) * 0.5)
+    assert client.post("/api/edge/emergency-coordination", json=request, headers=viewer).status_code == 403
+    with client.websocket_connect("/ws") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        response = client.post("/api/edge/emergency-coordination", json=request, headers=operator)
+        assert response.status_code == 202
+        record = response.json()
+        assert record["status"] == "proposed" and record["reported_by"] == "olivia"
+        # Broadcast at once through the hub, then committed by Raft within the next epoch.
+        assert ws.receive_json() == {"type": "emergency", "data": record}
+    step(client)
     listed = {e["id"]: e for e in client.get("/api/edge/emergencies").json()["emergencies"]}
     assert listed[record["id"]]["status"] == "committed"
     path = f"/api/edge/emergencies/{record['id']}/resolve"
     assert client.post(path).status_code == 401
-    assert client.post(path, headers=auth("viewer")).status_code == 403
-    resolved = client.post(path, headers=auth("operator"))
+    assert client.post(path, headers=viewer).status_code == 403
+    resolved = client.post(path, headers=operator)
     assert resolved.status_code == 200 and resolved.json()["resolved"] is True
-    assert client.post(path, headers=auth("operator")).status_code == 409
-    assert client.post("/api/edge/emergencies/em-424242/resolve", headers=auth("operator")).status_code == 404
+    assert client.post(path, headers=operator).status_code == 409
+    assert client.post("/api/edge/emergencies/em-424242/resolve", headers=operator).status_code == 404
+    audit = client.get("/api/audit", headers=token_headers(client, "admin", "admin")).json()
+    paths = {row["path"] for row in audit}
+    assert {"/api/edge/emergency-coordination", path} <= paths
 
 
 @pytest.mark.parametrize(
@@ -254,9 +206,11 @@ def test_operator_raises_and_resolves_an_emergency(client: TestClient, runtime: 
         ({"colour": "red"}, "colour"),
     ],
 )
-def test_bad_emergency_is_422_naming_the_field(client: TestClient, change: dict, field: str) -> None:
+def test_bad_emergency_is_422_naming_the_field(
+    client: TestClient, operator: dict, change: dict, field: str
+) -> None:
     request = {"type": "fire", "severity": "high", "affected_devices": ["dev-0001"], **change}
-    response = client.post("/api/edge/emergency-coordination", json=request, headers=auth("operator"))
+    response = client.post("/api/edge/emergency-coordination", json=request, headers=operator)
     assert response.status_code == 422
     assert field in loc_fields(response)
 
@@ -264,25 +218,39 @@ def test_bad_emergency_is_422_naming_the_field(client: TestClient, change: dict,
 # --- devices: admin adds, operator publishes --------------------------------------------
 
 
-def test_admin_adds_a_device_and_it_survives_a_restart(client: TestClient, store: _MemoryStore) -> None:
+def test_admin_adds_a_device_and_it_survives_a_restart(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "restart.db", devices=10, seed=1, nodes=20)
     device = {"device_id": "pump-7", "device_type": "controller", "sensor": "vibration", "x": 12.5, "y": 40.0}
-    assert client.post("/api/edge/devices", json=device).status_code == 401
-    assert client.post("/api/edge/devices", json=device, headers=auth("operator")).status_code == 403
-    created = client.post("/api/edge/devices", json=device, headers=auth("admin"))
-    assert created.status_code == 201
-    body = created.json()
-    assert body["source"] == "admin" and body["sensor"] == "vibration" and body["x"] == 12.5
-    assert client.get("/api/edge/devices/pump-7").json()["device_id"] == "pump-7"
-    assert client.get("/api/edge/devices").json()["total"] == 11
-    assert client.post("/api/edge/devices", json=device, headers=auth("admin")).status_code == 409
-    assert store.device("pump-7")["added_by"] == "test-admin"
+    with TestClient(create_app(settings)) as client:
+        admin = token_headers(client, "admin", "admin")
+        operator = token_headers(client, "olivia", "operator")
+        assert client.post("/api/edge/devices", json=device).status_code == 401
+        assert client.post("/api/edge/devices", json=device, headers=operator).status_code == 403
+        created = client.post("/api/edge/devices", json=device, headers=admin)
+        assert created.status_code == 201
+        body = created.json()
+        assert body["source"] == "admin" and body["sensor"] == "vibration" and body["x"] == 12.5
+        assert client.get("/api/edge/devices/pump-7").json()["device_id"] == "pump-7"
+        assert client.get("/api/edge/devices").json()["total"] == 11
+        assert client.post("/api/edge/devices", json=device, headers=admin).status_code == 409
+        assert client.app.state.store.device("pump-7")["added_by"] == "admin"
+        step(client, 2)
+        models = client.get("/api/edge/devices/pump-7/ml-models").json()["models"]
+        assert models and all(m["calls"] == 2 for m in models)
+        fire = {"type": "fire", "severity": "high", "affected_devices": ["pump-7"]}
+        raised = client.post("/api/edge/emergency-coordination", json=fire, headers=operator).json()
+        step(client)
+        before = client.get("/api/edge/emergencies").json()
 
-    restarted = EdgeRuntime(devices=10, seed=1, alert_rules=TIGHT, store=store)
-    with TestClient(make_app(restarted)) as again:
+    with TestClient(create_app(settings)) as again:  # a new process on the same database file
         restored = again.get("/api/edge/devices/pump-7").json()
         assert {k: restored[k] for k in ("device_type", "sensor", "x", "y", "cluster_id")} == {
             k: body[k] for k in ("device_type", "sensor", "x", "y", "cluster_id")
         }
+        assert again.get("/api/edge/devices").json()["total"] == 11
+        after = again.get("/api/edge/emergencies").json()
+        assert after == before and after["emergencies"][0]["id"] == raised["id"]
+        assert after["emergencies"][0]["status"] == "committed"
 
 
 @pytest.mark.parametrize(
@@ -297,25 +265,26 @@ def test_admin_adds_a_device_and_it_survives_a_restart(client: TestClient, store
         ({"name": "n" * 101}, "name"),
     ],
 )
-def test_bad_device_is_422_naming_the_field(client: TestClient, change: dict, field: str) -> None:
+def test_bad_device_is_422_naming_the_field(
+    client: TestClient, admin: dict, change: dict, field: str
+) -> None:
     device = {"device_id": "ok-1", "sensor": "light", "x": 1.0, "y": 1.0, **change}
-    response = client.post("/api/edge/devices", json=device, headers=auth("admin"))
+    response = client.post("/api/edge/devices", json=device, headers=admin)
     assert response.status_code == 422
     assert field in loc_fields(response)
 
 
-def test_publish_roles_and_counters(client: TestClient, runtime: EdgeRuntime) -> None:
+def test_publish_roles_and_counters(client: TestClient, viewer: dict, operator: dict) -> None:
     path = "/api/devices/dev-0004/publish"
     assert client.post(path, json={"message": "hi"}).status_code == 401
-    assert client.post(path, json={"message": "hi"}, headers=auth("viewer")).status_code == 403
+    assert client.post(path, json={"message": "hi"}, headers=viewer).status_code == 403
     before = client.get("/api/devices/dev-0004/metrics").json()
-    results = [client.post(path, json={"message": {"valve": i}}, headers=auth("operator")) for i in range(8)]
+    results = [client.post(path, json={"message": {"valve": i}}, headers=operator) for i in range(8)]
     assert all(r.status_code == 202 for r in results)
     after = client.get("/api/devices/dev-0004/metrics").json()
     assert after["sent"] == before["sent"] + 8
     assert after["sent"] == after["received"] + after["dropped"] + after["in_flight"]
-    for e in (TICKS + 1, TICKS + 2):
-        runtime.tick(e, e * 0.5)
+    step(client, 2)
     final = client.get("/api/devices/dev-0004/metrics").json()
     assert final["sent"] == final["received"] + final["dropped"] + final["in_flight"]
     delivered = {m["message_id"] for m in final["inbox"]}
@@ -326,8 +295,7 @@ def test_publish_roles_and_counters(client: TestClient, runtime: EdgeRuntime) ->
         if body["status"] == "in_flight":
             assert math.isclose(body["due_t_s"], body["sent_t_s"] + body["latency_ms"] / 1000)
     assert (
-        client.post("/api/devices/nope/publish", json={"message": "x"}, headers=auth("operator")).status_code
-        == 404
+        client.post("/api/devices/nope/publish", json={"message": "x"}, headers=operator).status_code == 404
     )
 
 
@@ -342,7 +310,21 @@ def test_publish_roles_and_counters(client: TestClient, runtime: EdgeRuntime) ->
         {"msg": "x"},
     ],
 )
-def test_bad_publish_is_422_naming_message(client: TestClient, body: dict) -> None:
-    response = client.post("/api/devices/dev-0001/publish", json=body, headers=auth("operator"))
+def test_bad_publish_is_422_naming_message(client: TestClient, operator: dict, body: dict) -> None:
+    response = client.post("/api/devices/dev-0001/publish", json=body, headers=operator)
     assert response.status_code == 422
     assert {"message", "msg"} & loc_fields(response)
+
+
+def test_each_epoch_streams_the_edge_messages(client: TestClient, runtime: EdgeRuntime) -> None:
+    with client.websocket_connect("/ws") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        step(client)
+        assert ws.receive_json()["type"] == "epoch"
+        messages = []
+        while not messages or messages[-1]["type"] != "edge":
+            messages.append(ws.receive_json())
+    assert {m["type"] for m in messages} <= {"alert", "emergency", "edge"}
+    summary = messages[-1]["data"]
+    assert summary["epoch"] == TICKS + 1 and summary == runtime.summary()
+    assert client.get("/api/status").json()["edge"] == {"loaded": True, **summary}

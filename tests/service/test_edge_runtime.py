@@ -351,3 +351,14 @@ def test_time_rules_gaps_and_unknown_ids() -> None:
         EdgeRuntime(devices=0)
     with pytest.raises(ValueError, match="options"):
         EdgeRuntime(devices=2, colour="red")
+
+
+def test_rows_of_others_in_the_store_are_skipped() -> None:
+    store = _MemoryStore()
+    store.upsert_device({"id": "dev-1", "kind": "temperature"})  # not written by the runtime
+    store.upsert_device({"id": "far", "device_type": "sensor", "sensor": "light", "x": 5e6, "y": 1.0})
+    store.add_emergency({"id": "em-1", "type": "fire", "status": "proposed"})
+    rt = EdgeRuntime(devices=3, seed=1, store=store)
+    assert rt.n_devices == 3 and rt.emergencies() == []
+    assert rt.analytics()["store_skipped"] == {"devices": 2, "emergencies": 1}
+    assert store.emergencies() == [{"id": "em-1", "type": "fire", "status": "proposed"}]  # left alone

@@ -17,7 +17,7 @@ def test_status_before_the_first_epoch_has_counts_and_no_figures(client: TestCli
     assert body["entropy"] is None and body["regime"] is None
     assert body["running"] is False  # realtime=False: nobody steps but the test
     assert body["seed"] == SEED and body["epoch_ms"] == 500
-    assert body["edge"] == {"loaded": False}
+    assert body["edge"]["loaded"] is True and body["edge"]["devices"]["total"] == 10
 
 
 def test_status_and_history_match_a_swarm_with_the_same_seed(client: TestClient) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from edgeswarm import _core
 
 __all__ = ["DeviceLink", "LinkOptions"]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from edgeswarm.emergency import SEVERITIES
 from edgeswarm.fleet import DEVICE_TYPES, SENSOR_TYPES
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 #: Device ids: 1-64 letters, digits, '_', '.', '-', starting with a letter or digit.
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from edgeswarm import ml
 from edgeswarm.emergency import SEVERITIES, Emergency, EmergencyCoordinator
 from edgeswarm.fleet import (
@@ -69,6 +70,11 @@ __all__ = [
 ]
 
 _SEVERITY_NAMES = ("none", "warning", "critical")
+#: Keys of the emergency records this runtime stores (others in the store are not ours).
+_RECORD_KEYS = frozenset(
+    {"id", "type", "severity", "zone", "affected_devices", "action", "time", "cluster_id", "source"}
+    | {"reported_by", "status", "resolved", "raised_epoch", "raised_t_s"}
+)
 _CRITICAL = 2
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 #: Metrics the alert rules watch on readings (battery is watched on every device).
@@ -279,9 +285,19 @@ class EdgeRuntime:
         self._labels = np.asarray(found.labels, np.int64)
         self._positions = positions
 
-        for spec in sorted(self._store.devices(), key=lambda d: (d.get("seq", 0), d["id"])):
+        self._store_skipped = {"devices": 0, "emergencies": 0}  # stored rows not written by us
+        stored = []
+        for spec in self._store.devices():
+            try:
+                self._check_device(**{k: spec.get(k) for k in ("id", "device_type", "sensor", "x", "y")})
+            except (ValueError, TypeError, AttributeError):
+                self._store_skipped["devices"] += 1
+                continue
             if spec["id"] in self._row_of:
-                continue  # a stored id that the generated fleet now uses: generated wins
+                self._store_skipped["devices"] += 1  # the generated fleet now uses that id
+                continue
+            stored.append(spec)
+        for spec in sorted(stored, key=lambda d: (int(d.get("seq") or 0), d["id"])):
             self._attach(spec)
         self._restore_emergencies()
         self._build_coordinator()
@@ -350,15 +366,18 @@ class EdgeRuntime:
             self._coordinator.propose(emergency, cluster_id=record["cluster_id"])
 
     def _restore_emergencies(self) -> None:
-        stored = sorted(self._store.emergencies(limit=100_000), key=lambda e: e["id"])
-        for record in stored:
-            record = dict(record)
-            if record.get("status") == "proposed":
+        # The store lists newest first; records are kept oldest first.
+        for stored in reversed(self._store.emergencies(limit=100_000)):
+            if not isinstance(stored, dict) or not _RECORD_KEYS <= set(stored):
+                self._store_skipped["emergencies"] += 1  # not one of ours
+                continue
+            record = dict(stored)
+            if record["status"] == "proposed":
                 # Its Raft group died with the previous process before committing it.
                 record["status"] = "abandoned"
                 self._store.update_emergency(record["id"], record)
             self._emergencies[record["id"]] = record
-            if self._is_open(record) and record.get("source") == "alert":
+            if self._is_open(record) and record["source"] == "alert":
                 for d in record["affected_devices"]:
                     self._covered[(record["type"], d)] = record["id"]
 
@@ -576,6 +595,7 @@ class EdgeRuntime:
             "committed_t_s": None,
             "raft_index": None,
             "resolved_t_s": None,
+            "resolution": None,
         }
         self._emergencies[emergency.id] = record
         self._pending[emergency.id] = emergency
@@ -882,6 +902,24 @@ class EdgeRuntime:
             )[0]
             return _clean({"device_id": device_id, **outcome})
 
+    def _check_device(self, id: Any, device_type: Any, sensor: Any, x: Any, y: Any) -> None:
+        if not isinstance(id, str) or not _DEVICE_ID.match(id):
+            raise ValueError(f"device_id: {id!r} is not allowed; use 1-64 letters, digits, '_', '.', '-'")
+        if device_type not in DEVICE_TYPES:
+            raise ValueError(f"device_type: {device_type!r} is not one of {', '.join(DEVICE_TYPES)}")
+        if sensor not in SENSOR_TYPES:
+            raise ValueError(f"sensor: {sensor!r} is not one of {', '.join(SENSOR_TYPES)}")
+        area = self.options.area_m
+        for axis, v in (("x", x), ("y", y)):
+            ok = (
+                isinstance(v, (int, float))
+                and not isinstance(v, bool)
+                and math.isfinite(v)
+                and 0 <= v <= area
+            )
+            if not ok:
+                raise ValueError(f"{axis}: {v!r} is out of range; allowed 0 <= {axis} <= {area}")
+
     def add_device(
         self,
         *,
@@ -896,19 +934,7 @@ class EdgeRuntime:
         """Adds a device, persists it in the store and returns its state; DeviceConflict when
         the id is taken, ValueError naming the field for bad values."""
         with self._lock:
-            if not isinstance(device_id, str) or not _DEVICE_ID.match(device_id):
-                raise ValueError(
-                    f"device_id: {device_id!r} is not allowed; use 1-64 letters, digits, '_', '.', '-'"
-                )
-            if device_type not in DEVICE_TYPES:
-                raise ValueError(f"device_type: {device_type!r} is not one of {', '.join(DEVICE_TYPES)}")
-            if sensor not in SENSOR_TYPES:
-                raise ValueError(f"sensor: {sensor!r} is not one of {', '.join(SENSOR_TYPES)}")
-            for axis, v in (("x", x), ("y", y)):
-                if not (isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v <= self.options.area_m):
-                    raise ValueError(
-                        f"{axis}: {v!r} is out of range; allowed 0 <= {axis} <= {self.options.area_m}"
-                    )
+            self._check_device(device_id, device_type, sensor, x, y)
             if device_id in self._row_of:
                 raise DeviceConflict(f"device_id: {device_id!r} already exists")
             spec = {
@@ -1076,5 +1102,6 @@ class EdgeRuntime:
                         name: getattr(self._rules, name) for name in self._rules.__dataclass_fields__
                     },
                     "models": list(self._detectors),
+                    "store_skipped": dict(self._store_skipped),
                 }
             )

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import APIRouter, status
+
 from edgeswarm.service.edge_models import DeviceMetrics, DeviceStatus, PublishRequest, PublishResult
 from edgeswarm.service.edge_runtime import UnknownItem
 from edgeswarm.service.routes.edge import DeviceId, Edge, Operator, not_found
-from fastapi import APIRouter, status
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+
 from edgeswarm.service.deps import get_edge, require_role
 from edgeswarm.service.edge_models import (
     ClusterDetail,
@@ -24,7 +26,6 @@ from edgeswarm.service.edge_models import (
     SensorType,
 )
 from edgeswarm.service.edge_runtime import DeviceConflict, EdgeRuntime, UnknownItem
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
 router = APIRouter(prefix="/api/edge", tags=["edge"])
 
