@@ -297,7 +297,7 @@ class EdgeRuntime:
                 self._store_skipped["devices"] += 1  # the generated fleet now uses that id
                 continue
             stored.append(spec)
-        for spec in sorted(stored, key=lambda d: (int(d.get("seq") or 0), d["id"])):
+        for spec in sorted(stored, key=lambda d: (d["seq"] if isinstance(d.get("seq"), int) else 0, d["id"])):
             self._attach(spec)
         self._restore_emergencies()
         self._build_coordinator()
