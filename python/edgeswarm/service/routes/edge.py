@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from starlette.concurrency import run_in_threadpool
 
+from edgeswarm.service.auth import User
 from edgeswarm.service.deps import get_edge, require_role
 from edgeswarm.service.edge_models import (
     ClusterDetail,
@@ -30,8 +32,8 @@ from edgeswarm.service.edge_runtime import DeviceConflict, EdgeRuntime, UnknownI
 router = APIRouter(prefix="/api/edge", tags=["edge"])
 
 Edge = Annotated[EdgeRuntime, Depends(get_edge)]
-Operator = Annotated[Any, Depends(require_role("operator"))]
-Admin = Annotated[Any, Depends(require_role("admin"))]
+Operator = Annotated[User, Depends(require_role("operator"))]
+Admin = Annotated[User, Depends(require_role("admin"))]
 DeviceId = Annotated[str, Path(max_length=64, description="device id, e.g. dev-0007")]
 
 
@@ -91,7 +93,9 @@ async def emergency_coordination(
     user: Operator,
 ) -> dict[str, Any]:
     try:
-        record = edge.raise_emergency(
+        # In a worker thread: the runtime's lock may be held by a tick for a while.
+        record = await run_in_threadpool(
+            edge.raise_emergency,
             type=body.type,
             severity=body.severity,
             affected_devices=body.affected_devices,
@@ -117,7 +121,7 @@ async def resolve_emergency(
     user: Operator,
 ) -> dict[str, Any]:
     try:
-        record = edge.resolve_emergency(emergency_id, reported_by=user.username)
+        record = await run_in_threadpool(edge.resolve_emergency, emergency_id, reported_by=user.username)
     except UnknownItem as err:
         raise not_found(err) from None
     except DeviceConflict as err:
