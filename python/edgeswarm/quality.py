@@ -142,7 +142,9 @@ def _signal_mask(rules: Iterable[int], ewma: bool, cusum: bool) -> int:
             raise ValueError(f"{name}: expected True or False, got {on!r}")
     mask |= (_EWMA_BIT if ewma else 0) | (_CUSUM_BIT if cusum else 0)
     if mask == 0:
-        raise ValueError("rules: () with ewma=False and cusum=False leaves nothing to monitor; enable one signal")
+        raise ValueError(
+            "rules: () with ewma=False and cusum=False leaves nothing to monitor; enable one signal"
+        )
     return mask
 
 
@@ -199,7 +201,11 @@ class ControlChart:
     @property
     def limits(self) -> dict[str, float]:
         """Individuals chart: ``center``, ``lcl`` and ``ucl`` (``mean ± 3 sigma``)."""
-        return {"center": self._mean, "lcl": self._mean - 3 * self._sigma, "ucl": self._mean + 3 * self._sigma}
+        return {
+            "center": self._mean,
+            "lcl": self._mean - 3 * self._sigma,
+            "ucl": self._mean + 3 * self._sigma,
+        }
 
     def update(self, x: npt.ArrayLike) -> dict[str, np.ndarray]:
         """Monitors ``x`` (continuing the stream) and returns NumPy arrays.
