@@ -1,6 +1,7 @@
 #include "edgeswarm/ml/quality_control.hpp"
 
 #include <algorithm>
+#include <bitset>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -90,25 +91,24 @@ void ControlChart::reset() {
   decay2_ = 1.0;
   cusum_upper_ = 0.0;
   cusum_lower_ = 0.0;
-  recent_ = {};
-  head_ = 0;
-  filled_ = 0;
+  above_ = {};
+  below_ = {};
 }
 
-std::uint8_t ControlChart::western_electric(double z) const {
-  const double side = z > 0.0 ? 1.0 : (z < 0.0 ? -1.0 : 0.0);
-  // Previous valid z values, newest first.
-  auto previous = [this](std::size_t back) { return recent_[(head_ + 8 - 1 - back) % 8]; };
-  auto count_beyond = [&](std::size_t window, double zone) {
-    int count = side * z > zone ? 1 : 0;
-    for (std::size_t b = 0; b + 1 < window && b < filled_; ++b) count += side * previous(b) > zone ? 1 : 0;
-    return count;
+std::uint8_t ControlChart::western_electric(double z) {
+  for (int zone = 0; zone < 3; ++zone) {
+    above_[zone] = static_cast<std::uint8_t>(above_[zone] << 1 | (z > zone ? 1 : 0));
+    below_[zone] = static_cast<std::uint8_t>(below_[zone] << 1 | (z < -zone ? 1 : 0));
+  }
+  // A pattern: the newest sample is in the zone and at least `need` of the last `window` are.
+  auto pattern = [](std::uint8_t history, unsigned window, std::size_t need) {
+    return (history & 1) && std::bitset<8>(history & ((1u << window) - 1)).count() >= need;
   };
   std::uint8_t fired = 0;
   if (std::fabs(z) > 3.0) fired |= kRule1;
-  if (side != 0.0 && side * z > 2.0 && count_beyond(3, 2.0) >= 2) fired |= kRule2;
-  if (side != 0.0 && side * z > 1.0 && count_beyond(5, 1.0) >= 4) fired |= kRule3;
-  if (side != 0.0 && filled_ >= 7 && count_beyond(8, 0.0) == 8) fired |= kRule4;
+  if (pattern(above_[2], 3, 2) || pattern(below_[2], 3, 2)) fired |= kRule2;
+  if (pattern(above_[1], 5, 4) || pattern(below_[1], 5, 4)) fired |= kRule3;
+  if (above_[0] == 0xFF || below_[0] == 0xFF) fired |= kRule4;
   return fired;
 }
 
@@ -126,6 +126,9 @@ ControlPoint ControlChart::update(double x) {
   const double keep = 1.0 - p.ewma_lambda;
   ewma_ = p.ewma_lambda * x + keep * ewma_;
   decay2_ *= keep * keep;
+  // Below 2^-60, 1 - decay2 is exactly 1: stop there, or the product would stick at the
+  // smallest subnormal (0.64 ulp rounds up to 1 ulp) and every later multiply be slow.
+  if (decay2_ < 0x1p-60) decay2_ = 0.0;
   const double half_width =
       p.ewma_width * p.sigma * std::sqrt(p.ewma_lambda / (2.0 - p.ewma_lambda) * (1.0 - decay2_));
   out.ewma = ewma_;
@@ -161,9 +164,6 @@ ControlPoint ControlChart::update(double x) {
       if ((out.signals >> i) & 1) ++stats_.fired[i];
     }
   }
-  recent_[head_] = z;
-  head_ = (head_ + 1) % 8;
-  filled_ = std::min<std::size_t>(filled_ + 1, 8);
   return out;
 }
 

@@ -109,7 +109,9 @@ TEST(ControlChart, BadOptionsNameTheParameter) {
 }
 
 TEST(WesternElectric, Rule1BeyondThreeSigmaButNotAtIt) {
-  EXPECT_EQ(signals_of({0.0, 3.5, -3.2, 3.0, -3.0}), (std::vector<int>{0, kRule1, kRule1, 0, 0}));
+  // Zeros in between keep rule 2 (two of three beyond 2 sigma) out of it.
+  EXPECT_EQ(signals_of({0.0, 3.5, 0.0, 0.0, -3.2, 0.0, 0.0, 3.0, 0.0, 0.0, -3.0}),
+            (std::vector<int>{0, kRule1, 0, 0, kRule1, 0, 0, 0, 0, 0, 0}));
 }
 
 TEST(WesternElectric, Rule2TwoOfThreeBeyondTwoSigmaSameSide) {

@@ -154,7 +154,7 @@ class ControlChart {
   double cusum_lower() const { return cusum_lower_; }
 
  private:
-  std::uint8_t western_electric(double z) const;  // rules fired by z given the stored history
+  std::uint8_t western_electric(double z);  // records z in the zone histories, returns the rules fired
 
   ControlChartParams params_;
   ControlStats stats_;
@@ -162,9 +162,10 @@ class ControlChart {
   double decay2_ = 1.0;  // (1 - lambda)^(2t) after t valid samples
   double cusum_upper_ = 0.0;
   double cusum_lower_ = 0.0;
-  std::array<double, 8> recent_{};  // z of the last valid samples, newest at (head_ - 1) mod 8
-  std::size_t head_ = 0;
-  std::size_t filled_ = 0;  // valid entries in recent_, at most 8
+  // Zone histories of the last 8 valid samples, newest in bit 0: bit set when z > zone
+  // (above_) or z < -zone (below_), for zones 0, 1 and 2 sigma.
+  std::array<std::uint8_t, 3> above_{};
+  std::array<std::uint8_t, 3> below_{};
 };
 
 }  // namespace edgeswarm::ml
