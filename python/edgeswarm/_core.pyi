@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ALERT_METRICS', 'ALERT_SEVERITIES', 'ALERT_TYPES', 'ATTACKS', 'DEVICE_TYPES', 'Ensemble', 'EwmaZScore', 'FAULT_LABELS', 'FleetEngine', 'HalfSpaceTrees', 'Mahalanobis', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SENSOR_TYPES', 'SENSOR_UNITS', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'evaluate_alerts', 'fl_bytes_per_node_day', 'from_q16', 'grid_clusters', 'kmeans', 'message_bytes', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
+__all__: list[str] = ['ALERT_METRICS', 'ALERT_SEVERITIES', 'ALERT_TYPES', 'ATTACKS', 'ControlChart', 'DEVICE_TYPES', 'Ensemble', 'EwmaZScore', 'FAULT_LABELS', 'FleetEngine', 'HalfSpaceTrees', 'Mahalanobis', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SENSOR_TYPES', 'SENSOR_UNITS', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'estimate_in_control', 'evaluate_alerts', 'fl_bytes_per_node_day', 'from_q16', 'grid_clusters', 'kmeans', 'message_bytes', 'process_capability', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
 class RegimeDetector:
     """
     Streaming Calm / PreStorm / Storm classifier of the entropy H with hysteresis. Regime codes: 0 Calm, 1 PreStorm, 2 Storm (names in REGIMES).
@@ -699,6 +699,40 @@ class FleetEngine:
         """
         Number of devices.
         """
+class ControlChart:
+    """
+    Phase II control chart: individuals chart with the Western Electric rules, EWMA with exact limits, and tabular CUSUM in sigma units.
+    """
+    def __init__(self, *, mean: typing.SupportsFloat | typing.SupportsIndex = 0.0, sigma: typing.SupportsFloat | typing.SupportsIndex = 1.0, ewma_lambda: typing.SupportsFloat | typing.SupportsIndex = 0.2, ewma_width: typing.SupportsFloat | typing.SupportsIndex = 3.0, cusum_k: typing.SupportsFloat | typing.SupportsIndex = 0.5, cusum_h: typing.SupportsFloat | typing.SupportsIndex = 5.0, signals: typing.SupportsInt | typing.SupportsIndex = 63) -> None:
+        ...
+    def reset(self) -> None:
+        """
+        Back to a fresh chart with the same options.
+        """
+    def update_batch(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> dict:
+        """
+        Monitors the samples of x in order, continuing the stream; returns a dict of arrays: ewma, ewma_lcl, ewma_ucl, cusum_upper, cusum_lower, signals (uint8 bits), confidence. NaN or infinity: NaN statistics, no signal, confidence 0, state unchanged.
+        """
+    @property
+    def cusum_lower(self) -> float:
+        """
+        Current C- in sigma units.
+        """
+    @property
+    def cusum_upper(self) -> float:
+        """
+        Current C+ in sigma units.
+        """
+    @property
+    def ewma(self) -> float:
+        """
+        Current EWMA.
+        """
+    @property
+    def stats(self) -> dict:
+        """
+        Counters: seen, invalid, defects, and samples on which each signal fired.
+        """
 def aggregate(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, aggregator: str, trim: typing.SupportsFloat | typing.SupportsIndex = 0.2, trim_count: typing.SupportsInt | typing.SupportsIndex = -1, weights: typing.Any = None, center: typing.Any = None, krum_f: typing.SupportsInt | typing.SupportsIndex = -1, multi_krum_m: typing.SupportsInt | typing.SupportsIndex = -1, clip_tau: typing.SupportsFloat | typing.SupportsIndex = 0.1, clip_iters: typing.SupportsInt | typing.SupportsIndex = 3) -> numpy.typing.NDArray[numpy.int32]:
     """
     Aggregates n reports of d raw Q16.16 values (int32 array (n, d)) into one int32 array (d,).
@@ -742,6 +776,10 @@ def encode_message(node: typing.SupportsInt | typing.SupportsIndex, epoch: typin
     """
     Serialises a gossip message (wire.hpp layout).
     """
+def estimate_in_control(x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, method: str = 'moving_range') -> dict:
+    """
+    Phase I: mean and sigma of the finite values of x (dict: mean, sigma, n, invalid). method 'moving_range': mean moving range / d2 (individuals chart); 'std': sample standard deviation.
+    """
 def evaluate_alerts(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], metrics: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, temperature_low: typing.SupportsFloat | typing.SupportsIndex = 15.0, temperature_high: typing.SupportsFloat | typing.SupportsIndex = 35.0, humidity_low: typing.SupportsFloat | typing.SupportsIndex = 20.0, humidity_high: typing.SupportsFloat | typing.SupportsIndex = 80.0, battery_low: typing.SupportsFloat | typing.SupportsIndex = 10.0, battery_high: typing.SupportsFloat | typing.SupportsIndex = 100.0, vibration_low: typing.SupportsFloat | typing.SupportsIndex = 0.0, vibration_high: typing.SupportsFloat | typing.SupportsIndex = 5.0, warning_band: typing.SupportsFloat | typing.SupportsIndex = 0.1) -> tuple[numpy.typing.NDArray[numpy.uint8], numpy.typing.NDArray[numpy.uint8]]:
     """
     (alert type codes, severity codes), uint8 (rows, cols), for float64 values (rows, cols) whose row r holds metric code metrics[r] (ALERT_METRICS). Warning up to warning_band * (high - low) beyond a limit.
@@ -765,6 +803,10 @@ def kmeans(positions: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], k: typ
 def message_bytes(dim: typing.SupportsInt | typing.SupportsIndex) -> int:
     """
     Bytes of one gossip message: 16-byte header + 4 bytes per Q16.16 coordinate.
+    """
+def process_capability(*, mean: typing.SupportsFloat | typing.SupportsIndex, sigma: typing.SupportsFloat | typing.SupportsIndex, lsl: typing.SupportsFloat | typing.SupportsIndex, usl: typing.SupportsFloat | typing.SupportsIndex) -> dict:
+    """
+    Cp = (usl - lsl) / 6 sigma, Cpu, Cpl, Cpk = min(Cpu, Cpl) as a dict.
     """
 def q16_add(a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex) -> int:
     """
