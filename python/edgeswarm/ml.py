@@ -178,7 +178,12 @@ class NeighbourRarity(_Detector):
     """
 
     def __init__(
-        self, *, window: int = 4000, radius: float = 1 / 32, rare_fraction: float = 0.004, warmup: float = 30.0
+        self,
+        *,
+        window: int = 4000,
+        radius: float = 1 / 32,
+        rare_fraction: float = 0.004,
+        warmup: float = 30.0,
     ) -> None:
         self._impl = _core.NeighbourRarity(
             window=window, radius=radius, rare_fraction=rare_fraction, warmup=warmup

@@ -149,8 +149,10 @@ def markdown_table(result: dict) -> str:
     """The bench result as a Markdown table: one row per detector."""
     t = result["frozen_threshold"]
     lines = [
-        f"| detector | standard | reward_low_FP_rate | reward_low_FN_rate | standard, threshold frozen at {t:g} "
-        "| even files | odd files | odd files, even threshold | seconds |",
+        (
+            f"| detector | standard | reward_low_FP_rate | reward_low_FN_rate | standard, threshold frozen at {t:g} "
+            "| even files | odd files | odd files, even threshold | seconds |"
+        ),
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in result["detectors"].items():
