@@ -11,6 +11,10 @@ Score: 0.5 is the decision boundary; EWMA, MAD and Mahalanobis map a squared
 standardised distance z^2 to z^2 / (z^2 + threshold^2), Half-Space Trees map
 the relative mass q of the region to 2^-q, and the Ensemble gives 1 - p with p
 a Bonferroni-corrected tail probability of its members' calibrated scores.
+NeighbourRarity gives 2^(-q / rare_fraction) for the fraction q of recent values
+near the new one. AnomalyLikelihood post-processes any raw score stream into a
+log-scale tail probability (0.5 = p of 1e-5), and LikelihoodAlarm chains a raw
+detector, that likelihood, a range break and a hold-off after each alarm.
 
 Confidence: ``n / (n + warmup) * |2 * score - 1|`` with n the valid samples
 learned before the one scored: it grows with the data seen and with the
