@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ALERT_METRICS', 'ALERT_SEVERITIES', 'ALERT_TYPES', 'ATTACKS', 'ControlChart', 'DEVICE_TYPES', 'Ensemble', 'EwmaZScore', 'FAULT_LABELS', 'FleetEngine', 'HalfSpaceTrees', 'Mahalanobis', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SENSOR_TYPES', 'SENSOR_UNITS', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'estimate_in_control', 'evaluate_alerts', 'fl_bytes_per_node_day', 'from_q16', 'grid_clusters', 'kmeans', 'message_bytes', 'process_capability', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
+__all__: list[str] = ['ALERT_METRICS', 'ALERT_SEVERITIES', 'ALERT_TYPES', 'ATTACKS', 'AnomalyLikelihood', 'ControlChart', 'DEVICE_TYPES', 'Ensemble', 'EwmaZScore', 'FAULT_LABELS', 'FleetEngine', 'HalfSpaceTrees', 'LikelihoodAlarm', 'Mahalanobis', 'NeighbourRarity', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SENSOR_TYPES', 'SENSOR_UNITS', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'estimate_in_control', 'evaluate_alerts', 'fl_bytes_per_node_day', 'from_q16', 'grid_clusters', 'kmeans', 'message_bytes', 'process_capability', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
 class RegimeDetector:
     """
     Streaming Calm / PreStorm / Storm classifier of the entropy H with hysteresis. Regime codes: 0 Calm, 1 PreStorm, 2 Storm (names in REGIMES).
@@ -663,6 +663,87 @@ class Ensemble:
     def members(self) -> int:
         """
         Number of members (3 for dim 1, else 2).
+        """
+    @property
+    def stats(self) -> dict:
+        """
+        Counters: seen, invalid, learned.
+        """
+class NeighbourRarity:
+    """
+    Univariate detector on the fraction of recent values near the new one.
+    """
+    def __init__(self, *, window: typing.SupportsInt | typing.SupportsIndex = 4000, radius: typing.SupportsFloat | typing.SupportsIndex = 0.03125, rare_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.004, warmup: typing.SupportsFloat | typing.SupportsIndex = 30.0) -> None:
+        ...
+    def neighbours(self, x: typing.SupportsFloat | typing.SupportsIndex) -> int:
+        """
+        Values of the window within x's neighbourhood (nothing is learned).
+        """
+    def reset(self) -> None:
+        """
+        Back to a fresh detector with the same options.
+        """
+    def update_batch(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Scores the samples of x in order (each before learning it) and returns (scores, confidence), continuing the stream; NaN or infinity: score NaN, confidence 0, not learned.
+        """
+    @property
+    def stats(self) -> dict:
+        """
+        Counters: seen, invalid, learned.
+        """
+class AnomalyLikelihood:
+    """
+    Post-processor: raw anomaly scores to a log-scale likelihood of their recent mean.
+    """
+    def __init__(self, *, average: typing.SupportsInt | typing.SupportsIndex = 10, learning: typing.SupportsInt | typing.SupportsIndex = 288, estimate_every: typing.SupportsInt | typing.SupportsIndex = 100, history: typing.SupportsInt | typing.SupportsIndex = 8640, mean_floor: typing.SupportsFloat | typing.SupportsIndex = 0.03, variance_floor: typing.SupportsFloat | typing.SupportsIndex = 0.0003, warmup: typing.SupportsFloat | typing.SupportsIndex = 388.0) -> None:
+        ...
+    def reset(self) -> None:
+        """
+        Back to a fresh detector with the same options.
+        """
+    def update_batch(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Scores the samples of x in order (each before learning it) and returns (scores, confidence), continuing the stream; NaN or infinity: score NaN, confidence 0, not learned.
+        """
+    @property
+    def fitted(self) -> bool:
+        """
+        Whether a distribution has been fitted.
+        """
+    @property
+    def fitted_mean(self) -> float:
+        """
+        Fitted mean of the short means.
+        """
+    @property
+    def fitted_std(self) -> float:
+        """
+        Fitted standard deviation of the short means.
+        """
+    @property
+    def stats(self) -> dict:
+        """
+        Counters: seen, invalid, learned.
+        """
+class LikelihoodAlarm:
+    """
+    Univariate detector: base detector, anomaly likelihood, range break, hold-off.
+    """
+    def __init__(self, *, base: str = 'rarity', rarity_window: typing.SupportsInt | typing.SupportsIndex = 4000, rarity_radius: typing.SupportsFloat | typing.SupportsIndex = 0.03125, rarity_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.004, ewma_alpha: typing.SupportsFloat | typing.SupportsIndex = 0.02, average: typing.SupportsInt | typing.SupportsIndex = 10, learning: typing.SupportsInt | typing.SupportsIndex = 288, estimate_every: typing.SupportsInt | typing.SupportsIndex = 100, history: typing.SupportsInt | typing.SupportsIndex = 8640, range_break: bool = True, range_tolerance: typing.SupportsFloat | typing.SupportsIndex = 0.05, holdoff: typing.SupportsInt | typing.SupportsIndex = 100, warmup: typing.SupportsFloat | typing.SupportsIndex = 388.0) -> None:
+        ...
+    def reset(self) -> None:
+        """
+        Back to a fresh detector with the same options.
+        """
+    def update_batch(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Scores the samples of x in order (each before learning it) and returns (scores, confidence), continuing the stream; NaN or infinity: score NaN, confidence 0, not learned.
+        """
+    @property
+    def quiet(self) -> int:
+        """
+        Valid samples still silenced by the hold-off.
         """
     @property
     def stats(self) -> dict:
