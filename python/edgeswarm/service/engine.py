@@ -91,11 +91,21 @@ def _report_crash(task: asyncio.Task) -> None:
 class SwarmLoop:
     """Owns the live `Swarm`; thread-safe (one lock around every engine call)."""
 
-    def __init__(self, settings: Settings, store: Store, hub: Hub, edge: Any = None, *, run: int = 0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        hub: Hub,
+        edge: Any = None,
+        *,
+        run: int = 0,
+        edge_error: str | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.hub = hub
         self.edge = edge
+        self.edge_error = edge_error  # why the edge runtime is not loaded, if it failed to start
         self.run_id = run
         self.swarm = Swarm(settings.nodes, seed=settings.seed, epoch_ms=settings.epoch_ms)
         self._lock = threading.Lock()  # around every call into the swarm
@@ -181,7 +191,9 @@ class SwarmLoop:
 
     def _edge_summary(self) -> dict[str, Any]:
         if self.edge is None:
-            return {"loaded": False}
+            return (
+                {"loaded": False} if self.edge_error is None else {"loaded": False, "error": self.edge_error}
+            )
         summary = getattr(self.edge, "summary", None)
         return {"loaded": True, **(to_json_safe(summary()) if callable(summary) else {})}
 
