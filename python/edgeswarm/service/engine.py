@@ -239,7 +239,8 @@ class SwarmLoop:
             nodes = {"state": self._node_states()} if self.swarm.n_nodes <= MAX_NODES_STREAMED else None
         if row["epoch"] % self.settings.history_every == 0:
             self.store.add_history(self.run_id, row)
-        message: dict[str, Any] = {"type": "epoch", "data": row}
+        # Wall-clock publish time, so clients can measure delivery delay (benchmarks/bench_service.py).
+        message: dict[str, Any] = {"type": "epoch", "data": row, "sent_at": time.time()}
         if nodes is not None:
             message["nodes"] = nodes
         self.hub.publish_threadsafe(message)
