@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "service.json"
 sys.path.insert(0, str(HERE))
 
-from http_load import run_load  # noqa: E402
+from http_load import run_load
 
 PERIOD_MS = 500
 
@@ -51,10 +51,9 @@ def free_port() -> int:
 def wait_ready(url: str, deadline_s: float = 60.0) -> None:
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
+            if response.status == 200:
+                return
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {deadline_s} s")
 
@@ -91,12 +90,16 @@ def rest_load(connections: int, seconds: float, tmp: Path) -> dict:
     rows = {}
     port = free_port()
     with edgeswarm_server(port, tmp / "rest.db"):
-        rows["edgeswarm"] = run_load("127.0.0.1", port, "/api/status", connections=connections, duration_s=seconds)
+        rows["edgeswarm"] = run_load(
+            "127.0.0.1", port, "/api/status", connections=connections, duration_s=seconds
+        )
     port = free_port()
     with bare_server(port):
         rows["bare"] = run_load("127.0.0.1", port, "/api/status", connections=connections, duration_s=seconds)
     out = {name: result.summary() for name, result in rows.items()}
-    out["ratio_rps_edgeswarm_to_bare"] = round(rows["edgeswarm"].requests_per_s / rows["bare"].requests_per_s, 3)
+    out["ratio_rps_edgeswarm_to_bare"] = round(
+        rows["edgeswarm"].requests_per_s / rows["bare"].requests_per_s, 3
+    )
     return out
 
 
@@ -180,18 +183,25 @@ def headroom(sizes: list[int], steps: int) -> list[dict]:
     rows = []
     for n in sizes:
         result = subprocess.run(
-            [sys.executable, "-c", HEADROOM_CHILD, str(n), str(steps)], capture_output=True, text=True, check=True
+            [sys.executable, "-c", HEADROOM_CHILD, str(n), str(steps)],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         row = json.loads(result.stdout.strip().splitlines()[-1])
         row["headroom"] = round(PERIOD_MS / row["step_ms_median"], 2)
         row["sustained"] = row["step_ms_median"] < PERIOD_MS
         rows.append(row)
-        print(f"  {n:>9} nodes: {row['step_ms_median']:.2f} ms/epoch (headroom {row['headroom']}x)", flush=True)
+        print(
+            f"  {n:>9} nodes: {row['step_ms_median']:.2f} ms/epoch (headroom {row['headroom']}x)", flush=True
+        )
     return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--ws-clients", type=int, default=100)
@@ -216,9 +226,11 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     for name in ("edgeswarm", "bare"):
         r = rest[name]
-        print(f"| {name} | {r['requests_per_s']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} |")
+        print(
+            f"| {name} | {r['requests_per_s']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} |"
+        )
     print(f"\nedgeswarm / bare requests/s: {rest['ratio_rps_edgeswarm_to_bare']}")
-    print(f"\n| WebSocket clients | rate | messages | delay p50 ms | delay p99 ms | max ms | dropped |")
+    print("\n| WebSocket clients | rate | messages | delay p50 ms | delay p99 ms | max ms | dropped |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     print(
         f"| {ws['clients']} | {ws['rate_hz']:g} Hz | {ws['messages']} | {ws['delay_p50_ms']:.2f} | "
