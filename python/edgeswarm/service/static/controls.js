@@ -104,8 +104,9 @@ export class Controls {
       bias: Number(form.get("bias")),
       attack: String(form.get("attack")),
     };
-    await this.send("/api/inject_byzantine", body, (status) => {
-      const now = status && status.nodes_byzantine !== undefined ? `; ${fmt(status.nodes_byzantine)} byzantine now` : "";
+    await this.send("/api/inject_byzantine", body, (answer) => {
+      const status = (answer && answer.status) || answer || {};
+      const now = status.nodes_byzantine !== undefined ? `; ${fmt(status.nodes_byzantine)} byzantine now` : "";
       return `Injected ${body.count} Byzantine nodes (attack ${body.attack}, bias ${body.bias})${now}.`;
     });
   }
