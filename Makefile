@@ -9,9 +9,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OS_PACKAGES := g++ cmake make python3-venv python3-dev libeigen3-dev libxtensor-dev libgtest-dev libbenchmark-dev chromium
 ENGINE_SOURCES := $(shell find cpp -name '*.cpp' -o -name '*.hpp') CMakeLists.txt pyproject.toml
 
-.PHONY: demo test test-cpp test-py bench bench-cpp soak lint stubs clean
+.PHONY: demo demo-cli test test-cpp test-py bench bench-cpp soak lint stubs clean
 
+# The live service: a 100-node swarm, the REST / WebSocket API and the dashboard at http://localhost:8080
 demo: $(STAMPS)/install
+	$(VENV)/bin/edgeswarm serve --nodes 100 --epoch-ms 500
+
+# The swarm alone in the terminal: 60 epochs under a 30-node attack.
+demo-cli: $(STAMPS)/install
 	$(VENV)/bin/edgeswarm run --nodes 100 --epochs 60 --byzantine 30 --bias 0.9
 
 test: test-cpp test-py

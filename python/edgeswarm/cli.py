@@ -144,6 +144,25 @@ def _bench_cmapss(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from edgeswarm.service import Settings, serve
+
+    # Only the options given on the command line override the EDGESWARM_* environment.
+    names = ("host", "port", "nodes", "epoch_ms", "seed", "byzantine", "devices", "db")
+    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    if "db" in given:
+        given["db_path"] = given.pop("db")
+    try:
+        settings = Settings(print_epochs=not args.quiet, **given)
+    except ValidationError as error:  # name the option and the rule
+        first = error.errors()[0]
+        option = "--" + str(first["loc"][0]).replace("_path", "").replace("_", "-")
+        raise ValueError(f"{option}: {first['msg']} (got {first.get('input')!r})") from None
+    return serve(settings, access_log=args.access_log)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edgeswarm", description="A lab for IoT edge swarms.")
     parser.add_argument("--version", action="version", version=f"edgeswarm {__version__}")
@@ -203,6 +222,26 @@ def build_parser() -> argparse.ArgumentParser:
     cmapss_parser.add_argument("--data", required=True, metavar="DIR", help="the folder with *_FD001.txt")
     cmapss_parser.add_argument("--json", metavar="FILE", help="write the evaluation as JSON")
     cmapss_parser.set_defaults(handler=_bench_cmapss)
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the live swarm, REST / WebSocket API and dashboard",
+        description="Serves a live swarm (one epoch per --epoch-ms), its REST / WebSocket API (/docs) "
+        "and the dashboard at http://HOST:PORT/. Defaults come from EDGESWARM_* variables.",
+    )
+    serve.add_argument("--host", help="interface to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, help="TCP port (default 8080; 0 picks a free one)")
+    serve.add_argument("--nodes", type=int, help="nodes in the swarm (default 100)")
+    serve.add_argument("--epoch-ms", type=int, help="milliseconds per epoch (default 500)")
+    serve.add_argument("--seed", type=int, help="seed of the swarm and edge fleet (default 0)")
+    serve.add_argument("--byzantine", type=int, help="Byzantine nodes injected at start (default 0)")
+    serve.add_argument("--devices", type=int, help="edge devices (default 50)")
+    serve.add_argument(
+        "--db", metavar="FILE", help="SQLite file that persists users, audit, history (default edgeswarm.db)"
+    )
+    serve.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    serve.set_defaults(handler=_serve)
     return parser
 
 

@@ -1,21 +1,17 @@
 """The dashboard's files are served by the app (no browser needed): GET / is the page, it loads
-plotly.js from the installed plotly wheel at /static/vendor/plotly.min.js (no CDN), and every
-script, stylesheet and ES module it needs answers 200 with the right content type."""
+plotly.js from /static/vendor/plotly.min.js (the plotly wheel's copy, checked in test_static.py)
+and nothing from another host, and every script, stylesheet and ES module it needs answers 200
+with the right content type."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
+from fastapi.testclient import TestClient
 
-pytest.importorskip("fastapi", reason="the service needs FastAPI (a runtime dependency)")
-from fastapi.testclient import TestClient  # noqa: E402
-
-from edgeswarm.service import Settings, create_app  # noqa: E402
-
+# The `client` fixture (the app with realtime=False on a temporary database) is in conftest.py.
 STATIC = Path(__file__).resolve().parents[2] / "python" / "edgeswarm" / "service" / "static"
 # `import ... from "./x.js"` and `export ... from "./x.js"` in the dashboard's modules.
 IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;]*?\bfrom\s+["'](\./[\w./-]+)["']""", re.MULTILINE)
@@ -37,13 +33,6 @@ class _Assets(HTMLParser):
             self.stylesheets.append(a["href"])
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(db_path=tmp_path / "edgeswarm.db", admin_password="admin-password-x", realtime=False)
-    with TestClient(create_app(settings)) as client:
-        yield client
-
-
 def test_root_serves_the_dashboard_page(client: TestClient) -> None:
     response = client.get("/")
     assert response.status_code == 200
@@ -57,15 +46,6 @@ def test_root_serves_the_dashboard_page(client: TestClient) -> None:
     assert assets.stylesheets == ["/static/dashboard.css"]
     # Offline: nothing is loaded from another host.
     assert not re.search(r"""(src|href)=["']https?://""", response.text)
-
-
-def test_plotly_comes_from_the_installed_wheel(client: TestClient) -> None:
-    plotly = pytest.importorskip("plotly")
-    bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    response = client.get("/static/vendor/plotly.min.js")
-    assert response.status_code == 200
-    assert "javascript" in response.headers["content-type"]
-    assert response.content == bundled.read_bytes()
 
 
 def test_every_module_and_stylesheet_is_served(client: TestClient) -> None:

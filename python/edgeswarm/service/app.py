@@ -1,0 +1,162 @@
+"""`create_app(settings)`: the FastAPI application of the live swarm, its API and dashboard.
+
+The lifespan opens the SQLite store, makes sure the admin user exists, loads the JWT key,
+builds the live swarm (`app.state.engine`) and, when its module is installed, the edge
+runtime (`app.state.edge`), and runs the epoch loop in real time unless
+`settings.realtime` is False (tests then call `app.state.engine.step()`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import importlib.util
+import logging
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from edgeswarm import __version__
+from edgeswarm.service.audit import AuditMiddleware
+from edgeswarm.service.auth import announce_admin_password, ensure_admin, signing_key
+from edgeswarm.service.engine import SwarmLoop
+from edgeswarm.service.hub import Hub
+from edgeswarm.service.settings import Settings
+from edgeswarm.service.store import Store
+
+_log = logging.getLogger("edgeswarm.service")
+
+# Router modules under edgeswarm.service.routes, each with a `router`, included in this order.
+ROUTER_MODULES: tuple[str, ...] = ("status", "swarm", "history", "auth", "users", "audit", "ws")
+# Included when present: written with the edge runtime (edge_runtime.py).
+OPTIONAL_ROUTER_MODULES: tuple[str, ...] = ("edge", "devices")
+EDGE_RUNTIME_MODULE = "edgeswarm.service.edge_runtime"
+
+STATIC_DIR = Path(__file__).with_name("static")
+_FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*): ")
+
+
+def _module_present(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def load_edge_runtime(settings: Settings, store: Store, hub: Hub) -> Any:
+    """The edge runtime, or None while `edge_runtime.py` is not part of the package."""
+    if not _module_present(EDGE_RUNTIME_MODULE):
+        return None
+    module = importlib.import_module(EDGE_RUNTIME_MODULE)
+    return module.EdgeRuntime(settings, store, hub.publish)
+
+
+def plotly_js_path() -> Path | None:
+    """plotly.min.js as shipped in the installed plotly wheel (the dashboard needs no CDN)."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "package_data" / "plotly.min.js"
+    return path if path.is_file() else None
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    store = Store(settings.db_path)
+    try:
+        generated = ensure_admin(store, settings)
+        if generated is not None:
+            announce_admin_password(generated)
+        hub = Hub()
+        hub.bind(asyncio.get_running_loop())
+        edge = load_edge_runtime(settings, store, hub)
+        run = store.start_run(
+            {
+                "nodes": settings.nodes,
+                "seed": settings.seed,
+                "epoch_ms": settings.epoch_ms,
+                "byzantine": settings.byzantine,
+                "history_every": settings.history_every,
+            }
+        )
+        engine = SwarmLoop(settings, store, hub, edge, run=run)
+        app.state.store, app.state.hub, app.state.edge, app.state.engine = store, hub, edge, engine
+        app.state.jwt_key = signing_key(store, settings)
+        if settings.realtime:
+            engine.start()
+        try:
+            yield
+        finally:
+            await engine.stop()
+            close = getattr(edge, "close", None)
+            if callable(close):
+                close()
+    finally:
+        store.close()
+
+
+def _field_of(message: str) -> str:
+    match = _FIELD.match(message)
+    return match.group(1) if match else "body"
+
+
+def _value_error(request: Request, error: Exception) -> JSONResponse:
+    """A facade's ValueError ('name: value ... allowed ...') as a 422 naming the field."""
+    message = str(error)
+    field = _field_of(message)
+    detail = [
+        {"loc": ["body", field] if field != "body" else ["body"], "msg": message, "type": "value_error"}
+    ]
+    return JSONResponse(status_code=422, content={"detail": detail})
+
+
+def _validation_error(request: Request, error: pydantic.ValidationError) -> JSONResponse:
+    detail = [
+        {"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]} for e in error.errors()
+    ]
+    return JSONResponse(status_code=422, content={"detail": detail})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service: REST API under /api, WebSocket at /ws, OpenAPI at /docs, dashboard at /."""
+    settings = settings if settings is not None else Settings()
+    app = FastAPI(
+        title="edgeswarm",
+        version=__version__,
+        description="A live Byzantine-tolerant sensor swarm and its edge fleet: status, history, "
+        "attack and noise injection, users and audit. Mutating endpoints need a bearer token "
+        "from POST /api/auth/token (roles viewer < operator < admin).",
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.edge = None
+    app.add_middleware(AuditMiddleware)
+    app.add_exception_handler(ValueError, _value_error)
+    app.add_exception_handler(pydantic.ValidationError, _validation_error)
+
+    for name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(f"edgeswarm.service.routes.{name}").router)
+    for name in OPTIONAL_ROUTER_MODULES:
+        if _module_present(f"edgeswarm.service.routes.{name}"):
+            app.include_router(importlib.import_module(f"edgeswarm.service.routes.{name}").router)
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> Response:
+        path = plotly_js_path()
+        if path is None:
+            return JSONResponse(status_code=404, content={"detail": "plotly is not installed"})
+        return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    static = settings.static_dir or STATIC_DIR
+    if static.is_dir():
+        # The dashboard's files, both at / (index.html) and under /static/.
+        app.mount("/static", StaticFiles(directory=static), name="static")
+        app.mount("/", StaticFiles(directory=static, html=True), name="dashboard")
+    else:
+        _log.warning("no dashboard: %s is not a directory", static)
+    return app

@@ -1,0 +1,121 @@
+"""Users, roles, password hashing (scrypt) and access tokens (JWT, HS256)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import jwt
+
+from edgeswarm.service.settings import Settings
+from edgeswarm.service.store import Store
+
+ROLES: tuple[str, ...] = ("viewer", "operator", "admin")  # each role may do what the ones before it may
+ADMIN = "admin"
+_SECRET_KEY = "jwt_secret"
+# scrypt cost: about 16 MiB and a few tens of ms per hash.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+
+    def has(self, role: str) -> bool:
+        """True if this user's role is `role` or above it."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def hash_password(password: str, salt: bytes | None = None) -> tuple[bytes, bytes]:
+    """(salt, hash) for `password`; a fresh random salt unless one is given."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    return salt, hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
+
+
+@functools.cache
+def _dummy() -> tuple[bytes, bytes]:
+    return hash_password("no such user")
+
+
+def authenticate(store: Store, username: str, password: str) -> User | None:
+    """The user if the password matches, else None (same work either way)."""
+    row = store.user(username)
+    salt, expected = (row["salt"], row["password_hash"]) if row else _dummy()
+    _, actual = hash_password(password, salt)
+    if row is None or not hmac.compare_digest(actual, expected):
+        return None
+    return User(row["username"], row["role"])
+
+
+def create_user(store: Store, username: str, password: str, role: str) -> bool:
+    """Adds a user; False if the name is taken."""
+    if role not in ROLES:
+        raise ValueError(f"role: {role!r} is not one of {', '.join(ROLES)}")
+    salt, digest = hash_password(password)
+    return store.add_user(username, role, salt, digest)
+
+
+def ensure_admin(store: Store, settings: Settings) -> str | None:
+    """Makes sure the 'admin' user exists; returns a generated password to show once, else None.
+
+    A password given in the settings (EDGESWARM_ADMIN_PASSWORD) always wins and is applied
+    at every start; without one, a password is generated only when no admin exists yet.
+    """
+    existing = store.user(ADMIN)
+    if settings.admin_password is not None:
+        if existing is None:
+            create_user(store, ADMIN, settings.admin_password, ADMIN)
+        else:
+            store.set_password(ADMIN, *hash_password(settings.admin_password))
+        return None
+    if existing is not None:
+        return None
+    password = secrets.token_urlsafe(12)
+    create_user(store, ADMIN, password, ADMIN)
+    return password
+
+
+def announce_admin_password(password: str) -> None:
+    print(
+        f"edgeswarm: created user 'admin' with password {password} (shown once; "
+        "set EDGESWARM_ADMIN_PASSWORD to choose it)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def signing_key(store: Store, settings: Settings) -> str:
+    """The JWT key: from the settings, or generated once and kept in the store (tokens survive restarts)."""
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    return store.setting_or_create(_SECRET_KEY, lambda: secrets.token_hex(32))
+
+
+def issue_token(key: str, user: User, minutes: int) -> str:
+    now = datetime.now(timezone.utc)
+    claims = {"sub": user.username, "role": user.role, "iat": now, "exp": now + timedelta(minutes=minutes)}
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+def decode_token(key: str, token: str) -> dict | None:
+    """The token's claims if its signature and expiry are good, else None."""
+    try:
+        claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["sub", "exp"]})
+    except jwt.PyJWTError:
+        return None
+    return claims if isinstance(claims.get("sub"), str) else None
+
+
+def user_from_token(store: Store, key: str, token: str) -> User | None:
+    """The token's user as stored now (a deleted user's token stops working; the role is the current one)."""
+    claims = decode_token(key, token)
+    if claims is None:
+        return None
+    row = store.user(claims["sub"])
+    return User(row["username"], row["role"]) if row else None

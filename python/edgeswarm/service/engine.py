@@ -1,0 +1,274 @@
+"""The live swarm: one `edgeswarm.Swarm` stepped in real time, its figures kept and broadcast.
+
+`SwarmLoop.step()` runs one epoch (in whatever thread calls it), records the epoch in the
+bounded in-memory history and, every `history_every`th epoch, in SQLite, ticks the edge
+runtime and publishes the epoch over the hub. `start()` runs `step()` every `epoch_ms` in
+a background asyncio task; the step itself runs on a worker thread (the engine releases
+the GIL), so requests are answered while an epoch is computed. Tests never start the task:
+they call `step()` and get the same epochs bit for bit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from edgeswarm.service.hub import Hub, to_json_safe
+from edgeswarm.service.settings import Settings
+from edgeswarm.service.store import Store
+from edgeswarm.swarm import ATTACKS, Swarm
+
+_log = logging.getLogger("edgeswarm.service")
+
+# Per-node state codes sent to the dashboard's node grid.
+NODE_HONEST, NODE_BYZANTINE, NODE_SLEEPING, NODE_BANNED = 0, 1, 2, 3
+# Above this many nodes, epoch messages carry no per-node states.
+MAX_NODES_STREAMED = 10_000
+# Largest |bias| the engine represents in Q16.16.
+MAX_BIAS = 32767.0
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def history_row(row: dict[str, Any], n_nodes: int) -> dict[str, Any]:
+    """One epoch as the API names it (the keys of GET /api/history and WS 'epoch' data)."""
+    return {
+        "epoch": int(row["epoch"]),
+        "time_s": _number(row["time_s"]),
+        "consensus": _number(row["consensus"]),
+        "honest_mean": _number(row["honest_mean"]),
+        "relative_drift": _number(row["drift"]),
+        "rmse": _number(row["rmse"]),
+        "xi": _number(row["xi"]),
+        "entropy": _number(row["entropy"]),
+        "regime": str(row["regime"]),
+        "nodes_honest": n_nodes - int(row["byzantine"]),
+        "nodes_byzantine": int(row["byzantine"]),
+        "nodes_banned": int(row["banned"]),
+        "nodes_awake": int(row["awake"]),
+        "nodes_sleeping": n_nodes - int(row["awake"]),
+        "byzantine_banned": int(row["byzantine_banned"]),
+        "honest_banned": int(row["honest_banned"]),
+        "bandwidth_bytes_per_node_day": _number(row["bytes_per_node_day"]),
+        "fl_baseline_bytes_per_node_day": _number(row["fl_bytes_per_node_day"]),
+        "energy_mj_per_node": _number(row["energy_mj"]),
+        "sleep_ratio": _number(row["sleep_ratio"]),
+        "noise_intensity": _number(row["noise_intensity"]),
+        "attack_active": bool(row["attack_active"]),
+    }
+
+
+def epoch_line(row: dict[str, Any]) -> str:
+    """The line `edgeswarm serve` prints per epoch."""
+    drift = row["relative_drift"]
+    consensus = row["consensus"]
+    return (
+        f"[Epoch {row['epoch']}] Consensus: {'n/a' if consensus is None else f'{consensus:.4f}'}, "
+        f"Entropy: {row['entropy']:.2f}, Regime: {row['regime']}, "
+        f"Drift: {'n/a' if drift is None else f'{100 * drift:.1f}%'}"
+    )
+
+
+class SwarmLoop:
+    """Owns the live `Swarm`; thread-safe (one lock around every engine call)."""
+
+    def __init__(self, settings: Settings, store: Store, hub: Hub, edge: Any = None, *, run: int = 0) -> None:
+        self.settings = settings
+        self.store = store
+        self.hub = hub
+        self.edge = edge
+        self.run_id = run
+        self.swarm = Swarm(settings.nodes, seed=settings.seed, epoch_ms=settings.epoch_ms)
+        self._lock = threading.Lock()
+        self._history: deque[dict[str, Any]] = deque(maxlen=settings.history_memory)
+        self._task: asyncio.Task | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self.overruns = 0  # epochs that took longer than epoch_ms
+        self.edge_errors = 0
+        if settings.byzantine:
+            self.swarm.inject_byzantine(self._check_count(settings.byzantine), bias=0.9)
+        self._status = self._make_status()
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def epoch(self) -> int:
+        return self.swarm.epoch
+
+    def status(self) -> dict[str, Any]:
+        """The last epoch's figures and node counts (a snapshot; cheap to read)."""
+        out = dict(self._status)
+        out["running"] = self.running
+        out["edge"] = self._edge_summary()
+        return out
+
+    def history(self, limit: int) -> list[dict[str, Any]]:
+        """The last `limit` epochs held in memory, oldest first."""
+        rows = list(self._history)
+        return rows[-limit:] if limit > 0 else []
+
+    def node_states(self) -> list[int]:
+        """One code per node: 0 honest, 1 byzantine, 2 sleeping, 3 banned (banned wins, then byzantine)."""
+        with self._lock:
+            return self._node_states()
+
+    def _node_states(self) -> list[int]:
+        arrays = self.swarm.node_arrays()
+        states = np.full(self.swarm.n_nodes, NODE_HONEST, dtype=np.int8)
+        states[~arrays["awake"].astype(bool)] = NODE_SLEEPING
+        states[arrays["byzantine"].astype(bool)] = NODE_BYZANTINE
+        states[arrays["banned"].astype(bool)] = NODE_BANNED
+        return states.tolist()
+
+    def _make_status(self) -> dict[str, Any]:
+        status = self.swarm.status()
+        last = self._history[-1] if self._history else {}
+        keys = (
+            "honest_mean",
+            "relative_drift",
+            "rmse",
+            "xi",
+            "entropy",
+            "bandwidth_bytes_per_node_day",
+            "fl_baseline_bytes_per_node_day",
+            "energy_mj_per_node",
+            "sleep_ratio",
+            "noise_intensity",
+            "attack_active",
+            "time_s",
+        )
+        out: dict[str, Any] = {
+            "epoch": status["epoch"],
+            "n_nodes": status["n_nodes"],
+            "consensus": _number(status["consensus"]),
+            "regime": last.get("regime"),
+        }
+        out.update({key: last.get(key) for key in keys})
+        out.update({key: status[key] for key in status if key.startswith("nodes_")})
+        out.update(epoch_ms=self.settings.epoch_ms, seed=self.settings.seed, run=self.run_id)
+        return out
+
+    def _edge_summary(self) -> dict[str, Any]:
+        if self.edge is None:
+            return {"loaded": False}
+        summary = getattr(self.edge, "summary", None)
+        return {"loaded": True, **(to_json_safe(summary()) if callable(summary) else {})}
+
+    # -- commands ------------------------------------------------------------------------
+
+    def _check_count(self, count: int) -> int:
+        # Checked here, not only by the engine, so that a huge count is a clear 422, not an overflow.
+        honest = self.swarm.n_nodes - int(self.swarm.node_arrays()["byzantine"].sum())
+        if count > honest:
+            raise ValueError(f"count: {count} exceeds the {honest} honest nodes left")
+        return count
+
+    def inject_byzantine(self, count: int, *, bias: float = 0.9, attack: str = "bias") -> dict[str, Any]:
+        """Turns `count` honest nodes Byzantine from the next epoch; returns the new status."""
+        if attack not in ATTACKS:
+            raise ValueError(f"attack: {attack!r} is not one of {', '.join(ATTACKS)}")
+        if not math.isfinite(bias) or abs(bias) > MAX_BIAS:
+            raise ValueError(
+                f"bias: {bias} is out of range; allowed a finite value in [-{MAX_BIAS}, {MAX_BIAS}]"
+            )
+        with self._lock:
+            self.swarm.inject_byzantine(self._check_count(count), bias=bias, attack=attack)
+            self._status = self._make_status()
+        return self.status()
+
+    def inject_noise(self, *, intensity: float, duration_s: float) -> dict[str, Any]:
+        """Adds sensor noise of sd `intensity` for `duration_s` simulated seconds; returns the new status."""
+        with self._lock:
+            self.swarm.inject_noise(intensity=intensity, duration_s=duration_s)
+            self._status = self._make_status()
+        return self.status()
+
+    # -- the epoch -----------------------------------------------------------------------
+
+    def step(self) -> dict[str, Any]:
+        """Runs one epoch, records and publishes it; returns the 'epoch' message."""
+        with self._lock:
+            row = history_row(self.swarm.step(), self.swarm.n_nodes)
+            self._history.append(row)
+            self._status = self._make_status()
+            nodes = {"state": self._node_states()} if self.swarm.n_nodes <= MAX_NODES_STREAMED else None
+        if row["epoch"] % self.settings.history_every == 0:
+            self.store.add_history(self.run_id, row)
+        message: dict[str, Any] = {"type": "epoch", "data": row}
+        if nodes is not None:
+            message["nodes"] = nodes
+        self.hub.publish_threadsafe(message)
+        if self.edge is not None:
+            self._tick_edge(row)
+        if self.settings.print_epochs:
+            print(epoch_line(row), flush=True)
+        return message
+
+    def _tick_edge(self, row: dict[str, Any]) -> None:
+        try:
+            messages = self.edge.tick(row["epoch"], row["time_s"]) or []
+        except Exception:  # noqa: BLE001 - the swarm keeps running when the edge runtime fails
+            self.edge_errors += 1
+            _log.exception("edge runtime tick failed at epoch %s", row["epoch"])
+            return
+        sent_summary = False
+        for item in messages:
+            if not isinstance(item, dict):
+                continue
+            if "type" not in item:
+                item = {"type": "alert", "data": item}
+            sent_summary = sent_summary or item["type"] == "edge"
+            self.hub.publish_threadsafe(item)
+        summary = getattr(self.edge, "summary", None)
+        if not sent_summary and callable(summary):
+            self.hub.publish_threadsafe({"type": "edge", "data": summary()})
+
+    # -- real time -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Starts stepping every `epoch_ms` on the running event loop."""
+        if self.running:
+            return
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-epoch")
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="swarm-epoch-loop")
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        period = self.settings.epoch_ms / 1000.0
+        deadline = loop.time()
+        while True:
+            await loop.run_in_executor(self._executor, self.step)
+            deadline += period
+            delay = deadline - loop.time()
+            if delay < 0:  # late: count it and start afresh rather than racing to catch up
+                self.overruns += 1
+                deadline = loop.time()
+                delay = 0.0
+            await asyncio.sleep(delay)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None

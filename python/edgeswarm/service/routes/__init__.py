@@ -1,0 +1,1 @@
+"""One router per resource; `edgeswarm.service.app.ROUTER_MODULES` lists them."""

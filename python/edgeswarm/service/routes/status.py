@@ -1,0 +1,23 @@
+"""GET /api/status: the live swarm's last epoch, node counts and the edge summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from edgeswarm.service.deps import EngineDep, HubDep
+from edgeswarm.service.hub import to_json_safe
+
+router = APIRouter(prefix="/api", tags=["swarm"])
+
+
+@router.get("/status", summary="The live swarm's current figures")
+async def status(engine: EngineDep, hub: HubDep) -> dict[str, Any]:
+    """Epoch, consensus, honest mean, relative drift, entropy, regime, node counts by state,
+    bandwidth per node per day beside the federated-learning baseline, energy, sleep ratio,
+    and the edge runtime's summary (`edge.loaded` is false until it is loaded).
+    Figures of an epoch not run yet are null."""
+    out = engine.status()
+    out["ws"] = hub.stats()
+    return to_json_safe(out)

@@ -1,0 +1,40 @@
+"""The service's settings: one pydantic class, read from `EDGESWARM_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything `create_app` and `edgeswarm serve` can be told.
+
+    Each field reads `EDGESWARM_<NAME>` (e.g. `EDGESWARM_PORT=9000`); keyword arguments win.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="EDGESWARM_", extra="forbid")
+
+    host: str = Field("127.0.0.1", description="interface to bind; loopback unless told otherwise")
+    port: int = Field(8080, ge=0, le=65535, description="TCP port (0: any free port)")
+    db_path: Path = Field(Path("edgeswarm.db"), description="the SQLite file that persists across restarts")
+    admin_password: str | None = Field(
+        None, description="password of the 'admin' user; None: generated and printed once at first start"
+    )
+    jwt_secret: str | None = Field(
+        None, description="HS256 signing key; None: generated once and kept in the database"
+    )
+    token_minutes: int = Field(60, ge=1, le=60 * 24 * 365, description="lifetime of an access token")
+    nodes: int = Field(100, ge=1, le=1_000_000, description="nodes in the live swarm")
+    epoch_ms: int = Field(500, ge=1, le=3_600_000, description="wall-clock (and simulated) ms per epoch")
+    seed: int = Field(0, ge=0, le=2**64 - 1, description="seed of the swarm and the edge fleet")
+    byzantine: int = Field(0, ge=0, description="Byzantine nodes injected at start")
+    realtime: bool = Field(True, description="False: the loop does not run by itself (tests step it)")
+    print_epochs: bool = Field(False, description="print one '[Epoch N] ...' line per epoch")
+    devices: int = Field(50, ge=0, le=1_000_000, description="edge fleet size")
+    history_every: int = Field(1, ge=1, description="keep every Nth epoch in SQLite")
+    history_memory: int = Field(
+        3600, ge=1, le=1_000_000, description="epochs kept in memory for /api/history"
+    )
+    static_dir: Path | None = Field(None, description="serve the dashboard from here instead of the package")

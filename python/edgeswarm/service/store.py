@@ -1,0 +1,263 @@
+"""What the service keeps across restarts, in one SQLite file (no server).
+
+Users, the audit log, runs and their downsampled epoch history, small settings (the JWT
+secret), and the edge runtime's devices and emergencies. Dict payloads are JSON text columns.
+One connection shared by the epoch loop's thread and the request handlers, behind a lock.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS settings_kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+  username TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  salt BLOB NOT NULL,
+  password_hash BLOB NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  who TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  what TEXT NOT NULL,
+  outcome INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  started_at TEXT NOT NULL,
+  config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history (
+  run INTEGER NOT NULL REFERENCES runs(id),
+  epoch INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (run, epoch)
+);
+CREATE TABLE IF NOT EXISTS devices (
+  id TEXT PRIMARY KEY,
+  data TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS emergencies (
+  id TEXT PRIMARY KEY,
+  data TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+"""
+
+
+def utc_now() -> str:
+    """The current time as UTC ISO 8601 with milliseconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _key(payload: dict[str, Any], names: Iterable[str]) -> str:
+    for name in names:
+        if payload.get(name) is not None:
+            return str(payload[name])
+    raise ValueError(f"payload: needs one of the keys {', '.join(names)}; got {sorted(payload)}")
+
+
+class Store:
+    """One SQLite database (WAL mode); the schema is created on open."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._db.execute(sql, params)
+
+    def _query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # -- small settings ------------------------------------------------------------------
+
+    def get_setting(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM settings_kv WHERE key = ?", (key,))
+        return rows[0]["value"] if rows else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._execute("INSERT OR REPLACE INTO settings_kv (key, value) VALUES (?, ?)", (key, value))
+
+    def setting_or_create(self, key: str, make: Any) -> str:
+        """The stored value of `key`, or `make()` stored and returned if there is none."""
+        with self._lock:
+            rows = self._db.execute("SELECT value FROM settings_kv WHERE key = ?", (key,)).fetchall()
+            if rows:
+                return rows[0]["value"]
+            value = str(make())
+            self._db.execute("INSERT INTO settings_kv (key, value) VALUES (?, ?)", (key, value))
+            return value
+
+    # -- users ---------------------------------------------------------------------------
+
+    def add_user(self, username: str, role: str, salt: bytes, password_hash: bytes) -> bool:
+        """Adds a user; False if the name is taken."""
+        try:
+            self._execute(
+                "INSERT INTO users (username, role, salt, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                (username, role, salt, password_hash, utc_now()),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def set_password(self, username: str, salt: bytes, password_hash: bytes) -> None:
+        self._execute(
+            "UPDATE users SET salt = ?, password_hash = ? WHERE username = ?", (salt, password_hash, username)
+        )
+
+    def user(self, username: str) -> dict[str, Any] | None:
+        """The user's row (with salt and hash), or None."""
+        rows = self._query("SELECT * FROM users WHERE username = ?", (username,))
+        return dict(rows[0]) if rows else None
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every user without the password fields, oldest first."""
+        rows = self._query("SELECT username, role, created_at FROM users ORDER BY created_at, username")
+        return [dict(r) for r in rows]
+
+    # -- audit ---------------------------------------------------------------------------
+
+    def add_audit(
+        self, *, who: str, method: str, path: str, what: str, outcome: int, at: str | None = None
+    ) -> int:
+        cursor = self._execute(
+            "INSERT INTO audit (at, who, method, path, what, outcome) VALUES (?, ?, ?, ?, ?, ?)",
+            (at or utc_now(), who, method, path, what, outcome),
+        )
+        return int(cursor.lastrowid)
+
+    def audit(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """Audit entries, newest first."""
+        rows = self._query(
+            "SELECT id, at, who, method, path, what, outcome FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [
+            {
+                "id": r["id"],
+                "when": r["at"],
+                "who": r["who"],
+                "method": r["method"],
+                "path": r["path"],
+                "what": r["what"],
+                "outcome": r["outcome"],
+            }
+            for r in rows
+        ]
+
+    # -- runs and epoch history -------------------------------------------------------------
+
+    def start_run(self, config: dict[str, Any]) -> int:
+        """Records a start of the live swarm; returns its run id."""
+        cursor = self._execute(
+            "INSERT INTO runs (started_at, config) VALUES (?, ?)", (utc_now(), json.dumps(config))
+        )
+        return int(cursor.lastrowid)
+
+    def runs(self) -> list[dict[str, Any]]:
+        rows = self._query(
+            "SELECT r.id, r.started_at, r.config, COUNT(h.epoch) AS epochs_kept, MAX(h.epoch) AS last_epoch "
+            "FROM runs r LEFT JOIN history h ON h.run = r.id GROUP BY r.id ORDER BY r.id"
+        )
+        return [
+            {
+                "run": r["id"],
+                "started_at": r["started_at"],
+                "config": json.loads(r["config"]),
+                "epochs_kept": r["epochs_kept"],
+                "last_epoch": r["last_epoch"],
+            }
+            for r in rows
+        ]
+
+    def add_history(self, run: int, row: dict[str, Any]) -> None:
+        self._execute(
+            "INSERT OR REPLACE INTO history (run, epoch, data) VALUES (?, ?, ?)",
+            (run, int(row["epoch"]), json.dumps(row)),
+        )
+
+    def history(self, run: int, limit: int) -> list[dict[str, Any]]:
+        """The last `limit` kept epochs of `run`, oldest first."""
+        rows = self._query(
+            "SELECT data FROM (SELECT epoch, data FROM history WHERE run = ? ORDER BY epoch DESC LIMIT ?) "
+            "ORDER BY epoch",
+            (run, limit),
+        )
+        return [json.loads(r["data"]) for r in rows]
+
+    # -- edge: devices and emergencies ---------------------------------------------------
+
+    def upsert_device(self, device: dict[str, Any]) -> str:
+        """Inserts or replaces a device keyed by its `id` (or `device_id`); returns the key."""
+        key = _key(device, ("id", "device_id"))
+        self._execute(
+            "INSERT OR REPLACE INTO devices (id, data, updated_at) VALUES (?, ?, ?)",
+            (key, json.dumps(device), utc_now()),
+        )
+        return key
+
+    def devices(self) -> list[dict[str, Any]]:
+        """Every stored device, in insertion order."""
+        return [json.loads(r["data"]) for r in self._query("SELECT data FROM devices ORDER BY rowid")]
+
+    def device(self, device_id: object) -> dict[str, Any] | None:
+        rows = self._query("SELECT data FROM devices WHERE id = ?", (str(device_id),))
+        return json.loads(rows[0]["data"]) if rows else None
+
+    def add_emergency(self, emergency: dict[str, Any]) -> str:
+        """Stores an emergency keyed by its `id` (or `emergency_id`); returns the key."""
+        key = _key(emergency, ("id", "emergency_id"))
+        now = utc_now()
+        self._execute(
+            "INSERT OR REPLACE INTO emergencies (id, data, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            (key, json.dumps(emergency), now, now),
+        )
+        return key
+
+    def update_emergency(self, emergency_id: object, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """Merges `changes` into the stored emergency; returns it, or None if there is none."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT data FROM emergencies WHERE id = ?", (str(emergency_id),)
+            ).fetchall()
+            if not rows:
+                return None
+            data = {**json.loads(rows[0]["data"]), **changes}
+            self._db.execute(
+                "UPDATE emergencies SET data = ?, updated_at = ? WHERE id = ?",
+                (json.dumps(data), utc_now(), str(emergency_id)),
+            )
+            return data
+
+    def emergencies(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest `limit` emergencies, newest first."""
+        rows = self._query("SELECT data FROM emergencies ORDER BY rowid DESC LIMIT ?", (limit,))
+        return [json.loads(r["data"]) for r in rows]

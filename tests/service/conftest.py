@@ -1,0 +1,98 @@
+"""Fixtures: the service built with realtime=False on a temporary database, stepped by the tests."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from edgeswarm.service import Settings, create_app
+from edgeswarm.service.auth import User, hash_password, issue_token
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+ADMIN_PASSWORD = "admin-test-password"
+SEED = 7
+
+
+def make_settings(db_path: Path, **overrides: object) -> Settings:
+    """Settings for a test app: everything explicit, so no EDGESWARM_* variable leaks in."""
+    values: dict[str, object] = {
+        "db_path": db_path,
+        "admin_password": ADMIN_PASSWORD,
+        "jwt_secret": None,
+        "realtime": False,
+        "print_epochs": False,
+        "nodes": 100,
+        "epoch_ms": 500,
+        "seed": SEED,
+        "byzantine": 0,
+        "history_every": 1,
+        "static_dir": None,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "service.db")
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:  # runs the lifespan: store, engine, hub
+        yield test_client
+
+
+def login(client: TestClient, username: str, password: str) -> dict[str, str]:
+    """Authorization headers for `username`."""
+    response = client.post("/api/auth/token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def add_user(client: TestClient, admin: dict[str, str], username: str, role: str) -> dict[str, str]:
+    """Creates a user with `role` (as admin) and returns their Authorization headers."""
+    password = f"{username}-password"
+    response = client.post(
+        "/api/users", json={"username": username, "password": password, "role": role}, headers=admin
+    )
+    assert response.status_code == 201, response.text
+    return login(client, username, password)
+
+
+@functools.cache
+def _hashed(password: str) -> tuple[bytes, bytes]:
+    return hash_password(password)
+
+
+def token_headers(client: TestClient, username: str, role: str) -> dict[str, str]:
+    """Authorization headers for a user put straight into the store (scrypt runs once per session;
+    the API's own user and login paths are tested in test_auth_roles)."""
+    store = client.app.state.store
+    if store.user(username) is None:
+        store.add_user(username, role, *_hashed(f"{username}-password"))
+    token = issue_token(client.app.state.jwt_key, User(username, role), 60)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def admin(client: TestClient) -> dict[str, str]:
+    return token_headers(client, "admin", "admin")
+
+
+@pytest.fixture
+def operator(client: TestClient) -> dict[str, str]:
+    return token_headers(client, "olivia", "operator")
+
+
+@pytest.fixture
+def viewer(client: TestClient) -> dict[str, str]:
+    return token_headers(client, "victor", "viewer")

@@ -1,0 +1,130 @@
+"""POST /api/inject_byzantine and /api/inject_noise: effects, and 422s that name the field."""
+
+from __future__ import annotations
+
+import edgeswarm as es
+import pytest
+from fastapi.testclient import TestClient
+
+
+def test_inject_byzantine_turns_nodes_and_the_swarm_bans_them(client: TestClient, operator: dict) -> None:
+    response = client.post(
+        "/api/inject_byzantine", json={"count": 30, "bias": 0.9, "attack": "bias"}, headers=operator
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["injected"] == {"count": 30, "bias": 0.9, "attack": "bias"}
+    assert body["by"] == "olivia"
+    assert body["status"]["nodes_byzantine"] == 30 and body["status"]["nodes_honest"] == 70
+    engine = client.app.state.engine
+    for _ in range(40):
+        engine.step()
+    status = client.get("/api/status").json()
+    assert status["nodes_banned"] >= 25  # reputation catches the coordinated attackers
+    assert status["relative_drift"] < 0.05
+
+
+def test_inject_byzantine_defaults_to_the_bias_attack(client: TestClient, operator: dict) -> None:
+    response = client.post("/api/inject_byzantine", json={"count": 3}, headers=operator)
+    assert response.status_code == 200
+    assert response.json()["injected"] == {"count": 3, "bias": 0.9, "attack": "bias"}
+
+
+@pytest.mark.parametrize("attack", es.ATTACKS)
+def test_every_attack_is_accepted(client: TestClient, operator: dict, attack: str) -> None:
+    response = client.post("/api/inject_byzantine", json={"count": 2, "attack": attack}, headers=operator)
+    assert response.status_code == 200, response.text
+    client.app.state.engine.step()
+
+
+def test_inject_noise_raises_the_entropy(client: TestClient, operator: dict) -> None:
+    engine = client.app.state.engine
+    for _ in range(10):
+        engine.step()
+    calm = client.get("/api/status").json()["entropy"]
+    response = client.post("/api/inject_noise", json={"intensity": 0.5, "duration_sec": 30}, headers=operator)
+    assert response.status_code == 200
+    for _ in range(5):
+        engine.step()
+    status = client.get("/api/status").json()
+    assert status["noise_intensity"] == 0.5
+    assert status["entropy"] > calm
+
+
+def _loc_and_msg(response) -> list[tuple[list, str]]:
+    assert response.status_code == 422, response.text
+    return [(e["loc"], e["msg"]) for e in response.json()["detail"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        ({"count": 101}, "count", "honest nodes"),
+        ({"count": 10**30}, "count", "honest nodes"),
+        ({"count": -1}, "count", "greater than or equal to 0"),
+        ({"count": 1.5}, "count", "integer"),
+        ({"count": "3"}, "count", "integer"),
+        ({"count": True}, "count", "integer"),
+        ({"count": None}, "count", "integer"),
+        ({}, "count", "required"),
+        ({"count": 1, "attack": "meteor"}, "attack", "bias"),
+        ({"count": 1, "attack": 3}, "attack", "bias"),
+        ({"count": 1, "bias": "high"}, "bias", "number"),
+        ({"count": 1, "bias": 1e308}, "bias", "less than or equal to"),
+        ({"count": 1, "bias": -1e308}, "bias", "greater than or equal to"),
+        ({"count": 1, "bias": 0.9, "jitter": 1}, "jitter", "not permitted"),
+    ],
+)
+def test_bad_byzantine_requests_are_422_naming_the_field(
+    client: TestClient, operator: dict, body: dict, field: str, rule: str
+) -> None:
+    errors = _loc_and_msg(client.post("/api/inject_byzantine", json=body, headers=operator))
+    assert any(loc[-1] == field and rule in msg for loc, msg in errors), errors
+    assert client.get("/api/status").json()["nodes_byzantine"] == 0
+
+
+def test_count_above_the_honest_nodes_left_counts_earlier_injections(
+    client: TestClient, operator: dict
+) -> None:
+    assert client.post("/api/inject_byzantine", json={"count": 60}, headers=operator).status_code == 200
+    errors = _loc_and_msg(client.post("/api/inject_byzantine", json={"count": 41}, headers=operator))
+    assert errors == [(["body", "count"], "count: 41 exceeds the 40 honest nodes left")]
+    assert client.post("/api/inject_byzantine", json={"count": 40}, headers=operator).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        ({"intensity": -0.1, "duration_sec": 10}, "intensity", "greater than or equal to 0"),
+        ({"intensity": 1e9, "duration_sec": 10}, "intensity", "less than or equal to"),
+        ({"intensity": 0.1, "duration_sec": 0}, "duration_sec", "greater than 0"),
+        ({"intensity": 0.1, "duration_sec": -5}, "duration_sec", "greater than 0"),
+        ({"intensity": 0.1, "duration_sec": 1e300}, "duration_sec", "less than or equal to"),
+        ({"intensity": "loud", "duration_sec": 10}, "intensity", "number"),
+        ({"intensity": [0.1], "duration_sec": 10}, "intensity", "number"),
+        ({"duration_sec": 10}, "intensity", "required"),
+        ({"intensity": 0.1}, "duration_sec", "required"),
+        ({"intensity": 0.1, "duration_s": 10}, "duration_sec", "required"),
+    ],
+)
+def test_bad_noise_requests_are_422_naming_the_field(
+    client: TestClient, operator: dict, body: dict, field: str, rule: str
+) -> None:
+    errors = _loc_and_msg(client.post("/api/inject_noise", json=body, headers=operator))
+    assert any(loc[-1] == field and rule in msg for loc, msg in errors), errors
+
+
+@pytest.mark.parametrize(
+    "raw", [b"NaN", b'{"intensity": NaN, "duration_sec": 1}', b'{"intensity": Infinity, "duration_sec": 1}']
+)
+def test_non_finite_numbers_are_422(client: TestClient, operator: dict, raw: bytes) -> None:
+    headers = {**operator, "Content-Type": "application/json"}
+    response = client.post("/api/inject_noise", content=raw, headers=headers)
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"[1, 2]", b'"text"', b"\xff\xfe"])
+def test_malformed_bodies_are_422_not_500(client: TestClient, admin: dict, raw: bytes) -> None:
+    headers = {**admin, "Content-Type": "application/json"}
+    for path in ("/api/inject_byzantine", "/api/inject_noise", "/api/users"):
+        assert client.post(path, content=raw, headers=headers).status_code == 422, (path, raw)
