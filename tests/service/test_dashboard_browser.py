@@ -12,6 +12,7 @@ both: chromium from OS_PACKAGES, playwright from the dev extra; never `playwrigh
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import queue
@@ -299,13 +300,43 @@ def test_dashboard_live_charts_login_and_byzantine_injection(
     assert sum(int(grid[k]) for k in ("honest", "byzantine", "sleeping", "banned")) == NODES
     assert int(grid["epoch"]) >= body["epoch"]  # drawn from an epoch after the injection
 
+    # Noise through the page: the swarm leaves Calm, and the entropy chart shades the new regime.
+    page.fill("#noise-intensity", "0.2")
+    page.fill("#noise-duration", "30")
+    page.evaluate("() => { document.getElementById('control-message').dataset.kind = ''; }")
+    page.click("#noise-submit")
+    assert "Noise of intensity 0.2" in message_of(page, "ok")
+    page.wait_for_function(
+        "() => (document.getElementById('entropy-chart').layout.shapes || []).some(s => s.name !== 'Calm')"
+    )
+    drawn = page.evaluate(
+        """() => { const gd = document.getElementById('entropy-chart');
+                   return {bands: gd.layout.shapes.map(s => [s.name, s.x0, s.x1]), epochs: gd.data[0].x}; }"""
+    )
+    bands, epochs = drawn["bands"], drawn["epochs"]
+    # The bands tile the epochs drawn: from the first to the last, without gaps or overlaps.
+    assert bands[0][1] == epochs[0] - 0.5 and bands[-1][2] == epochs[-1] + 0.5
+    assert all(a[2] == b[1] for a, b in itertools.pairwise(bands))
+    assert {name for name, _, _ in bands} <= set(es.REGIMES)
+
     # The edge section says what the server has: panels when loaded, a plain notice when not.
     _, status_body = http("GET", live_server.base_url + "/api/status")
     loaded = bool(status_body.get("edge", {}).get("loaded"))
     page.wait_for_function(
         "want => document.getElementById('edge-state').dataset.loaded === want", arg=str(loaded).lower()
     )
-    if not loaded:
+    if loaded:
+        # Devices listed, and one ML row per model the server runs.
+        _, analytics = http("GET", live_server.base_url + "/api/edge/analytics")
+        page.wait_for_selector("#edge-devices tbody tr")
+        page.wait_for_function(
+            "n => document.querySelectorAll('#edge-ml tbody tr').length === n", arg=len(analytics["models"])
+        )
+        models = page.eval_on_selector_all(
+            "#edge-ml tbody tr td:first-child", "cells => cells.map(c => c.textContent)"
+        )
+        assert sorted(models) == sorted(analytics["models"])
+    else:
         assert "not loaded" in page.inner_text("#edge-state")
         assert page.is_hidden("#edge-panels")
 

@@ -13,8 +13,8 @@ const REGIME_FILL = {
 };
 const PLOT_CONFIG = { displaylogo: false, responsive: true, displayModeBar: false };
 const BASE_LAYOUT = {
-  margin: { l: 56, r: 56, t: 8, b: 36 },
-  legend: { orientation: "h", y: 1.12, x: 0 },
+  margin: { l: 56, r: 56, t: 28, b: 36 },
+  legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
   xaxis: { title: { text: "epoch" }, automargin: true },
   paper_bgcolor: "rgba(0,0,0,0)",
   plot_bgcolor: "rgba(0,0,0,0)",
@@ -93,7 +93,7 @@ export class Charts {
     this.series = emptySeries();
     this.available = typeof window.Plotly !== "undefined";
     this.pending = false;
-    this.revision = 0; // bumped per draw so Plotly.react redraws the (mutated) arrays
+    this.revision = 0; // bumped per draw so Plotly.react redraws
   }
 
   /** Replaces everything with `rows` (the hello message's history, oldest first). */
@@ -135,7 +135,8 @@ export class Charts {
 
   draw() {
     this.revision += 1;
-    const s = this.series;
+    // Copies: the plotted arrays stay as drawn while new epochs arrive before the next frame.
+    const s = Object.fromEntries(KEYS.map((k) => [k, this.series[k].slice()]));
     const x = s.epoch;
     const drift = s.drift.map((d) => (d === null ? null : 100 * d));
     this.plot(
@@ -153,7 +154,12 @@ export class Charts {
     this.plot(
       this.ids.entropy,
       [{ x, y: s.entropy, name: "entropy H", mode: "lines", line: { color: "#6e40c9", width: 2 } }],
-      { yaxis: { title: { text: "entropy H" }, range: [0, 1] }, shapes: regimeBands(x, s.regime), showlegend: false },
+      {
+        yaxis: { title: { text: "entropy H" }, range: [0, 1] },
+        shapes: regimeBands(x, s.regime),
+        showlegend: false,
+        margin: { ...BASE_LAYOUT.margin, r: 16, t: 8 },
+      },
     );
     this.plot(
       this.ids.bandwidth,
@@ -161,7 +167,10 @@ export class Charts {
         { x, y: s.bandwidth, name: "swarm (bytes/node/day)", mode: "lines", line: { color: "#1f6feb", width: 2 } },
         { x, y: s.fl_baseline, name: "federated learning baseline", mode: "lines", line: { color: "#8b949e", dash: "dash" } },
       ],
-      { yaxis: { title: { text: "bytes per node per day" }, type: "log", automargin: true } },
+      {
+        yaxis: { title: { text: "bytes per node per day" }, type: "log", automargin: true },
+        margin: { ...BASE_LAYOUT.margin, r: 16 },
+      },
     );
     this.plot(
       this.ids.energy,

@@ -48,6 +48,7 @@ function onMessage(message) {
       showFigures(status, nNodes);
       if (nNodes !== null && nNodes > 0) grid.updateCounts(status, nNodes, status.epoch ?? -1);
       edge.fromStatus(status.edge);
+      if (status.edge && status.edge.loaded) edge.onSummary(status.edge);
       break;
     }
     case "epoch":
