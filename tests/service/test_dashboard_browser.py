@@ -7,7 +7,8 @@ shows them. A screenshot is saved to `test-artifacts/dashboard.png` at the top o
 (gitignored; `EDGESWARM_TEST_ARTIFACTS` overrides the folder).
 
 Skipped, saying why, when Playwright or the chromium binary is missing (`make test` installs
-both: chromium from OS_PACKAGES, playwright from the dev extra; never `playwright install`).
+both: chromium from OS_PACKAGES, playwright from the dev extra; never `playwright install`,
+no browser is downloaded). `EDGESWARM_CHROMIUM` names another chromium binary.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from typing import Any
 
 import pytest
 
-# Debian installs the browser as /usr/bin/chromium (a wrapper script around /usr/lib/chromium).
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Debian installs the browser as /usr/bin/chromium (a wrapper script around /usr/lib/chromium);
+# EDGESWARM_CHROMIUM points elsewhere.
+CHROMIUM = os.environ.get("EDGESWARM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ADMIN_PASSWORD = "admin-password-for-tests"
 OPERATOR = ("ops", "operator-password-1")
 EPOCH_MS = 100  # a quick live loop so the charts fill within a second or two
@@ -61,11 +63,23 @@ def artifacts_dir() -> Path:
 @dataclass
 class LiveServer:
     base_url: str
+    port: int
     process: subprocess.Popen[str]
+    reader: threading.Thread
     log_path: Path
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        self.reader.join(timeout=5)  # the pipe ends with the process
+        self.process.stdout.close()
 
 
 def http(
@@ -100,40 +114,34 @@ def _read_lines(stream: Any, lines: queue.Queue[str]) -> None:
         lines.put(line)
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """`edgeswarm.service.serve` under uvicorn on 127.0.0.1, port chosen by the OS (port 0)."""
-    folder = tmp_path_factory.mktemp("dashboard-server")
+def start_server(folder: Path, port: int = 0, seed: int = 3) -> LiveServer:
+    """`edgeswarm.service.serve` (uvicorn) on 127.0.0.1 in a subprocess, ready when it has run an
+    epoch. Port 0: the OS picks a free port, which serve() prints."""
     # No EDGESWARM_* variable of the caller leaks into the server; these are its settings.
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDGESWARM_")}
     env.update(
         EDGESWARM_HOST="127.0.0.1",
-        EDGESWARM_PORT="0",
+        EDGESWARM_PORT=str(port),
         EDGESWARM_DB_PATH=str(folder / "edgeswarm.db"),
         EDGESWARM_ADMIN_PASSWORD=ADMIN_PASSWORD,
         EDGESWARM_NODES=str(NODES),
         EDGESWARM_EPOCH_MS=str(EPOCH_MS),
-        EDGESWARM_SEED="3",
+        EDGESWARM_SEED=str(seed),
         EDGESWARM_REALTIME="true",
     )
     log_path = folder / "server.log"
     code = "import sys; from edgeswarm.service import serve; sys.exit(serve())"
-    with open(log_path, "w") as log:
+    with open(log_path, "a") as log:
         process = subprocess.Popen(
-            [sys.executable, "-c", code],
-            cwd=folder,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
+            [sys.executable, "-c", code], cwd=folder, env=env, stdout=subprocess.PIPE, stderr=log, text=True
         )
     lines: queue.Queue[str] = queue.Queue()
     reader = threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True)
     reader.start()
-    server = LiveServer("", process, log_path)
+    server = LiveServer("", 0, process, reader, log_path)
     try:
         deadline = time.monotonic() + STARTUP_DEADLINE_S
-        # serve() prints the address it bound (port 0 → the OS picks a free port).
+        # serve() prints the address it bound.
         while not server.base_url:
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the server did not announce its address:\n{server.log()}")
@@ -143,7 +151,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                 continue
             match = re.search(r"http://[^\s:/]+:(\d+)/", line)
             if match:
-                server.base_url = f"http://127.0.0.1:{match.group(1)}"
+                server.port = int(match.group(1))
+                server.base_url = f"http://127.0.0.1:{server.port}"
         # Ready when the API answers and the live loop has run an epoch.
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
@@ -153,18 +162,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             except (urllib.error.URLError, ConnectionError):
                 status, body = 0, None
             if status == 200 and body.get("epoch", 0) >= 1:
-                break
+                return server
             time.sleep(0.05)
+    except BaseException:
+        server.stop()
+        raise
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = start_server(tmp_path_factory.mktemp("dashboard-server"))
+    try:
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        reader.join(timeout=5)  # the pipe ends with the process
-        process.stdout.close()
+        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +219,8 @@ def browser_page(live_server: LiveServer) -> Iterator[BrowserPage]:
             browser.close()
 
 
+# [epoch, consensus] pairs the convergence chart has drawn.
+DRAWN = "() => { const d = document.getElementById('convergence-chart').data[0]; return d.x.map((x, i) => [x, d.y[i]]); }"
 CHART_POINTS = (
     "id => { const gd = document.getElementById(id); return gd && gd.data ? gd.data[0].x.length : -1; }"
 )
@@ -342,3 +355,34 @@ def test_dashboard_live_charts_login_and_byzantine_injection(
 
     page.screenshot(path=str(artifacts_dir() / "dashboard.png"), full_page=True)
     assert browser_page.errors == [], browser_page.errors
+
+
+def test_dashboard_reconnects_after_the_server_restarts(tmp_path: Path, browser_page: BrowserPage) -> None:
+    """The status bar shows the lost connection and the retry; after the restart the page is live
+    again and its charts show the new run (the hello's history), not the old one continued."""
+    page = browser_page.page
+    server = start_server(tmp_path)
+    try:
+        page.goto(server.base_url + "/")
+        page.wait_for_function("() => document.getElementById('conn-dot').dataset.state === 'live'")
+        page.wait_for_function(f"() => ({CHART_POINTS})('convergence-chart') >= 10")
+        old_first = page.evaluate(f"() => ({DRAWN})()[0]")
+        server.stop()
+        page.wait_for_function("() => document.getElementById('conn-dot').dataset.state === 'reconnecting'")
+        assert "retrying in" in page.inner_text("#conn-state")
+
+        # Same address (the page finds it by itself), another seed: a run that looks different.
+        server = start_server(tmp_path, server.port, seed=4)
+        page.wait_for_function("() => document.getElementById('conn-dot').dataset.state === 'live'")
+        # Redrawn from the new run's hello (its epoch 1 differs from the old run's).
+        page.wait_for_function(f"old => ({DRAWN})()[0][1] !== old[1]", arg=old_first)
+        drawn = page.evaluate(f"() => ({DRAWN})()")
+        status, history = http("GET", server.base_url + "/api/history?limit=100000")
+        assert status == 200
+        consensus = {row["epoch"]: row["consensus"] for row in history}
+        # The chart starts over with the new run: its epochs from 1, contiguous, its values.
+        assert [epoch for epoch, _ in drawn] == list(range(1, len(drawn) + 1))
+        assert all(value == consensus[epoch] for epoch, value in drawn)
+        assert browser_page.errors == [], browser_page.errors
+    finally:
+        server.stop()
