@@ -112,6 +112,7 @@ void HalfSpaceTrees::build() {
     }
   }
   end_window();
+  until_window_end_ = static_cast<std::uint32_t>(params_.window);
   first_window_.clear();
   first_window_.shrink_to_fit();
 }
@@ -193,7 +194,10 @@ Scored HalfSpaceTrees::score_and_count(const double* x, std::uint64_t n) {
   Scored out;
   out.score = 1.0 / (1.0 + std::exp2(2.0 * (log2_threshold_ - sparser_bits)));
   out.confidence = confidence_of(out.score, n - params_.window, params_.warmup);
-  if ((n + 1) % static_cast<std::uint64_t>(params_.window) == 0) end_window();
+  if (--until_window_end_ == 0) {
+    end_window();
+    until_window_end_ = static_cast<std::uint32_t>(params_.window);
+  }
   return out;
 }
 

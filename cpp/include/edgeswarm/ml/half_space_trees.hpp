@@ -86,6 +86,7 @@ class HalfSpaceTrees {
   double log2_window_ = 0.0;
   double log2_threshold_ = 0.0;
   double typical_ = 0.0;  // G_ref, the reference's typical log-density
+  std::uint32_t until_window_end_ = 0;  // valid samples left in the current window
   std::vector<double> first_window_;      // the first window's rows, to size the workspace
   std::vector<double> split_value_;       // per internal node, trees one after another
   std::vector<std::int32_t> split_dim_;   // per internal node, trees one after another
