@@ -22,8 +22,6 @@ bool row_is_finite(const double* x, int dim) {
 // takes a few thousand logarithms per tree otherwise).
 constexpr std::uint32_t kLog2TableSize = 4097;
 
-constexpr double kOpen = std::numeric_limits<double>::quiet_NaN();  // path not stopped yet
-
 }  // namespace
 
 void validate(const HalfSpaceTreesParams& p) {
@@ -49,7 +47,6 @@ HalfSpaceTrees::HalfSpaceTrees(const HalfSpaceTreesParams& params) : params_(par
   count_.assign(trees * leaves_, 0);
   leaf_log_density_.assign(trees * leaves_, 0.0);
   mass_.assign(internal_ + leaves_, 0);
-  path_value_.assign(2 * (internal_ + leaves_), 0.0);
   node_.assign(trees, 0);
   const auto table = std::min<std::uint32_t>(kLog2TableSize, static_cast<std::uint32_t>(params_.window) + 2);
   log2_table_.resize(table);
@@ -120,72 +117,67 @@ void HalfSpaceTrees::build() {
 template <bool kUnivariate>
 double HalfSpaceTrees::descend_and_count(const double* x) {
   const auto trees = static_cast<std::size_t>(params_.n_trees);
-  std::uint32_t* node = node_.data();
   const double* value = split_value_.data();
   const std::int32_t* dim = split_dim_.data();
-  std::fill(node, node + trees, 0u);
-  // Level by level across the trees: the trees' descents are independent, so
-  // the loads of one level overlap instead of waiting on each other.
-  for (int k = 0; k < params_.depth; ++k) {
-    std::size_t base = 0;
-    for (std::size_t t = 0; t < trees; ++t, base += internal_) {
-      const std::uint32_t i = node[t];
-      const double v = kUnivariate ? x[0] : x[dim[base + i]];
-      node[t] = 2 * i + 1 + (v >= value[base + i] ? 1u : 0u);
-    }
-  }
   double sum = 0.0;
-  std::size_t base = 0;
-  for (std::size_t t = 0; t < trees; ++t, base += leaves_) {
-    const std::size_t leaf = base + (node[t] - internal_);
-    sum += leaf_log_density_[leaf];
-    ++count_[leaf];
+  // Blocks of trees descend level by level together: their descents are
+  // independent, so the loads of one level overlap instead of waiting on each
+  // other, and the block's node indices stay in registers.
+  constexpr std::size_t kBlock = 8;
+  for (std::size_t t0 = 0; t0 < trees; t0 += kBlock) {
+    const std::size_t block = std::min(kBlock, trees - t0);
+    std::uint32_t node[kBlock] = {};
+    for (int k = 0; k < params_.depth; ++k) {
+      for (std::size_t b = 0; b < kBlock; ++b) {
+        if (b == block) break;
+        const std::size_t base = (t0 + b) * internal_;
+        const double v = kUnivariate ? x[0] : x[dim[base + node[b]]];
+        node[b] = 2 * node[b] + 1 + (v >= value[base + node[b]] ? 1u : 0u);
+      }
+    }
+    for (std::size_t b = 0; b < block; ++b) {
+      const std::size_t leaf = (t0 + b) * leaves_ + (node[b] - internal_);
+      sum += leaf_log_density_[leaf];
+      ++count_[leaf];
+    }
   }
   return sum;
 }
 
 void HalfSpaceTrees::end_window() {
-  const std::size_t nodes = internal_ + leaves_;
-  const double limit = static_cast<double>(size_limit_);
   std::uint32_t* mass = mass_.data();
-  double* value = path_value_.data();   // stops at mass r < limit: log2(r + 1) + k - log2(window)
-  double* loo = value + nodes;          // leave-one-out: mass r - 1 < limit: log2(r) + k - log2(window)
   double typical = 0.0;
   for (int t = 0; t < params_.n_trees; ++t) {
     std::uint32_t* count = &count_[t * leaves_];
     std::copy(count, count + leaves_, mass + internal_);
     for (std::size_t i = internal_; i-- > 0;) mass[i] = mass[2 * i + 1] + mass[2 * i + 2];
-    for (int k = 0; k <= params_.depth; ++k) {
-      const std::size_t first = (std::size_t{1} << k) - 1;
-      const std::size_t last = 2 * first + 1;
-      const bool leaf = k == params_.depth;
-      const double offset = k - log2_window_;
-      for (std::size_t i = first; i < last; ++i) {
-        const double from_parent = i ? value[(i - 1) / 2] : kOpen;
-        const double loo_from_parent = i ? loo[(i - 1) / 2] : kOpen;
-        const std::uint32_t r = mass[i];
-        if (!std::isnan(from_parent)) {
-          value[i] = from_parent;
-        } else {
-          value[i] = (leaf || r < limit) ? log2_of(r + 1) + offset : kOpen;
-        }
-        if (!std::isnan(loo_from_parent)) {
-          loo[i] = loo_from_parent;
-        } else {
-          // A node without mass holds no reference sample: its value is never weighted.
-          loo[i] = (leaf || r < limit + 1.0) ? log2_of(std::max<std::uint32_t>(r, 1)) + offset : kOpen;
-        }
-      }
-    }
     double tree_typical = 0.0;
-    for (std::size_t j = 0; j < leaves_; ++j) {
-      leaf_log_density_[t * leaves_ + j] = value[internal_ + j];
-      if (count[j] != 0) tree_typical += count[j] * loo[internal_ + j];
-    }
+    walk(&leaf_log_density_[t * leaves_], 0, 0, true, tree_typical);
     typical += tree_typical;
     std::fill(count, count + leaves_, 0u);
   }
   typical_ = typical / (static_cast<double>(params_.window) * params_.n_trees);
+}
+
+void HalfSpaceTrees::walk(double* leaf_values, std::size_t i, int k, bool loo_open, double& typical) {
+  // Only nodes whose paths are still open are visited: where a path stops, every
+  // leaf below shares the stop node's value, and the reference samples below it
+  // (its mass) share its leave-one-out value.
+  const std::uint32_t r = mass_[i];
+  const double offset = k - log2_window_;
+  const bool leaf = k == params_.depth;
+  if (loo_open && r > 0 && (leaf || r < size_limit_ + 1)) {
+    typical += r * (log2_of(r) + offset);  // each of the r samples against the other r - 1, plus one
+    loo_open = false;
+  }
+  if (leaf || r < size_limit_) {
+    const std::size_t below = std::size_t{1} << (params_.depth - k);
+    const std::size_t first_leaf = (i + 1) * below - 1 - internal_;
+    std::fill(leaf_values + first_leaf, leaf_values + first_leaf + below, log2_of(r + 1) + offset);
+    return;
+  }
+  walk(leaf_values, 2 * i + 1, k + 1, loo_open, typical);
+  walk(leaf_values, 2 * i + 2, k + 1, loo_open, typical);
 }
 
 Scored HalfSpaceTrees::score_and_count(const double* x, std::uint64_t n) {

@@ -75,6 +75,8 @@ class HalfSpaceTrees {
   template <bool kUnivariate>
   double descend_and_count(const double* x);  // sum over trees of the leaves' log-densities
   void end_window();                          // the current window's counts become the reference
+  // From node i at depth k: tabulates the leaves' log-densities, adds the leave-one-out ones to `typical`.
+  void walk(double* leaf_values, std::size_t i, int k, bool loo_open, double& typical);
   double log2_of(std::uint32_t v) const;      // log2(v), tabulated for small v
 
   HalfSpaceTreesParams params_;
@@ -93,7 +95,6 @@ class HalfSpaceTrees {
   std::vector<std::uint32_t> count_;      // per leaf: samples of the current window
   std::vector<double> leaf_log_density_;  // per leaf: the tree's log-density against the reference
   std::vector<std::uint32_t> mass_;       // scratch of end_window(): one tree's node masses
-  std::vector<double> path_value_;        // scratch of end_window(): per node, value and leave-one-out value
   std::vector<double> log2_table_;        // log2(v) for v < size
   std::vector<std::uint32_t> node_;       // scratch of the descent: one node per tree
 };
