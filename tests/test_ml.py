@@ -166,6 +166,7 @@ def test_reset_starts_over() -> None:
         (lambda: ml.RobustMad(window=2), "window"),
         (lambda: ml.HalfSpaceTrees(depth=0), "depth"),
         (lambda: ml.HalfSpaceTrees(n_trees=0), "n_trees"),
+        (lambda: ml.HalfSpaceTrees(threshold=1.0), "threshold"),
         (lambda: ml.Mahalanobis(dim=0), "dim"),
         (lambda: ml.Mahalanobis(ridge=-1), "ridge"),
         (lambda: ml.Ensemble(bins=2), "bins"),
