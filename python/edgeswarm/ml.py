@@ -10,7 +10,7 @@ detector object is one device's streaming state.
 Score: 0.5 is the decision boundary; EWMA, MAD and Mahalanobis map a squared
 standardised distance z^2 to z^2 / (z^2 + threshold^2), Half-Space Trees map
 how many times sparser (s) the sample's region is than a typical one to
-s / (s + threshold), and the Ensemble gives 1 - p with p a Bonferroni-corrected
+s^2 / (s^2 + threshold^2), and the Ensemble gives 1 - p with p a Bonferroni-corrected
 tail probability of its members' calibrated scores.
 
 Confidence: ``n / (n + warmup) * |2 * score - 1|`` with n the valid samples

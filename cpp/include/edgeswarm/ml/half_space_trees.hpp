@@ -13,11 +13,12 @@
 //
 // Calibration: the reference window's own samples, each scored by the same
 // rule against the reference less itself (leave-one-out), give the typical
-// log-density G_ref. d = G_ref - G(x) bits says how many times sparser x's
+// log-density G_ref. s = 2^(G_ref - G(x)) says how many times sparser x's
 // region is than a typical sample's, and the score is
-//   2^d / (2^d + threshold)
-// so a region `threshold` times sparser than typical scores 0.5, a typical one
-// about 1 / (1 + threshold), an empty far-away one towards 1.
+//   s^2 / (s^2 + threshold^2)
+// (squared like the z-score detectors' z^2 / (z^2 + threshold^2)), so a region
+// `threshold` times sparser than typical scores 0.5, a typical one about
+// 1 / (1 + threshold^2), an empty far-away one towards 1.
 //
 // Layout: per tree, breadth-first node indices (children of i are 2i+1 and
 // 2i+2) in flat arrays; only leaf counts are kept for the current window. At a
