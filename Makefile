@@ -29,7 +29,7 @@ test-cpp: $(STAMPS)/os
 test-py: $(STAMPS)/install
 	$(PY) -m pytest -q -m "not slow and not soak"
 
-bench: $(STAMPS)/install bench-cpp
+bench: $(STAMPS)/bench-deps bench-cpp
 	$(PY) benchmarks/run_all.py
 
 bench-cpp: $(STAMPS)/os
@@ -67,6 +67,11 @@ $(STAMPS)/venv: $(STAMPS)/os
 # Editable install; rebuilt when an engine source changes.
 $(STAMPS)/install: $(STAMPS)/venv $(ENGINE_SOURCES)
 	$(PIP) install -q --no-build-isolation -e ".[dev]"
+	@touch $@
+
+# Benchmark-only extras (River for bench_ml.py), on top of the editable install.
+$(STAMPS)/bench-deps: $(STAMPS)/install
+	$(PIP) install -q --no-build-isolation -e ".[dev,bench]"
 	@touch $@
 
 clean:

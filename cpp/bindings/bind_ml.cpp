@@ -105,12 +105,13 @@ void bind_ml(py::module_& m) {
     const HalfSpaceTreesParams def;
     py::class_<HalfSpaceTrees> c(m, "HalfSpaceTrees", "Multivariate Half-Space Trees detector.");
     c.def(py::init([](int dim, int n_trees, int depth, int window, double size_limit, std::uint64_t seed,
-                      double warmup) {
-            return HalfSpaceTrees(HalfSpaceTreesParams{dim, n_trees, depth, window, size_limit, seed, warmup});
+                      double warmup, double threshold) {
+            return HalfSpaceTrees(
+                HalfSpaceTreesParams{dim, n_trees, depth, window, size_limit, seed, warmup, threshold});
           }),
           py::kw_only(), py::arg("dim") = def.dim, py::arg("n_trees") = def.n_trees, py::arg("depth") = def.depth,
           py::arg("window") = def.window, py::arg("size_limit") = def.size_limit, py::arg("seed") = def.seed,
-          py::arg("warmup") = def.warmup);
+          py::arg("warmup") = def.warmup, py::arg("threshold") = def.threshold);
     common<HalfSpaceTrees>(c, [](const HalfSpaceTrees& d) { return d.params().dim; });
     c.def_property_readonly("dim", [](const HalfSpaceTrees& d) { return d.params().dim; }, "Features per sample.");
   }

@@ -591,7 +591,7 @@ class HalfSpaceTrees:
     """
     Multivariate Half-Space Trees detector.
     """
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 1, n_trees: typing.SupportsInt | typing.SupportsIndex = 25, depth: typing.SupportsInt | typing.SupportsIndex = 8, window: typing.SupportsInt | typing.SupportsIndex = 250, size_limit: typing.SupportsFloat | typing.SupportsIndex = 0.1, seed: typing.SupportsInt | typing.SupportsIndex = 0, warmup: typing.SupportsFloat | typing.SupportsIndex = 250.0) -> None:
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 1, n_trees: typing.SupportsInt | typing.SupportsIndex = 25, depth: typing.SupportsInt | typing.SupportsIndex = 8, window: typing.SupportsInt | typing.SupportsIndex = 250, size_limit: typing.SupportsFloat | typing.SupportsIndex = 0.02, seed: typing.SupportsInt | typing.SupportsIndex = 0, warmup: typing.SupportsFloat | typing.SupportsIndex = 250.0, threshold: typing.SupportsFloat | typing.SupportsIndex = 24.0) -> None:
         ...
     def reset(self) -> None:
         """

@@ -9,8 +9,9 @@ detector object is one device's streaming state.
 
 Score: 0.5 is the decision boundary; EWMA, MAD and Mahalanobis map a squared
 standardised distance z^2 to z^2 / (z^2 + threshold^2), Half-Space Trees map
-the relative mass q of the region to 2^-q, and the Ensemble gives 1 - p with p
-a Bonferroni-corrected tail probability of its members' calibrated scores.
+how many times sparser (s) the sample's region is than a typical one to
+s^2 / (s^2 + threshold^2), and the Ensemble gives 1 - p with p a Bonferroni-corrected
+tail probability of its members' calibrated scores.
 NeighbourRarity gives 2^(-q / rare_fraction) for the fraction q of recent values
 near the new one. AnomalyLikelihood post-processes any raw score stream into a
 log-scale tail probability (0.5 = p of 1e-5), and LikelihoodAlarm chains a raw
@@ -95,7 +96,10 @@ class HalfSpaceTrees(_Detector):
     """Half-Space Trees (Tan, Ting & Liu 2011) over rows of ``dim`` features.
 
     The first ``window`` valid samples fix the feature ranges and score 0 with
-    confidence 0; trees are drawn from the project RNG with ``seed``.
+    confidence 0; trees are drawn from the project RNG with ``seed``. Masses are
+    counted per window of ``window`` samples; each sample is scored against the
+    previous window: a region ``threshold`` times sparser than that window's
+    typical sample scores 0.5 (geometric mean over trees of the mass density).
     """
 
     def __init__(
@@ -105,9 +109,10 @@ class HalfSpaceTrees(_Detector):
         n_trees: int = 25,
         depth: int = 8,
         window: int = 250,
-        size_limit: float = 0.1,
+        size_limit: float = 0.02,
         seed: int = 0,
         warmup: float = 250.0,
+        threshold: float = 24.0,
     ) -> None:
         self._impl = _core.HalfSpaceTrees(
             dim=dim,
@@ -117,6 +122,7 @@ class HalfSpaceTrees(_Detector):
             size_limit=size_limit,
             seed=seed,
             warmup=warmup,
+            threshold=threshold,
         )
 
 
