@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 STAMPS := .stamps
 JOBS ?= 2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-OS_PACKAGES := g++ cmake make python3-venv python3-dev libeigen3-dev libxtensor-dev libgtest-dev libbenchmark-dev
+OS_PACKAGES := g++ cmake make python3-venv python3-dev libeigen3-dev libxtensor-dev libgtest-dev libbenchmark-dev chromium
 ENGINE_SOURCES := $(shell find cpp -name '*.cpp' -o -name '*.hpp') CMakeLists.txt pyproject.toml
 
 .PHONY: demo demo-cli test test-cpp test-py bench bench-cpp soak lint stubs clean
@@ -29,7 +29,7 @@ test-cpp: $(STAMPS)/os
 test-py: $(STAMPS)/install
 	$(PY) -m pytest -q -m "not slow and not soak"
 
-bench: $(STAMPS)/install bench-cpp
+bench: $(STAMPS)/bench-deps bench-cpp
 	$(PY) benchmarks/run_all.py
 
 bench-cpp: $(STAMPS)/os
@@ -67,6 +67,11 @@ $(STAMPS)/venv: $(STAMPS)/os
 # Editable install; rebuilt when an engine source changes.
 $(STAMPS)/install: $(STAMPS)/venv $(ENGINE_SOURCES)
 	$(PIP) install -q --no-build-isolation -e ".[dev]"
+	@touch $@
+
+# Benchmark-only extras (River for bench_ml.py), on top of the editable install.
+$(STAMPS)/bench-deps: $(STAMPS)/install
+	$(PIP) install -q --no-build-isolation -e ".[dev,bench]"
 	@touch $@
 
 clean:

@@ -74,3 +74,12 @@ def test_cli_prints_a_markdown_table_and_writes_json(tmp_path, capsys):
     row = next(line for line in printed.splitlines() if line.startswith("| ewma |"))
     standard = payload["detectors"]["ewma"]["profiles"]["standard"]["score"]
     assert row.split("|")[2].strip() == f"{standard:.2f}"
+
+
+@needs_data
+def test_rarity_alarm_reaches_the_target_on_the_held_out_half():
+    # Options were chosen on the even-index files; the odd ones, at the even files' threshold, are held out.
+    r = nab_bench.bench(DATA, ("rarity_alarm",))["detectors"]["rarity_alarm"]
+    assert r["profiles"]["standard"]["score"] >= 55.0
+    assert r["split"]["odd_at_even_threshold"]["score"] >= 55.0
+    assert r["frozen"]["score"] >= 55.0

@@ -7,10 +7,13 @@
 #include <utility>
 
 #include "bindings.hpp"
+#include "edgeswarm/ml/anomaly_likelihood.hpp"
 #include "edgeswarm/ml/ensemble.hpp"
 #include "edgeswarm/ml/ewma_zscore.hpp"
 #include "edgeswarm/ml/half_space_trees.hpp"
+#include "edgeswarm/ml/likelihood_alarm.hpp"
 #include "edgeswarm/ml/mahalanobis.hpp"
+#include "edgeswarm/ml/neighbour_rarity.hpp"
 #include "edgeswarm/ml/robust_mad.hpp"
 
 namespace edgeswarm::bindings {
@@ -102,12 +105,13 @@ void bind_ml(py::module_& m) {
     const HalfSpaceTreesParams def;
     py::class_<HalfSpaceTrees> c(m, "HalfSpaceTrees", "Multivariate Half-Space Trees detector.");
     c.def(py::init([](int dim, int n_trees, int depth, int window, double size_limit, std::uint64_t seed,
-                      double warmup) {
-            return HalfSpaceTrees(HalfSpaceTreesParams{dim, n_trees, depth, window, size_limit, seed, warmup});
+                      double warmup, double threshold) {
+            return HalfSpaceTrees(
+                HalfSpaceTreesParams{dim, n_trees, depth, window, size_limit, seed, warmup, threshold});
           }),
           py::kw_only(), py::arg("dim") = def.dim, py::arg("n_trees") = def.n_trees, py::arg("depth") = def.depth,
           py::arg("window") = def.window, py::arg("size_limit") = def.size_limit, py::arg("seed") = def.seed,
-          py::arg("warmup") = def.warmup);
+          py::arg("warmup") = def.warmup, py::arg("threshold") = def.threshold);
     common<HalfSpaceTrees>(c, [](const HalfSpaceTrees& d) { return d.params().dim; });
     c.def_property_readonly("dim", [](const HalfSpaceTrees& d) { return d.params().dim; }, "Features per sample.");
   }
@@ -153,6 +157,78 @@ void bind_ml(py::module_& m) {
     common<Ensemble>(c, [](const Ensemble& d) { return d.params().dim; });
     c.def_property_readonly("dim", [](const Ensemble& d) { return d.params().dim; }, "Features per sample.")
         .def_property_readonly("members", &Ensemble::members, "Number of members (3 for dim 1, else 2).");
+  }
+  {
+    const NeighbourRarityParams def;
+    py::class_<NeighbourRarity> c(m, "NeighbourRarity",
+                                  "Univariate detector on the fraction of recent values near the new one.");
+    c.def(py::init([](int window, double radius, double rare_fraction, double warmup) {
+            return NeighbourRarity(NeighbourRarityParams{window, radius, rare_fraction, warmup});
+          }),
+          py::kw_only(), py::arg("window") = def.window, py::arg("radius") = def.radius,
+          py::arg("rare_fraction") = def.rare_fraction, py::arg("warmup") = def.warmup);
+    common<NeighbourRarity>(c, [](const NeighbourRarity&) { return 1; });
+    c.def("neighbours", &NeighbourRarity::neighbours, py::arg("x"),
+          "Values of the window within x's neighbourhood (nothing is learned).");
+  }
+  {
+    const AnomalyLikelihoodParams def;
+    py::class_<AnomalyLikelihood> c(m, "AnomalyLikelihood",
+                                    "Post-processor: raw anomaly scores to a log-scale likelihood of their "
+                                    "recent mean.");
+    c.def(py::init([](int average, int learning, int estimate_every, int history, double mean_floor,
+                      double variance_floor, double warmup) {
+            return AnomalyLikelihood(AnomalyLikelihoodParams{average, learning, estimate_every, history, mean_floor,
+                                                             variance_floor, warmup});
+          }),
+          py::kw_only(), py::arg("average") = def.average, py::arg("learning") = def.learning,
+          py::arg("estimate_every") = def.estimate_every, py::arg("history") = def.history,
+          py::arg("mean_floor") = def.mean_floor, py::arg("variance_floor") = def.variance_floor,
+          py::arg("warmup") = def.warmup);
+    common<AnomalyLikelihood>(c, [](const AnomalyLikelihood&) { return 1; });
+    c.def_property_readonly("fitted", &AnomalyLikelihood::fitted, "Whether a distribution has been fitted.")
+        .def_property_readonly("fitted_mean", &AnomalyLikelihood::fitted_mean, "Fitted mean of the short means.")
+        .def_property_readonly("fitted_std", &AnomalyLikelihood::fitted_std,
+                               "Fitted standard deviation of the short means.");
+  }
+  {
+    const LikelihoodAlarmParams def;
+    py::class_<LikelihoodAlarm> c(m, "LikelihoodAlarm",
+                                  "Univariate detector: base detector, anomaly likelihood, range break, hold-off.");
+    c.def(py::init([](const std::string& base, int rarity_window, double rarity_radius, double rarity_fraction,
+                      double ewma_alpha, int average, int learning, int estimate_every, int history,
+                      bool range_break, double range_tolerance, int holdoff, double warmup) {
+            LikelihoodAlarmParams p;
+            if (base == "rarity") {
+              p.base = AlarmBase::rarity;
+            } else if (base == "ewma") {
+              p.base = AlarmBase::ewma;
+            } else {
+              throw std::invalid_argument("base: '" + base + "' is not a base detector; allowed rarity, ewma");
+            }
+            p.rarity.window = rarity_window;
+            p.rarity.radius = rarity_radius;
+            p.rarity.rare_fraction = rarity_fraction;
+            p.ewma.alpha = ewma_alpha;
+            p.likelihood.average = average;
+            p.likelihood.learning = learning;
+            p.likelihood.estimate_every = estimate_every;
+            p.likelihood.history = history;
+            p.range_break = range_break;
+            p.range_tolerance = range_tolerance;
+            p.holdoff = holdoff;
+            p.warmup = warmup;
+            return LikelihoodAlarm(p);
+          }),
+          py::kw_only(), py::arg("base") = "rarity", py::arg("rarity_window") = def.rarity.window,
+          py::arg("rarity_radius") = def.rarity.radius, py::arg("rarity_fraction") = def.rarity.rare_fraction,
+          py::arg("ewma_alpha") = def.ewma.alpha, py::arg("average") = def.likelihood.average,
+          py::arg("learning") = def.likelihood.learning, py::arg("estimate_every") = def.likelihood.estimate_every,
+          py::arg("history") = def.likelihood.history, py::arg("range_break") = def.range_break,
+          py::arg("range_tolerance") = def.range_tolerance, py::arg("holdoff") = def.holdoff,
+          py::arg("warmup") = def.warmup);
+    common<LikelihoodAlarm>(c, [](const LikelihoodAlarm&) { return 1; });
+    c.def_property_readonly("quiet", &LikelihoodAlarm::quiet, "Valid samples still silenced by the hold-off.");
   }
 }
 

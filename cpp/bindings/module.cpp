@@ -15,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
   bind_raft(m);
   bind_ml(m);
   bind_fleet(m);
+  bind_quality_control(m);
 }

@@ -6,7 +6,18 @@ and Raft clusters for emergency coordination, driven from Python over a compiled
 
 from __future__ import annotations
 
-from edgeswarm import aggregators, fleet, maintenance, ml, nab, raft, regime, topology
+from edgeswarm import (
+    aggregators,
+    fleet,
+    maintenance,
+    ml,
+    model_tracking,
+    nab,
+    quality,
+    raft,
+    regime,
+    topology,
+)
 from edgeswarm.aggregators import aggregate
 from edgeswarm.emergency import Emergency, EmergencyCoordinator
 from edgeswarm.raft import RaftCluster
@@ -32,7 +43,9 @@ __all__ = [
     "fleet",
     "maintenance",
     "ml",
+    "model_tracking",
     "nab",
+    "quality",
     "raft",
     "regime",
     "residual_entropy",

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ALERT_METRICS', 'ALERT_SEVERITIES', 'ALERT_TYPES', 'ATTACKS', 'DEVICE_TYPES', 'Ensemble', 'EwmaZScore', 'FAULT_LABELS', 'FleetEngine', 'HalfSpaceTrees', 'Mahalanobis', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SENSOR_TYPES', 'SENSOR_UNITS', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'evaluate_alerts', 'fl_bytes_per_node_day', 'from_q16', 'grid_clusters', 'kmeans', 'message_bytes', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
+__all__: list[str] = ['ALERT_METRICS', 'ALERT_SEVERITIES', 'ALERT_TYPES', 'ATTACKS', 'AnomalyLikelihood', 'ControlChart', 'DEVICE_TYPES', 'Ensemble', 'EwmaZScore', 'FAULT_LABELS', 'FleetEngine', 'HalfSpaceTrees', 'LikelihoodAlarm', 'Mahalanobis', 'NeighbourRarity', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SENSOR_TYPES', 'SENSOR_UNITS', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'estimate_in_control', 'evaluate_alerts', 'fl_bytes_per_node_day', 'from_q16', 'grid_clusters', 'kmeans', 'message_bytes', 'process_capability', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
 class RegimeDetector:
     """
     Streaming Calm / PreStorm / Storm classifier of the entropy H with hysteresis. Regime codes: 0 Calm, 1 PreStorm, 2 Storm (names in REGIMES).
@@ -591,7 +591,7 @@ class HalfSpaceTrees:
     """
     Multivariate Half-Space Trees detector.
     """
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 1, n_trees: typing.SupportsInt | typing.SupportsIndex = 25, depth: typing.SupportsInt | typing.SupportsIndex = 8, window: typing.SupportsInt | typing.SupportsIndex = 250, size_limit: typing.SupportsFloat | typing.SupportsIndex = 0.1, seed: typing.SupportsInt | typing.SupportsIndex = 0, warmup: typing.SupportsFloat | typing.SupportsIndex = 250.0) -> None:
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 1, n_trees: typing.SupportsInt | typing.SupportsIndex = 25, depth: typing.SupportsInt | typing.SupportsIndex = 8, window: typing.SupportsInt | typing.SupportsIndex = 250, size_limit: typing.SupportsFloat | typing.SupportsIndex = 0.02, seed: typing.SupportsInt | typing.SupportsIndex = 0, warmup: typing.SupportsFloat | typing.SupportsIndex = 250.0, threshold: typing.SupportsFloat | typing.SupportsIndex = 24.0) -> None:
         ...
     def reset(self) -> None:
         """
@@ -669,6 +669,87 @@ class Ensemble:
         """
         Counters: seen, invalid, learned.
         """
+class NeighbourRarity:
+    """
+    Univariate detector on the fraction of recent values near the new one.
+    """
+    def __init__(self, *, window: typing.SupportsInt | typing.SupportsIndex = 4000, radius: typing.SupportsFloat | typing.SupportsIndex = 0.03125, rare_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.004, warmup: typing.SupportsFloat | typing.SupportsIndex = 30.0) -> None:
+        ...
+    def neighbours(self, x: typing.SupportsFloat | typing.SupportsIndex) -> int:
+        """
+        Values of the window within x's neighbourhood (nothing is learned).
+        """
+    def reset(self) -> None:
+        """
+        Back to a fresh detector with the same options.
+        """
+    def update_batch(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Scores the samples of x in order (each before learning it) and returns (scores, confidence), continuing the stream; NaN or infinity: score NaN, confidence 0, not learned.
+        """
+    @property
+    def stats(self) -> dict:
+        """
+        Counters: seen, invalid, learned.
+        """
+class AnomalyLikelihood:
+    """
+    Post-processor: raw anomaly scores to a log-scale likelihood of their recent mean.
+    """
+    def __init__(self, *, average: typing.SupportsInt | typing.SupportsIndex = 10, learning: typing.SupportsInt | typing.SupportsIndex = 288, estimate_every: typing.SupportsInt | typing.SupportsIndex = 100, history: typing.SupportsInt | typing.SupportsIndex = 8640, mean_floor: typing.SupportsFloat | typing.SupportsIndex = 0.03, variance_floor: typing.SupportsFloat | typing.SupportsIndex = 0.0003, warmup: typing.SupportsFloat | typing.SupportsIndex = 388.0) -> None:
+        ...
+    def reset(self) -> None:
+        """
+        Back to a fresh detector with the same options.
+        """
+    def update_batch(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Scores the samples of x in order (each before learning it) and returns (scores, confidence), continuing the stream; NaN or infinity: score NaN, confidence 0, not learned.
+        """
+    @property
+    def fitted(self) -> bool:
+        """
+        Whether a distribution has been fitted.
+        """
+    @property
+    def fitted_mean(self) -> float:
+        """
+        Fitted mean of the short means.
+        """
+    @property
+    def fitted_std(self) -> float:
+        """
+        Fitted standard deviation of the short means.
+        """
+    @property
+    def stats(self) -> dict:
+        """
+        Counters: seen, invalid, learned.
+        """
+class LikelihoodAlarm:
+    """
+    Univariate detector: base detector, anomaly likelihood, range break, hold-off.
+    """
+    def __init__(self, *, base: str = 'rarity', rarity_window: typing.SupportsInt | typing.SupportsIndex = 4000, rarity_radius: typing.SupportsFloat | typing.SupportsIndex = 0.03125, rarity_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.004, ewma_alpha: typing.SupportsFloat | typing.SupportsIndex = 0.02, average: typing.SupportsInt | typing.SupportsIndex = 10, learning: typing.SupportsInt | typing.SupportsIndex = 288, estimate_every: typing.SupportsInt | typing.SupportsIndex = 100, history: typing.SupportsInt | typing.SupportsIndex = 8640, range_break: bool = True, range_tolerance: typing.SupportsFloat | typing.SupportsIndex = 0.05, holdoff: typing.SupportsInt | typing.SupportsIndex = 100, warmup: typing.SupportsFloat | typing.SupportsIndex = 388.0) -> None:
+        ...
+    def reset(self) -> None:
+        """
+        Back to a fresh detector with the same options.
+        """
+    def update_batch(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Scores the samples of x in order (each before learning it) and returns (scores, confidence), continuing the stream; NaN or infinity: score NaN, confidence 0, not learned.
+        """
+    @property
+    def quiet(self) -> int:
+        """
+        Valid samples still silenced by the hold-off.
+        """
+    @property
+    def stats(self) -> dict:
+        """
+        Counters: seen, invalid, learned.
+        """
 class FleetEngine:
     """
     A device fleet whose parameters and readings are pure functions of (seed, device id, time). Codes index DEVICE_TYPES, SENSOR_TYPES and FAULT_LABELS.
@@ -698,6 +779,40 @@ class FleetEngine:
     def size(self) -> int:
         """
         Number of devices.
+        """
+class ControlChart:
+    """
+    Phase II control chart: individuals chart with the Western Electric rules, EWMA with exact limits, and tabular CUSUM in sigma units.
+    """
+    def __init__(self, *, mean: typing.SupportsFloat | typing.SupportsIndex = 0.0, sigma: typing.SupportsFloat | typing.SupportsIndex = 1.0, ewma_lambda: typing.SupportsFloat | typing.SupportsIndex = 0.2, ewma_width: typing.SupportsFloat | typing.SupportsIndex = 3.0, cusum_k: typing.SupportsFloat | typing.SupportsIndex = 0.5, cusum_h: typing.SupportsFloat | typing.SupportsIndex = 5.0, signals: typing.SupportsInt | typing.SupportsIndex = 63) -> None:
+        ...
+    def reset(self) -> None:
+        """
+        Back to a fresh chart with the same options.
+        """
+    def update_batch(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> dict:
+        """
+        Monitors the samples of x in order, continuing the stream; returns a dict of arrays: ewma, ewma_lcl, ewma_ucl, cusum_upper, cusum_lower, signals (uint8 bits), confidence. NaN or infinity: NaN statistics, no signal, confidence 0, state unchanged.
+        """
+    @property
+    def cusum_lower(self) -> float:
+        """
+        Current C- in sigma units.
+        """
+    @property
+    def cusum_upper(self) -> float:
+        """
+        Current C+ in sigma units.
+        """
+    @property
+    def ewma(self) -> float:
+        """
+        Current EWMA.
+        """
+    @property
+    def stats(self) -> dict:
+        """
+        Counters: seen, invalid, defects, and samples on which each signal fired.
         """
 def aggregate(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, aggregator: str, trim: typing.SupportsFloat | typing.SupportsIndex = 0.2, trim_count: typing.SupportsInt | typing.SupportsIndex = -1, weights: typing.Any = None, center: typing.Any = None, krum_f: typing.SupportsInt | typing.SupportsIndex = -1, multi_krum_m: typing.SupportsInt | typing.SupportsIndex = -1, clip_tau: typing.SupportsFloat | typing.SupportsIndex = 0.1, clip_iters: typing.SupportsInt | typing.SupportsIndex = 3) -> numpy.typing.NDArray[numpy.int32]:
     """
@@ -742,6 +857,10 @@ def encode_message(node: typing.SupportsInt | typing.SupportsIndex, epoch: typin
     """
     Serialises a gossip message (wire.hpp layout).
     """
+def estimate_in_control(x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, method: str = 'moving_range') -> dict:
+    """
+    Phase I: mean and sigma of the finite values of x (dict: mean, sigma, n, invalid). method 'moving_range': mean moving range / d2 (individuals chart); 'std': sample standard deviation.
+    """
 def evaluate_alerts(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], metrics: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, temperature_low: typing.SupportsFloat | typing.SupportsIndex = 15.0, temperature_high: typing.SupportsFloat | typing.SupportsIndex = 35.0, humidity_low: typing.SupportsFloat | typing.SupportsIndex = 20.0, humidity_high: typing.SupportsFloat | typing.SupportsIndex = 80.0, battery_low: typing.SupportsFloat | typing.SupportsIndex = 10.0, battery_high: typing.SupportsFloat | typing.SupportsIndex = 100.0, vibration_low: typing.SupportsFloat | typing.SupportsIndex = 0.0, vibration_high: typing.SupportsFloat | typing.SupportsIndex = 5.0, warning_band: typing.SupportsFloat | typing.SupportsIndex = 0.1) -> tuple[numpy.typing.NDArray[numpy.uint8], numpy.typing.NDArray[numpy.uint8]]:
     """
     (alert type codes, severity codes), uint8 (rows, cols), for float64 values (rows, cols) whose row r holds metric code metrics[r] (ALERT_METRICS). Warning up to warning_band * (high - low) beyond a limit.
@@ -765,6 +884,10 @@ def kmeans(positions: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], k: typ
 def message_bytes(dim: typing.SupportsInt | typing.SupportsIndex) -> int:
     """
     Bytes of one gossip message: 16-byte header + 4 bytes per Q16.16 coordinate.
+    """
+def process_capability(*, mean: typing.SupportsFloat | typing.SupportsIndex, sigma: typing.SupportsFloat | typing.SupportsIndex, lsl: typing.SupportsFloat | typing.SupportsIndex, usl: typing.SupportsFloat | typing.SupportsIndex) -> dict:
+    """
+    Cp = (usl - lsl) / 6 sigma, Cpu, Cpl, Cpk = min(Cpu, Cpl) as a dict.
     """
 def q16_add(a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex) -> int:
     """

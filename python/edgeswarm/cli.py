@@ -158,6 +158,8 @@ def _serve(args: argparse.Namespace) -> int:
         settings = Settings(print_epochs=not args.quiet, **given)
     except ValidationError as error:  # name the option and the rule
         first = error.errors()[0]
+        if not first["loc"]:  # a rule across options; its message names the option
+            raise ValueError("--" + first["msg"].removeprefix("Value error, ")) from None
         option = "--" + str(first["loc"][0]).replace("_path", "").replace("_", "-")
         raise ValueError(f"{option}: {first['msg']} (got {first.get('input')!r})") from None
     return serve(settings, access_log=args.access_log)

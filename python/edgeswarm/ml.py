@@ -9,8 +9,13 @@ detector object is one device's streaming state.
 
 Score: 0.5 is the decision boundary; EWMA, MAD and Mahalanobis map a squared
 standardised distance z^2 to z^2 / (z^2 + threshold^2), Half-Space Trees map
-the relative mass q of the region to 2^-q, and the Ensemble gives 1 - p with p
-a Bonferroni-corrected tail probability of its members' calibrated scores.
+how many times sparser (s) the sample's region is than a typical one to
+s^2 / (s^2 + threshold^2), and the Ensemble gives 1 - p with p a Bonferroni-corrected
+tail probability of its members' calibrated scores.
+NeighbourRarity gives 2^(-q / rare_fraction) for the fraction q of recent values
+near the new one. AnomalyLikelihood post-processes any raw score stream into a
+log-scale tail probability (0.5 = p of 1e-5), and LikelihoodAlarm chains a raw
+detector, that likelihood, a range break and a hold-off after each alarm.
 
 Confidence: ``n / (n + warmup) * |2 * score - 1|`` with n the valid samples
 learned before the one scored: it grows with the data seen and with the
@@ -29,7 +34,16 @@ import numpy.typing as npt
 
 from edgeswarm import _core
 
-__all__ = ["Ensemble", "EwmaZScore", "HalfSpaceTrees", "Mahalanobis", "RobustMad"]
+__all__ = [
+    "AnomalyLikelihood",
+    "Ensemble",
+    "EwmaZScore",
+    "HalfSpaceTrees",
+    "LikelihoodAlarm",
+    "Mahalanobis",
+    "NeighbourRarity",
+    "RobustMad",
+]
 
 Scores = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
@@ -82,7 +96,10 @@ class HalfSpaceTrees(_Detector):
     """Half-Space Trees (Tan, Ting & Liu 2011) over rows of ``dim`` features.
 
     The first ``window`` valid samples fix the feature ranges and score 0 with
-    confidence 0; trees are drawn from the project RNG with ``seed``.
+    confidence 0; trees are drawn from the project RNG with ``seed``. Masses are
+    counted per window of ``window`` samples; each sample is scored against the
+    previous window: a region ``threshold`` times sparser than that window's
+    typical sample scores 0.5 (geometric mean over trees of the mass density).
     """
 
     def __init__(
@@ -92,9 +109,10 @@ class HalfSpaceTrees(_Detector):
         n_trees: int = 25,
         depth: int = 8,
         window: int = 250,
-        size_limit: float = 0.1,
+        size_limit: float = 0.02,
         seed: int = 0,
         warmup: float = 250.0,
+        threshold: float = 24.0,
     ) -> None:
         self._impl = _core.HalfSpaceTrees(
             dim=dim,
@@ -104,6 +122,7 @@ class HalfSpaceTrees(_Detector):
             size_limit=size_limit,
             seed=seed,
             warmup=warmup,
+            threshold=threshold,
         )
 
 
@@ -157,4 +176,111 @@ class Ensemble(_Detector):
             hst_depth=hst_depth,
             hst_window=hst_window,
             mahalanobis_alpha=mahalanobis_alpha,
+        )
+
+
+class NeighbourRarity(_Detector):
+    """Univariate density score: how few of the last ``window`` values lie near the new one.
+
+    With q the fraction of the window within ``radius`` times the learned range (max - min)
+    of x, the score is ``2 ** (-q / rare_fraction)``: 1 for a value with no neighbours, 0.5
+    when ``rare_fraction`` of the window is near it.
+    """
+
+    def __init__(
+        self,
+        *,
+        window: int = 4000,
+        radius: float = 1 / 32,
+        rare_fraction: float = 0.004,
+        warmup: float = 30.0,
+    ) -> None:
+        self._impl = _core.NeighbourRarity(
+            window=window, radius=radius, rare_fraction=rare_fraction, warmup=warmup
+        )
+
+    def neighbours(self, x: float) -> int:
+        """Values of the window within x's neighbourhood; nothing is learned."""
+        return int(self._impl.neighbours(float(x)))
+
+
+class AnomalyLikelihood(_Detector):
+    """Post-processor of raw anomaly scores (any detector's): how unusual their recent level is.
+
+    The mean of the last ``average`` raw scores is compared with a normal distribution fitted
+    to past means (the last ``history``, refitted every ``estimate_every`` samples after the
+    first ``learning``; mean and variance floored). The score is the two-sided tail
+    probability p on a log scale, ``log(p + 1e-10) / log(1e-10)``: 0.5 means p = 1e-5. Only
+    the first of consecutive samples with p <= 1e-5 keeps its score; the rest get 0.3.
+    ``score(raw_scores)`` takes the raw scores in stream order.
+    """
+
+    def __init__(
+        self,
+        *,
+        average: int = 10,
+        learning: int = 288,
+        estimate_every: int = 100,
+        history: int = 8640,
+        mean_floor: float = 0.03,
+        variance_floor: float = 3e-4,
+        warmup: float = 388.0,
+    ) -> None:
+        self._impl = _core.AnomalyLikelihood(
+            average=average,
+            learning=learning,
+            estimate_every=estimate_every,
+            history=history,
+            mean_floor=mean_floor,
+            variance_floor=variance_floor,
+            warmup=warmup,
+        )
+
+    @property
+    def fitted(self) -> bool:
+        """Whether a distribution has been fitted yet."""
+        return bool(self._impl.fitted)
+
+
+class LikelihoodAlarm(_Detector):
+    """Univariate alarm: a base detector, its anomaly likelihood, a range break and a hold-off.
+
+    ``base`` is ``"rarity"`` (NeighbourRarity) or ``"ewma"`` (EwmaZScore). Its raw score goes
+    through AnomalyLikelihood; a value beyond the learned [min, max] by more than
+    ``range_tolerance`` of the range scores 1 (when ``range_break``); after a score >= 0.5 the
+    next ``holdoff`` valid samples score 0, so one anomaly rings once. The defaults were chosen
+    on the even-numbered NAB files (see benchmarks/README.md).
+    """
+
+    def __init__(
+        self,
+        *,
+        base: str = "rarity",
+        rarity_window: int = 4000,
+        rarity_radius: float = 1 / 32,
+        rarity_fraction: float = 0.004,
+        ewma_alpha: float = 0.02,
+        average: int = 10,
+        learning: int = 288,
+        estimate_every: int = 100,
+        history: int = 8640,
+        range_break: bool = True,
+        range_tolerance: float = 0.05,
+        holdoff: int = 100,
+        warmup: float = 388.0,
+    ) -> None:
+        self._impl = _core.LikelihoodAlarm(
+            base=base,
+            rarity_window=rarity_window,
+            rarity_radius=rarity_radius,
+            rarity_fraction=rarity_fraction,
+            ewma_alpha=ewma_alpha,
+            average=average,
+            learning=learning,
+            estimate_every=estimate_every,
+            history=history,
+            range_break=range_break,
+            range_tolerance=range_tolerance,
+            holdoff=holdoff,
+            warmup=warmup,
         )

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import hypothesis
 import pytest
 import schemathesis
-from edgeswarm.service import create_app
+from edgeswarm.service import auth, create_app
 from fastapi.testclient import TestClient
 from schemathesis import GenerationMode
 
@@ -40,10 +40,13 @@ CASES = [
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, str]]]:
     settings = make_settings(tmp_path_factory.mktemp("fuzz") / "service.db")
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        for _ in range(3):
-            client.app.state.engine.step()
-        yield client, token_headers(client, "admin", "admin")
+    with pytest.MonkeyPatch.context() as patch:
+        # Cheap scrypt while fuzzing: every generated login and new user hashes a password.
+        patch.setitem(auth._SCRYPT, "n", 2**8)
+        with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+            for _ in range(3):
+                client.app.state.engine.step()
+            yield client, token_headers(client, "admin", "admin")
 
 
 def _request_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:

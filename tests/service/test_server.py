@@ -109,3 +109,5 @@ def test_serve_rejects_bad_options_by_name(tmp_path: Path, capsys) -> None:
     assert "--port" in capsys.readouterr().err
     assert main(["serve", "--nodes", "0", "--db", str(tmp_path / "s.db")]) == 2
     assert "--nodes" in capsys.readouterr().err
+    assert main(["serve", "--nodes", "10", "--byzantine", "11", "--db", str(tmp_path / "s.db")]) == 2
+    assert "--byzantine: 11 exceeds the 10 nodes" in capsys.readouterr().err

@@ -42,11 +42,46 @@ Scored EwmaZScore::update(double x) {
 }
 
 void EwmaZScore::update_batch(const double* x, std::size_t n, double* score, double* confidence) {
+  // The arithmetic of update(), with the state in locals: the outputs cannot
+  // alias them, so nothing is stored or reloaded per sample. Bit-identical.
+  const double t2 = params_.threshold * params_.threshold;
+  const double floor2 = params_.min_std * params_.min_std;
+  const double alpha = params_.alpha, warmup = params_.warmup;
+  std::uint64_t seen = stats_.seen, invalid = stats_.invalid;
+  double mean = mean_, var = var_;
+  bool settled = false;
   for (std::size_t i = 0; i < n; ++i) {
-    const Scored s = update(x[i]);
-    score[i] = s.score;
-    confidence[i] = s.confidence;
+    const double xi = x[i];
+    ++seen;
+    if (!std::isfinite(xi)) {
+      ++invalid;
+      score[i] = kInvalidScore;
+      confidence[i] = 0.0;
+      continue;
+    }
+    const std::uint64_t learned = seen - invalid - 1;
+    const double d = xi - mean;
+    double s = 0.0, c = 0.0;
+    if (learned > 0) {
+      s = ratio(d * d, t2 * std::max(var, floor2));
+      c = confidence_of(s, learned, warmup);
+    }
+    score[i] = s;
+    confidence[i] = c;
+    // 1/(n+1) only falls: once it is <= alpha, a is alpha for good, so skip the division.
+    double a = alpha;
+    if (!settled) {
+      const double q = 1.0 / static_cast<double>(learned + 1);
+      settled = q <= alpha;
+      a = std::max(alpha, q);
+    }
+    mean += a * d;
+    var = (1.0 - a) * (var + a * d * d);
   }
+  stats_.seen = seen;
+  stats_.invalid = invalid;
+  mean_ = mean;
+  var_ = var;
 }
 
 void EwmaZScore::reset() {

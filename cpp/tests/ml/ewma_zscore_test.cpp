@@ -107,3 +107,27 @@ TEST(EwmaZScore, RejectsBadOptions) {
   p.min_std = 0.0;
   expect_invalid([&] { EwmaZScore{p}; }, "min_std");
 }
+
+TEST(EwmaZScore, BatchIsBitIdenticalToUpdate) {
+  // update_batch has its own loop (state in locals, the settled division skipped): it must
+  // reproduce update() exactly, across the switch from equal weights to alpha and over NaN.
+  auto x = ml_test::noise(3000, 1, 17);
+  x[10] = std::numeric_limits<double>::quiet_NaN();
+  x[49] = std::numeric_limits<double>::infinity();
+  x[2000] = 1e300;
+  EwmaZScore a, b;
+  std::vector<double> s(x.size()), c(x.size());
+  b.update_batch(x.data(), x.size(), s.data(), c.data());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const auto r = a.update(x[i]);
+    if (std::isnan(r.score)) {
+      EXPECT_TRUE(std::isnan(s[i])) << i;
+    } else {
+      EXPECT_EQ(r.score, s[i]) << i;
+    }
+    EXPECT_EQ(r.confidence, c[i]) << i;
+  }
+  EXPECT_EQ(a.mean(), b.mean());
+  EXPECT_EQ(a.variance(), b.variance());
+  EXPECT_EQ(a.stats().invalid, b.stats().invalid);
+}

@@ -38,18 +38,56 @@ TEST(HalfSpaceTrees, FirstWindowScoresZeroThenBuilds) {
   EXPECT_GT(s.score, 0.0);
 }
 
-TEST(HalfSpaceTrees, EmptyRegionScoresOneAndCrowdedRegionLow) {
-  // Size limit 0: every descent reaches a leaf. A far point lands in an
-  // empty leaf of every tree: q = 0, score 2^0 = 1.
-  auto p = small(2);
-  p.size_limit = 0.0;
-  HalfSpaceTrees d(p);
+TEST(HalfSpaceTrees, FarRegionScoresHighCrowdedRegionLow) {
+  HalfSpaceTrees d(small(2));
   const auto x = ml_test::noise(400, 2, 2);
   for (std::size_t i = 0; i < 400; ++i) d.update(&x[2 * i]);
   const double far[2] = {1e6, -1e6};
-  EXPECT_DOUBLE_EQ(d.update(far).score, 1.0);
+  EXPECT_GT(d.update(far).score, 0.9);
   const double centre[2] = {0.0, 0.0};
-  EXPECT_LT(d.update(centre).score, 0.5);
+  EXPECT_LT(d.update(centre).score, 0.1);
+}
+
+TEST(HalfSpaceTrees, ScoreIsSparsityAgainstTheTypicalReferenceSample) {
+  // Window of 20: three 0s then seventeen 1s. Every tree splits its workspace
+  // at a centre in (0, 1), so the 0s fill node 1 and the 1s node 2; node 2's
+  // split lies above 1, so the 1s all reach leaf 5. With size limit 4 a path
+  // stops at node 1 (mass 3), and the 1s' paths run to the leaf.
+  HalfSpaceTreesParams p;
+  p.n_trees = 3;
+  p.depth = 2;
+  p.window = 20;
+  p.size_limit = 0.2;
+  p.threshold = 10.0;
+  HalfSpaceTrees d(p);
+  for (int i = 0; i < 20; ++i) {
+    const double v = i < 3 ? 0.0 : 1.0;
+    d.update(&v);
+  }
+  const double lw = std::log2(20.0);
+  // Each reference sample against the others (leave-one-out): the 0s see mass
+  // 2 at depth 1, the 1s mass 16 at depth 2; log2(mass + 1) + depth - log2(20).
+  const double typical = (3 * (std::log2(3.0) + 1) + 17 * (std::log2(17.0) + 2)) / 20.0 - lw;
+  auto expected = [&](double log_density) {
+    const double sparser = typical - log_density;
+    return 1.0 / (1.0 + std::pow(10.0 / std::exp2(sparser), 2));
+  };
+  const double zero = 0.0, one = 1.0;
+  EXPECT_NEAR(d.update(&zero).score, expected(std::log2(4.0) + 1 - lw), 1e-12);
+  EXPECT_NEAR(d.update(&one).score, expected(std::log2(18.0) + 2 - lw), 1e-12);
+}
+
+TEST(HalfSpaceTrees, ANewRegionBecomesTypicalAfterOneWindow) {
+  HalfSpaceTrees d(small(1));
+  auto x = ml_test::noise(400, 1, 9);
+  for (std::size_t i = 0; i < 400; ++i) d.update(&x[i]);  // 8 windows of 50 end here
+  std::vector<double> shifted(50);
+  for (std::size_t i = 0; i < 50; ++i) shifted[i] = x[i] + 8.0;
+  const double first = d.update(&shifted[0]).score;
+  for (std::size_t i = 1; i < 50; ++i) d.update(&shifted[i]);  // this window ends with the shifted samples
+  const double after = d.update(&shifted[0]).score;
+  EXPECT_GT(first, 0.5);
+  EXPECT_LT(after, 0.5);
 }
 
 TEST(HalfSpaceTrees, ScoresBeforeCounting) {
@@ -122,4 +160,7 @@ TEST(HalfSpaceTrees, RejectsBadOptions) {
   p = small(1);
   p.size_limit = 1.5;
   expect_invalid([&] { HalfSpaceTrees{p}; }, "size_limit");
+  p = small(1);
+  p.threshold = 1.0;
+  expect_invalid([&] { HalfSpaceTrees{p}; }, "threshold");
 }

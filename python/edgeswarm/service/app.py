@@ -74,7 +74,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             announce_admin_password(generated)
         hub = Hub()
         hub.bind(asyncio.get_running_loop())
-        edge = load_edge_runtime(settings, store, hub)
+        edge, edge_error = None, None
+        try:
+            edge = load_edge_runtime(settings, store, hub)
+        except Exception as error:  # noqa: BLE001 - the swarm is served even if the edge runtime cannot start
+            edge_error = f"{type(error).__name__}: {error}"
+            _log.exception("the edge runtime did not start; /api/edge answers 503")
         run = store.start_run(
             {
                 "nodes": settings.nodes,
@@ -84,7 +89,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 "history_every": settings.history_every,
             }
         )
-        engine = SwarmLoop(settings, store, hub, edge, run=run)
+        engine = SwarmLoop(settings, store, hub, edge, run=run, edge_error=edge_error)
         app.state.store, app.state.hub, app.state.edge, app.state.engine = store, hub, edge, engine
         app.state.jwt_key = signing_key(store, settings)
         if settings.realtime:

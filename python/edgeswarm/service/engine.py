@@ -15,6 +15,7 @@ import contextlib
 import logging
 import math
 import threading
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -82,22 +83,39 @@ def epoch_line(row: dict[str, Any]) -> str:
     )
 
 
+def _report_crash(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _log.error("the epoch loop stopped", exc_info=task.exception())
+
+
 class SwarmLoop:
     """Owns the live `Swarm`; thread-safe (one lock around every engine call)."""
 
-    def __init__(self, settings: Settings, store: Store, hub: Hub, edge: Any = None, *, run: int = 0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        hub: Hub,
+        edge: Any = None,
+        *,
+        run: int = 0,
+        edge_error: str | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.hub = hub
         self.edge = edge
+        self.edge_error = edge_error  # why the edge runtime is not loaded, if it failed to start
         self.run_id = run
         self.swarm = Swarm(settings.nodes, seed=settings.seed, epoch_ms=settings.epoch_ms)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # around every call into the swarm
+        self._history_lock = threading.Lock()  # around the in-memory history (read by requests)
         self._history: deque[dict[str, Any]] = deque(maxlen=settings.history_memory)
         self._task: asyncio.Task | None = None
         self._executor: ThreadPoolExecutor | None = None
         self.overruns = 0  # epochs that took longer than epoch_ms
         self.edge_errors = 0
+        self.last_step_ms: float | None = None  # wall time of the last epoch, edge tick included
         if settings.byzantine:
             self.swarm.inject_byzantine(self._check_count(settings.byzantine), bias=0.9)
         self._status = self._make_status()
@@ -116,12 +134,18 @@ class SwarmLoop:
         """The last epoch's figures and node counts (a snapshot; cheap to read)."""
         out = dict(self._status)
         out["running"] = self.running
+        out["loop"] = {
+            "last_step_ms": self.last_step_ms,
+            "overruns": self.overruns,
+            "edge_errors": self.edge_errors,
+        }
         out["edge"] = self._edge_summary()
         return out
 
     def history(self, limit: int) -> list[dict[str, Any]]:
         """The last `limit` epochs held in memory, oldest first."""
-        rows = list(self._history)
+        with self._history_lock:
+            rows = list(self._history)
         return rows[-limit:] if limit > 0 else []
 
     def node_states(self) -> list[int]:
@@ -167,7 +191,9 @@ class SwarmLoop:
 
     def _edge_summary(self) -> dict[str, Any]:
         if self.edge is None:
-            return {"loaded": False}
+            return (
+                {"loaded": False} if self.edge_error is None else {"loaded": False, "error": self.edge_error}
+            )
         summary = getattr(self.edge, "summary", None)
         return {"loaded": True, **(to_json_safe(summary()) if callable(summary) else {})}
 
@@ -204,19 +230,23 @@ class SwarmLoop:
 
     def step(self) -> dict[str, Any]:
         """Runs one epoch, records and publishes it; returns the 'epoch' message."""
+        started = time.perf_counter()
         with self._lock:
             row = history_row(self.swarm.step(), self.swarm.n_nodes)
-            self._history.append(row)
+            with self._history_lock:
+                self._history.append(row)
             self._status = self._make_status()
             nodes = {"state": self._node_states()} if self.swarm.n_nodes <= MAX_NODES_STREAMED else None
         if row["epoch"] % self.settings.history_every == 0:
             self.store.add_history(self.run_id, row)
-        message: dict[str, Any] = {"type": "epoch", "data": row}
+        # Wall-clock publish time, so clients can measure delivery delay (benchmarks/bench_service.py).
+        message: dict[str, Any] = {"type": "epoch", "data": row, "sent_at": time.time()}
         if nodes is not None:
             message["nodes"] = nodes
         self.hub.publish_threadsafe(message)
         if self.edge is not None:
             self._tick_edge(row)
+        self.last_step_ms = 1000.0 * (time.perf_counter() - started)
         if self.settings.print_epochs:
             print(epoch_line(row), flush=True)
         return message
@@ -248,6 +278,7 @@ class SwarmLoop:
             return
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-epoch")
         self._task = asyncio.get_running_loop().create_task(self._run(), name="swarm-epoch-loop")
+        self._task.add_done_callback(_report_crash)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

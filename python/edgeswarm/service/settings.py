@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,3 +38,9 @@ class Settings(BaseSettings):
         3600, ge=1, le=1_000_000, description="epochs kept in memory for /api/history"
     )
     static_dir: Path | None = Field(None, description="serve the dashboard from here instead of the package")
+
+    @model_validator(mode="after")
+    def _byzantine_within_nodes(self) -> Settings:
+        if self.byzantine > self.nodes:
+            raise ValueError(f"byzantine: {self.byzantine} exceeds the {self.nodes} nodes")
+        return self
