@@ -43,7 +43,7 @@ def test_edge_runtime_is_ticked_and_its_messages_are_broadcast(tmp_path: Path, m
 
     monkeypatch.setattr(app_module, "load_edge_runtime", load)
     with TestClient(create_app(make_settings(tmp_path / "s.db"))) as client:
-        assert client.app.state.edge is edge and built[0][0] == 50
+        assert client.app.state.edge is edge and built[0][0] == 10
         engine = client.app.state.engine
         with client.websocket_connect("/ws") as ws:
             assert ws.receive_json()["status"]["edge"] == {

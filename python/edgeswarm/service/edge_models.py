@@ -160,16 +160,23 @@ class PublishResult(BaseModel):
 
 
 class ModelPerformance(BaseModel):
+    """One model on one device; the keys and definitions of edgeswarm.model_tracking."""
+
     device_id: str
     model: str
     calls: int
-    inferences: int
-    invalid: int
-    inference_ns_per_sample: float | None
-    anomalies: int
+    samples: int
+    inferences: int = Field(description="samples scored (finite readings)")
+    invalid: int = Field(description="samples skipped (NaN readings)")
+    anomalies: int = Field(description="scored samples with score > threshold (0.5)")
     anomaly_rate: float | None
-    threshold: float
-    labelled: int
+    total_ns: int
+    mean_ns_per_sample: float | None = Field(
+        description="perf_counter_ns around each batched call, per sample"
+    )
+    last_score: float | None
+    last_confidence: float | None
+    labelled: int = Field(description="scored samples with a label (the fleet's injected faults)")
     tp: int
     fp: int
     tn: int
@@ -178,8 +185,6 @@ class ModelPerformance(BaseModel):
     precision: float | None
     recall: float | None
     f1: float | None
-    last_score: float | None
-    last_confidence: float | None
 
 
 class DeviceModels(BaseModel):

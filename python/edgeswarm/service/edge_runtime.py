@@ -13,7 +13,7 @@ The service's engine calls :meth:`EdgeRuntime.tick` once per epoch with the simu
 3. runs each streaming detector of :data:`DETECTORS` once per device on that device's new
    readings (one batched call each, never one call per sample) and records counts, time
    per sample and the confusion against the fleet's injected-fault labels
-   (:class:`ModelTracker`);
+   (:class:`FleetModelTracker`, the counters of :mod:`edgeswarm.model_tracking`);
 4. evaluates the alert rules (issue defaults: temperature 15-35 degC, humidity 20-80 %,
    battery 10-100 %, vibration 0-5 g) and emits an ``alert`` message when a (device, alert
    type) becomes active or escalates;
@@ -58,7 +58,7 @@ from edgeswarm.fleet import (
 )
 from edgeswarm.fleet import cluster as cluster_by_location
 from edgeswarm.service.device_link import DeviceLink, LinkOptions
-from edgeswarm.service.model_tracker import ModelTracker
+from edgeswarm.service.model_tracker import FleetModelTracker
 
 __all__ = [
     "DETECTORS",
@@ -260,7 +260,7 @@ class EdgeRuntime:
         width = max(4, len(str(o.devices - 1)))
         self._ids: list[str] = [f"dev-{i:0{width}d}" for i in range(o.devices)]
         self._admin: list[_AdminDevice] = []
-        self._tracker = ModelTracker(o.models, threshold=0.5)
+        self._tracker = FleetModelTracker(o.models, threshold=0.5)
         self._link = DeviceLink(o.devices, seed=o.seed, options=o.link)
         self._detectors: dict[str, list[Any]] = {m: [] for m in o.models}
         self._epoch = 0
@@ -483,7 +483,7 @@ class EdgeRuntime:
                 start = time.perf_counter_ns()
                 scores[row], confidence[row] = detector.score(values[row])
                 elapsed[row] = time.perf_counter_ns() - start
-            self._tracker.record(model, scores, confidence, elapsed, truth=truth)
+            self._tracker.record(model, scores, confidence, elapsed, labels=truth)
 
     def _update_alerts(
         self, values: np.ndarray, types: np.ndarray, severities: np.ndarray, times: np.ndarray
@@ -878,10 +878,10 @@ class EdgeRuntime:
             )
 
     def device_models(self, device_id: str) -> dict[str, Any]:
-        """Per model performance on one device (see :class:`ModelTracker`)."""
+        """Per model performance on one device (see :class:`FleetModelTracker`)."""
         with self._lock:
             self._row(device_id)
-            return _clean({"device_id": device_id, "models": self._tracker.rows(device_id)})
+            return _clean({"device_id": device_id, "models": self._tracker.report(device_id)})
 
     def device_metrics(self, device_id: str) -> dict[str, Any]:
         """The device's uplink counters (see :meth:`DeviceLink.metrics`)."""

@@ -1,15 +1,17 @@
-"""Per device and model performance of streaming detectors: counts, inference time, accuracy.
+"""Per device and model performance of the edge runtime's detectors, counted for all devices at once.
 
-The service's edge runtime records each tick's batched detector calls here, one
-:meth:`ModelTracker.record` per model over every device: how many samples were scored
-(NaN and infinite readings are counted apart, never scored), how long each device's call took
-(``time.perf_counter_ns`` around the call, reported per sample), how many samples were
-flagged (score >= threshold) and, where the fleet labelled the readings with the faults it
-injected, the confusion counts and the accuracy, precision, recall and F1 they give (None
-when undefined, e.g. precision before anything was flagged).
+The same counters and definitions as :class:`edgeswarm.model_tracking.ModelTracker` (its
+report rows have the same keys, see :data:`edgeswarm.model_tracking.COLUMNS`), kept in NumPy
+arrays with one row per device, so that one :meth:`FleetModelTracker.record` call per model
+and tick covers the whole fleet instead of one Python call per device. The tests check the
+reports against :class:`edgeswarm.model_tracking.ModelTracker` fed device by device.
 
-This is a small tracker of the service's own; a general ``edgeswarm.model_tracking`` module
-can replace it as long as it offers ``add_devices``, ``record``, ``rows`` and ``summary``.
+In short: ``samples`` given, ``inferences`` scored (finite), ``invalid`` skipped (NaN score,
+e.g. a NaN reading), ``anomalies`` scored with score > threshold, ``total_ns`` measured with
+``time.perf_counter_ns`` around each device's call and ``mean_ns_per_sample = total_ns /
+samples``; with labels (True = injected fault) the confusion counts on scored samples and
+accuracy, precision, recall and F1 = 2 tp / (2 tp + fp + fn), each None when its denominator
+is 0.
 """
 
 from __future__ import annotations
@@ -19,36 +21,20 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ModelTracker", "rates"]
+from edgeswarm.model_tracking import COLUMNS
 
-_COUNTS = ("calls", "inferences", "invalid", "elapsed_ns", "anomalies", "labelled", "tp", "fp", "tn", "fn")
+__all__ = ["FleetModelTracker"]
+
+_COUNTS = ("calls", "samples", "inferences", "invalid", "anomalies", "total_ns", "tp", "fp", "tn", "fn")
 
 
 def _ratio(num: int, den: int) -> float | None:
-    return num / den if den > 0 else None
+    return num / den if den else None
 
 
-def rates(tp: int, fp: int, tn: int, fn: int) -> dict[str, float | None]:
-    """Accuracy, precision, recall and F1 from confusion counts; None where the denominator is 0."""
-    precision = _ratio(tp, tp + fp)
-    recall = _ratio(tp, tp + fn)
-    if precision is None or recall is None:
-        f1 = None
-    elif precision + recall == 0.0:
-        f1 = 0.0  # both defined and both zero: nothing right, a true zero
-    else:
-        f1 = 2.0 * precision * recall / (precision + recall)
-    return {
-        "accuracy": _ratio(tp + tn, tp + fp + tn + fn),
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-    }
-
-
-class ModelTracker:
-    """Counters per (device, model) for ``models``; a sample is flagged when its score is
-    >= ``threshold``. Devices are rows added by :meth:`add_devices`."""
+class FleetModelTracker:
+    """Counters per (device, model) for ``models``; devices are rows added by :meth:`add_devices`.
+    A sample is an anomaly when its score is above ``threshold``."""
 
     def __init__(self, models: Sequence[str], *, threshold: float = 0.5) -> None:
         if not 0.0 <= threshold <= 1.0:
@@ -60,10 +46,10 @@ class ModelTracker:
         self._ids: list[str] = []
         self._row: dict[str, int] = {}
         self._counts = {m: {c: np.zeros(0, np.int64) for c in _COUNTS} for m in self.models}
-        self._last = {m: np.zeros((0, 2)) for m in self.models}  # last finite score, its confidence
+        self._last = {m: np.zeros((0, 2)) for m in self.models}  # last scored sample: score, confidence
 
     def add_devices(self, ids: Sequence[str]) -> None:
-        """Appends devices (rows in the order given) with zero counters."""
+        """Appends the devices of ``ids`` not tracked yet (rows in that order), with zero counters."""
         fresh = [d for d in ids if d not in self._row]
         if len(set(fresh)) != len(fresh):
             raise ValueError(f"ids: {list(ids)!r} lists a device twice")
@@ -82,83 +68,99 @@ class ModelTracker:
         confidence: np.ndarray,
         elapsed_ns: np.ndarray,
         *,
-        truth: np.ndarray | None = None,
+        labels: np.ndarray | None = None,
     ) -> None:
         """Adds one call per device: ``scores`` and ``confidence`` (n_devices, samples) as the
-        detectors returned them, ``elapsed_ns`` (n_devices,) the time of each call, ``truth``
-        (bool, like ``scores``) True where the reading carries an injected fault."""
+        detectors returned them, ``elapsed_ns`` (n_devices,) the time of each device's call,
+        ``labels`` (bool, like ``scores``) True where the reading carries an injected fault."""
         if model not in self._counts:
             raise ValueError(f"model: {model!r} is not one of {', '.join(self.models)}")
         n = len(self._ids)
         if scores.ndim != 2 or scores.shape[0] != n or confidence.shape != scores.shape:
             raise ValueError(f"scores: expected shape ({n}, samples) like confidence, got {scores.shape}")
         c = self._counts[model]
-        valid = np.isfinite(scores)
-        flagged = valid & (scores >= self.threshold)
-        n_valid = valid.sum(axis=1)
+        scored = ~np.isnan(scores)
+        flagged = scored & (scores > self.threshold)
+        n_scored = scored.sum(axis=1)
         c["calls"] += 1
-        c["inferences"] += n_valid
-        c["invalid"] += scores.shape[1] - n_valid
-        c["elapsed_ns"] += np.asarray(elapsed_ns, np.int64)
+        c["samples"] += scores.shape[1]
+        c["inferences"] += n_scored
+        c["invalid"] += scores.shape[1] - n_scored
         c["anomalies"] += flagged.sum(axis=1)
-        if scores.shape[1]:
-            rows = np.flatnonzero(n_valid)
-            last = scores.shape[1] - 1 - np.argmax(valid[rows, ::-1], axis=1)
+        c["total_ns"] += np.asarray(elapsed_ns, np.int64)
+        rows = np.flatnonzero(n_scored)
+        if rows.size:
+            last = scores.shape[1] - 1 - np.argmax(scored[rows, ::-1], axis=1)
             self._last[model][rows] = np.column_stack([scores[rows, last], confidence[rows, last]])
-        if truth is not None:
-            if truth.shape != scores.shape:
-                raise ValueError(f"truth: expected shape {scores.shape}, got {truth.shape}")
-            positive = truth & valid
-            c["labelled"] += n_valid
-            c["tp"] += (flagged & positive).sum(axis=1)
-            c["fp"] += (flagged & ~positive).sum(axis=1)
-            c["fn"] += (~flagged & positive).sum(axis=1)
-            c["tn"] += (valid & ~flagged & ~positive).sum(axis=1)
+        if labels is not None:
+            if labels.shape != scores.shape:
+                raise ValueError(f"labels: expected shape {scores.shape}, got {labels.shape}")
+            y = labels.astype(bool)
+            c["tp"] += (flagged & y).sum(axis=1)
+            c["fp"] += (flagged & ~y).sum(axis=1)
+            c["tn"] += (scored & ~flagged & ~y).sum(axis=1)
+            c["fn"] += (scored & ~flagged & y).sum(axis=1)
 
-    def rows(self, device: str) -> list[dict[str, Any]]:
-        """One JSON-ready dict per model for ``device`` (ValueError for an unknown device)."""
-        row = self._row.get(device)
+    def report(self, device_id: str) -> list[dict[str, Any]]:
+        """One JSON-ready dict per model of ``device_id`` (keys :data:`~edgeswarm.model_tracking.COLUMNS`),
+        by model name like :meth:`edgeswarm.model_tracking.ModelTracker.report`; ValueError for an
+        unknown device."""
+        row = self._row.get(device_id)
         if row is None:
-            raise ValueError(f"device: {device!r} is not tracked")
+            raise ValueError(f"device_id: {device_id!r} is not tracked")
         out = []
-        for m in self.models:
-            counts = {c: int(self._counts[m][c][row]) for c in _COUNTS}
+        for m in sorted(self.models):
             score, confidence = self._last[m][row]
             out.append(
-                {
-                    "device_id": device,
-                    **self._row_of(m, counts),
-                    "last_score": None if np.isnan(score) else float(score),
-                    "last_confidence": None if np.isnan(confidence) else float(confidence),
-                }
+                self._entry(
+                    device_id,
+                    m,
+                    {c: int(self._counts[m][c][row]) for c in _COUNTS},
+                    None if np.isnan(score) else float(score),
+                    None if np.isnan(confidence) else float(confidence),
+                )
             )
         return out
 
     def summary(self) -> dict[str, dict[str, Any]]:
-        """Per model, the counters summed over devices and the rates of the sums."""
-        return {
-            m: {
-                "devices": len(self._ids),
-                **self._row_of(m, {c: int(self._counts[m][c].sum()) for c in _COUNTS}),
-            }
-            for m in self.models
-        }
+        """Per model, the counters summed over devices and the rates of the sums (no device
+        id and no last score)."""
+        out = {}
+        for m in self.models:
+            entry = self._entry("", m, {c: int(self._counts[m][c].sum()) for c in _COUNTS}, None, None)
+            for key in ("device_id", "last_score", "last_confidence"):
+                del entry[key]
+            out[m] = {"devices": len(self._ids), **entry}
+        return out
 
-    def _row_of(self, model: str, c: dict[str, int]) -> dict[str, Any]:
-        samples = c["inferences"] + c["invalid"]
-        return {
+    @staticmethod
+    def _entry(
+        device_id: str, model: str, c: dict[str, int], last_score: float | None, last_confidence: float | None
+    ) -> dict[str, Any]:
+        tp, fp, tn, fn = c["tp"], c["fp"], c["tn"], c["fn"]
+        labelled = tp + fp + tn + fn
+        entry = {
+            "device_id": device_id,
             "model": model,
             "calls": c["calls"],
+            "samples": c["samples"],
             "inferences": c["inferences"],
             "invalid": c["invalid"],
-            "inference_ns_per_sample": c["elapsed_ns"] / samples if samples else None,
             "anomalies": c["anomalies"],
             "anomaly_rate": _ratio(c["anomalies"], c["inferences"]),
-            "threshold": self.threshold,
-            "labelled": c["labelled"],
-            "tp": c["tp"],
-            "fp": c["fp"],
-            "tn": c["tn"],
-            "fn": c["fn"],
-            **rates(c["tp"], c["fp"], c["tn"], c["fn"]),
+            "total_ns": c["total_ns"],
+            "mean_ns_per_sample": _ratio(c["total_ns"], c["samples"]),
+            "last_score": last_score,
+            "last_confidence": last_confidence,
+            "labelled": labelled,
+            "tp": tp,
+            "fp": fp,
+            "tn": tn,
+            "fn": fn,
+            "accuracy": _ratio(tp + tn, labelled),
+            "precision": _ratio(tp, tp + fp),
+            "recall": _ratio(tp, tp + fn),
+            "f1": _ratio(2 * tp, 2 * tp + fp + fn),
         }
+        assert tuple(entry) == COLUMNS  # the same report shape as edgeswarm.model_tracking
+        return entry

@@ -253,7 +253,7 @@ export class EdgePanels {
     renderTable(
       this.box.ml,
       rows,
-      ["model", "inferences", "anomaly_rate", "precision", "recall", "f1", "accuracy", "inference_ns_per_sample"],
+      ["model", "inferences", "anomaly_rate", "precision", "recall", "f1", "accuracy", "mean_ns_per_sample"],
       "The server reports no ML models.",
     );
   }
