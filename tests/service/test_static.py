@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from edgeswarm.service import create_app
 from edgeswarm.service.app import plotly_js_path
-from edgeswarm.service.deps import get_edge
-from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import make_settings
@@ -46,20 +44,20 @@ def test_openapi_lists_every_endpoint(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
 
 
-def test_edge_routes_answer_503_while_the_edge_runtime_is_not_loaded(tmp_path) -> None:
-    app = create_app(make_settings(tmp_path / "s.db"))
-    probe = APIRouter()
-
-    @probe.get("/api/edge-probe")
-    def edge_probe(edge: object = Depends(get_edge)) -> dict:
-        return {"edge": str(edge)}
-
-    app.router.routes.insert(0, probe.routes[0])  # before the dashboard mount at /
+def test_edge_routes_answer_503_when_the_fleet_is_empty(tmp_path) -> None:
+    app = create_app(make_settings(tmp_path / "s.db", devices=0))
     with TestClient(app) as client:
-        if app.state.edge is not None:  # the edge runtime is installed: the dependency hands it out
-            assert client.get("/api/edge-probe").status_code == 200
-        else:
-            response = client.get("/api/edge-probe")
-            assert response.status_code == 503
+        assert app.state.edge is None
+        for path in ("/api/edge/devices", "/api/edge/clusters", "/api/edge/analytics"):
+            response = client.get(path)
+            assert response.status_code == 503, path
             assert response.json() == {"detail": "edge runtime not loaded"}
-            assert client.get("/api/status").json()["edge"] == {"loaded": False}
+        assert client.get("/api/status").json()["edge"] == {"loaded": False}
+        app.state.engine.step()  # the swarm runs on without the edge runtime
+        assert client.get("/api/status").json()["epoch"] == 1
+
+
+def test_edge_runtime_loads_with_a_fleet(client) -> None:
+    assert client.app.state.edge is not None
+    assert client.get("/api/status").json()["edge"]["loaded"] is True
+    assert client.get("/api/edge/devices").status_code == 200

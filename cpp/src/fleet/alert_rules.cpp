@@ -4,6 +4,7 @@
 #include <string>
 
 #include "edgeswarm/core/arguments.hpp"
+#include "parallel_work.hpp"
 
 namespace edgeswarm::fleet {
 namespace {
@@ -61,7 +62,9 @@ Alert AlertRules::check(Metric metric, double value) const {
 void evaluate(const AlertRules& rules, const Metric* metrics, const double* values, std::size_t rows,
               std::size_t cols, std::uint8_t* types, std::uint8_t* severities) {
   rules.validate();
-#pragma omp parallel for schedule(static)
+  // Threads only pay off on big batches; on a small one their start-up dominates (and on a loaded
+  // machine costs milliseconds).
+#pragma omp parallel for schedule(static) if (rows * cols >= kMinParallelWork)
   for (std::int64_t r = 0; r < static_cast<std::int64_t>(rows); ++r) {
     const std::size_t base = static_cast<std::size_t>(r) * cols;
     for (std::size_t c = 0; c < cols; ++c) {

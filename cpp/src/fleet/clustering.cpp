@@ -6,6 +6,7 @@
 #include <string>
 
 #include "edgeswarm/core/arguments.hpp"
+#include "parallel_work.hpp"
 #include "edgeswarm/core/rng.hpp"
 #include "fleet_streams.hpp"
 
@@ -109,7 +110,7 @@ Clustering kmeans(const Eigen::Ref<const Positions>& p, std::size_t k, std::uint
   for (out.iterations = 0; out.iterations < max_iter;) {
     ++out.iterations;
     std::int64_t changed = 0;
-#pragma omp parallel for schedule(static) reduction(+ : changed)
+#pragma omp parallel for schedule(static) reduction(+ : changed) if (static_cast<std::size_t>(n) * static_cast<std::size_t>(kk) >= kMinParallelWork)
     for (Eigen::Index i = 0; i < n; ++i) {
       double best;
       const std::int32_t l = nearest(p, c, i, best);

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "edgeswarm/core/arguments.hpp"
+#include "parallel_work.hpp"
 #include "edgeswarm/core/rng.hpp"
 #include "fleet_streams.hpp"
 
@@ -78,7 +79,8 @@ void generate(const Fleet& fleet, std::int64_t t0_us, std::size_t steps, std::in
                 static_cast<double>(steps), "a window that fits in simulated time");
   const std::int64_t n = static_cast<std::int64_t>(fleet.size());
   const std::int64_t t_end = t0_us + static_cast<std::int64_t>(steps) * dt_us;
-#pragma omp parallel
+  // Threads only pay off on big batches (see alert_rules.cpp).
+#pragma omp parallel if (static_cast<std::size_t>(n) * steps >= kMinParallelWork)
   {
     std::vector<FaultWindow> windows;
 #pragma omp for schedule(static)

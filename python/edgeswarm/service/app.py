@@ -48,8 +48,8 @@ def _module_present(name: str) -> bool:
 
 
 def load_edge_runtime(settings: Settings, store: Store, hub: Hub) -> Any:
-    """The edge runtime, or None while `edge_runtime.py` is not part of the package."""
-    if not _module_present(EDGE_RUNTIME_MODULE):
+    """The edge runtime, or None when the fleet is empty (`devices=0`) or the module is absent."""
+    if settings.devices == 0 or not _module_present(EDGE_RUNTIME_MODULE):
         return None
     module = importlib.import_module(EDGE_RUNTIME_MODULE)
     return module.EdgeRuntime(settings, store, hub.publish)
