@@ -224,6 +224,7 @@ def test_admin_adds_a_device_and_it_survives_a_restart(tmp_path: Path) -> None:
     with TestClient(create_app(settings)) as client:
         admin = token_headers(client, "admin", "admin")
         operator = token_headers(client, "olivia", "operator")
+        assert client.get("/api/status").json()["edge"]["devices"]["total"] == 10
         assert client.post("/api/edge/devices", json=device).status_code == 401
         assert client.post("/api/edge/devices", json=device, headers=operator).status_code == 403
         created = client.post("/api/edge/devices", json=device, headers=admin)
@@ -232,6 +233,8 @@ def test_admin_adds_a_device_and_it_survives_a_restart(tmp_path: Path) -> None:
         assert body["source"] == "admin" and body["sensor"] == "vibration" and body["x"] == 12.5
         assert client.get("/api/edge/devices/pump-7").json()["device_id"] == "pump-7"
         assert client.get("/api/edge/devices").json()["total"] == 11
+        # the status summary is cached between state changes: adding a device must refresh it
+        assert client.get("/api/status").json()["edge"]["devices"]["total"] == 11
         assert client.post("/api/edge/devices", json=device, headers=admin).status_code == 409
         assert client.app.state.store.device("pump-7")["added_by"] == "admin"
         step(client, 2)

@@ -254,6 +254,7 @@ class EdgeRuntime:
         self._store = store if store is not None else _MemoryStore()
         self._hub_publish = hub_publish
         self._lock = threading.RLock()
+        self._summary_cache: dict[str, Any] | None = None
         o = self.options
         self._rules = o.alert_rules
         self._fleet = Fleet(o.devices, seed=o.seed, **self._fleet_options())
@@ -387,6 +388,7 @@ class EdgeRuntime:
         """Advances the fleet to simulated time ``t_s`` (seconds) at ``epoch``; returns the
         messages to broadcast (see the module docstring)."""
         with self._lock:
+            self._summary_cache = None  # state changes: the next summary() recomputes
             messages = self._outbox
             self._outbox = []
             dt_s = max(float(t_s) - self._t_s, 0.0)
@@ -696,6 +698,7 @@ class EdgeRuntime:
         """Proposes an operator's emergency to a cluster's Raft log (``cluster_id``, or else the
         cluster holding most of the affected devices; ties to the lower id); returns its record."""
         with self._lock:
+            self._summary_cache = None  # state changes: the next summary() recomputes
             if not isinstance(type, str) or not type.strip():
                 raise ValueError(f"type: {type!r} is empty; allowed a non-empty string")
             if severity not in SEVERITIES:
@@ -730,6 +733,7 @@ class EdgeRuntime:
         """Marks an emergency resolved by an operator; UnknownItem when there is no such id,
         DeviceConflict when it is already resolved."""
         with self._lock:
+            self._summary_cache = None  # state changes: the next summary() recomputes
             record = self._emergencies.get(emergency_id)
             if record is None:
                 raise UnknownItem(f"emergency_id: {emergency_id!r} is not a known emergency")
@@ -891,6 +895,7 @@ class EdgeRuntime:
     def publish(self, device_id: str, message: Any) -> dict[str, Any]:
         """Sends ``message`` from the device through its link at the current simulated time."""
         with self._lock:
+            self._summary_cache = None  # state changes: the next summary() recomputes
             row = self._row(device_id)
             r = self._table.iloc[row]
             outcome = self._link.send(
@@ -934,6 +939,7 @@ class EdgeRuntime:
         """Adds a device, persists it in the store and returns its state; DeviceConflict when
         the id is taken, ValueError naming the field for bad values."""
         with self._lock:
+            self._summary_cache = None  # state changes: the next summary() recomputes
             self._check_device(device_id, device_type, sensor, x, y)
             if device_id in self._row_of:
                 raise DeviceConflict(f"device_id: {device_id!r} already exists")
@@ -1074,7 +1080,10 @@ class EdgeRuntime:
     def summary(self) -> dict[str, Any]:
         """The edge summary (the ``edge`` message and ``/api/status``'s ``edge`` field)."""
         with self._lock:
-            return _clean(self._summary())
+            # /api/status reads this on every request; recompute only after a state change.
+            if self._summary_cache is None:
+                self._summary_cache = _clean(self._summary())
+            return dict(self._summary_cache)
 
     def analytics(self) -> dict[str, Any]:
         """The summary plus breakdowns: devices by type and sensor, battery histogram, active
