@@ -386,3 +386,24 @@ def test_dashboard_reconnects_after_the_server_restarts(tmp_path: Path, browser_
         assert browser_page.errors == [], browser_page.errors
     finally:
         server.stop()
+
+
+def test_api_docs_render_offline(live_server: LiveServer, browser_page: BrowserPage) -> None:
+    """/docs renders the API with every request but the service's own blocked (no CDN)."""
+    page = browser_page.page
+    outside: list[str] = []
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(live_server.base_url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(f"{live_server.base_url}/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "edgeswarm" in page.inner_text(".swagger-ui .info .title")
+    page.wait_for_selector('.opblock-summary-path[data-path="/api/inject_byzantine"]')
+    assert outside == []
+    assert browser_page.errors == []

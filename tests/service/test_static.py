@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from edgeswarm.service import create_app
 from edgeswarm.service.app import plotly_js_path
 from fastapi.testclient import TestClient
@@ -61,3 +63,15 @@ def test_edge_runtime_loads_with_a_fleet(client) -> None:
     assert client.app.state.edge is not None
     assert client.get("/api/status").json()["edge"]["loaded"] is True
     assert client.get("/api/edge/devices").status_code == 200
+
+
+def test_api_docs_are_served_from_local_files(client) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    scripts = re.findall(r'<script src="([^"]+)"', page.text)
+    styles = re.findall(r'<link type="text/css" rel="stylesheet" href="([^"]+)"', page.text)
+    assert scripts and styles
+    for url in scripts + styles:
+        assert url.startswith("/static/vendor/swagger-ui/"), url  # no CDN
+        assert client.get(url).status_code == 200, url
+    assert "http://" not in page.text.replace("http://localhost", "") and "https://" not in page.text

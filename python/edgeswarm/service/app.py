@@ -20,7 +20,8 @@ from typing import Any
 
 import pydantic
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from edgeswarm import __version__
@@ -62,6 +63,18 @@ def plotly_js_path() -> Path | None:
         return None
     path = Path(spec.origin).parent / "package_data" / "plotly.min.js"
     return path if path.is_file() else None
+
+
+def swagger_ui_dir() -> Path | None:
+    """Swagger UI 5's files as shipped in the `swagger-ui-py` wheel, so /docs works offline."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "static"
+    return path if (path / "swagger-ui-bundle.js").is_file() else None
+
+
+SWAGGER_UI_URL = "/static/vendor/swagger-ui"
 
 
 @contextlib.asynccontextmanager
@@ -137,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "attack and noise injection, users and audit. Mutating endpoints need a bearer token "
         "from POST /api/auth/token (roles viewer < operator < admin).",
         lifespan=_lifespan,
+        docs_url=None,  # served below from local files (FastAPI's default page loads a CDN)
     )
     app.state.settings = settings
     app.state.edge = None
@@ -156,6 +170,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if path is None:
             return JSONResponse(status_code=404, content={"detail": "plotly is not installed"})
         return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    swagger = swagger_ui_dir()
+    if swagger is not None:
+        app.mount(SWAGGER_UI_URL, StaticFiles(directory=swagger), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        if swagger is None:  # swagger-ui-py missing: FastAPI's page, whose script comes from a CDN
+            return get_swagger_ui_html(openapi_url=app.openapi_url, title="edgeswarm API")
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title="edgeswarm API",
+            swagger_js_url=f"{SWAGGER_UI_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_UI_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_UI_URL}/favicon-32x32.png",
+        )
 
     static = settings.static_dir or STATIC_DIR
     if static.is_dir():
