@@ -231,6 +231,15 @@ def test_cpp_fit_and_prediction_match_the_numpy_reference(model):
     )
 
 
+def test_prediction_of_an_engine_does_not_depend_on_the_batch():
+    train, test = _noisy(6, seed=4), _noisy(5, seed=5)
+    model = mt.fit_maintenance(train, seed=1, window=10, n_features=300)
+    full = mt.predict_rul(model, test)
+    for unit in (1, 3, 5):
+        alone = mt.predict_rul(model, test[test[:, 0] == unit])
+        np.testing.assert_array_equal(alone, full[unit - 1 : unit])
+
+
 def test_non_finite_cycles_are_counted_and_skipped_not_averaged():
     rows = _synthetic(3, 40)
     cols = mt.informative_columns(rows)
