@@ -100,6 +100,7 @@ def main() -> int:
         json.dumps(
             {
                 "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+                "threads": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
                 "numpy": np.__version__,
                 "repeats": args.repeats,
                 "max_relative_difference": agreement,

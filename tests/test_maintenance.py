@@ -6,6 +6,8 @@ import json
 import math
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -324,6 +326,23 @@ def test_fd001_cpp_matches_the_numpy_reference(model):
     want = _reference_fit(data.train, model=model, seed=0, window=30, n_features=500, alpha=10.0)
     np.testing.assert_array_equal(got.projection, want["projection"])
     np.testing.assert_allclose(mt.predict_rul(got, data.test), _reference_predict(want, data.test), rtol=1e-9)
+
+
+@needs_data
+def test_fd001_fit_is_bit_identical_for_any_thread_count():
+    code = (
+        "import sys; from edgeswarm import maintenance as mt; "
+        "d = mt.load_fd001(sys.argv[1]); print(mt.fit_maintenance(d.train, seed=2).digest())"
+    )
+    digests = set()
+    for threads in ("1", "2"):
+        env = {**os.environ, "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads}
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(DATA)], check=False, env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
 
 
 @needs_data

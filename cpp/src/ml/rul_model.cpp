@@ -119,6 +119,8 @@ RulModel fit_rul_model(const Eigen::Ref<const RowMatrix>& features, const Eigen:
   const Eigen::MatrixXd a = rul_design(model, features);
   const Eigen::Index p = a.cols();
   Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(p, p);
+  // Eigen's rank update (SYRK) is single-threaded and half the work of A^T A as a GEMM; the OpenMP
+  // GEMM gave different bits with 2 threads than with 1 (its blocking depends on the thread count).
   gram.selfadjointView<Eigen::Lower>().rankUpdate(a.transpose());
   gram.diagonal().head(p - 1).array() += options.alpha;  // the intercept (last) is not shrunk
   const Eigen::VectorXd rhs = a.transpose() * targets;
