@@ -6,8 +6,9 @@ the asymmetric NASA score. Two models, both fitted in closed form by ridge regre
 
 * ``"ridge"``: linear in the window features (deterministic, no seed);
 * ``"random_features"``: the window features plus ``n_features`` random ReLU features drawn
-  from the project's portable RNG (``edgeswarm._core.rng_normal``/``rng_uniform``), so the same
-  seed gives the same model bit for bit on every machine.
+  from the project's portable RNG (C++ ``core::Rng`` streams 0 and 1 of the seed: the same draws as
+  ``_core.rng_normal(seed, 0, ...)`` and ``_core.rng_uniform(seed, 1, ...)``), so the same seed gives
+  the same model bit for bit, for any thread count.
 
 Features of one engine at cycle ``i`` use cycles ``<= i`` only: the current sensor values, their
 mean and least-squares slope over the last ``window`` cycles (fewer at the start), and the
@@ -42,7 +43,7 @@ MODELS = ("ridge", "random_features")
 N_COLUMNS = 26  # unit, cycle, 3 operational settings, 21 sensors
 FIRST_SENSOR = 5
 CONSTANT_TOLERANCE = 1e-6
-AGE_SCALE = 100.0
+AGE_SCALE = 100.0  # the age feature is cycles / AGE_SCALE (kRulAgeScale in rul_features.hpp)
 
 
 @dataclass(frozen=True)
