@@ -6,6 +6,8 @@ import json
 import math
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +45,93 @@ def _synthetic(n_units: int = 3, length: int = 40) -> np.ndarray:
             r[mt.FIRST_SENSOR + 3] = 7.0 + 0.5 * math.sin(c)
             rows.append(r)
     return np.array(rows)
+
+
+# --- NumPy reference: the pure-NumPy implementation this module had before the C++ port ---------
+# Kept to show the C++ path computes the same model. Features use the same prefix sums in the same
+# order, so they match bit for bit; the random projection and offsets are the same RNG streams (exact).
+# Column mean/std (NumPy's reduction order), the Gram matrix and z @ P (BLAS vs Eigen summation
+# order) and the solve (LAPACK LU vs Eigen LDLT) round differently, so fitted weights and
+# predictions agree to a relative tolerance, not bit for bit.
+
+
+def _reference_engine_features(x: np.ndarray, window: int) -> np.ndarray:
+    n = len(x)
+    t = np.arange(n, dtype=np.float64)
+    zero = np.zeros((1, x.shape[1]))
+    cx = np.vstack([zero, np.cumsum(x, axis=0)])
+    ctx = np.vstack([zero, np.cumsum(t[:, None] * x, axis=0)])
+    ct = np.concatenate([[0.0], np.cumsum(t)])
+    ctt = np.concatenate([[0.0], np.cumsum(t * t)])
+    hi = np.arange(1, n + 1)
+    lo = np.maximum(hi - window, 0)
+    length = (hi - lo).astype(np.float64)
+    st = ct[hi] - ct[lo]
+    mean = (cx[hi] - cx[lo]) / length[:, None]
+    var_t = ctt[hi] - ctt[lo] - st * st / length
+    denom = np.where(var_t > 0, var_t, 1.0)
+    slope = (ctx[hi] - ctx[lo] - st[:, None] * mean) / denom[:, None]
+    slope[var_t <= 0] = 0.0
+    return np.hstack([x, mean, slope, (t + 1)[:, None] / mt.AGE_SCALE])
+
+
+def _reference_design(ref: dict, raw: np.ndarray) -> np.ndarray:
+    z = (raw - ref["mean"]) / ref["std"]
+    if ref["projection"].size:
+        z = np.hstack([np.maximum(z @ ref["projection"] + ref["offset"], 0.0), z])
+    return np.hstack([z, np.ones((len(z), 1))])
+
+
+def _reference_fit(
+    train: np.ndarray, *, model: str, seed: int, window: int, n_features: int, alpha: float
+) -> dict:
+    columns = mt.informative_columns(train)
+    raw = np.vstack([_reference_engine_features(u[:, columns], window) for u in mt._units(train)])
+    y = mt.rul_targets(train)
+    mean, std = raw.mean(axis=0), raw.std(axis=0)
+    std[std == 0] = 1.0
+    d = raw.shape[1]
+    if model == "random_features":
+        projection = mt._core.rng_normal(seed, 0, d * n_features).reshape(d, n_features) / np.sqrt(d)
+        offset = 2.0 * mt._core.rng_uniform(seed, 1, n_features) - 1.0
+    else:
+        projection, offset = np.zeros((0, 0)), np.zeros(0)
+    ref = {
+        "columns": columns,
+        "window": window,
+        "mean": mean,
+        "std": std,
+        "projection": projection,
+        "offset": offset,
+    }
+    a = _reference_design(ref, raw)
+    penalty = alpha * np.eye(a.shape[1])
+    penalty[-1, -1] = 0.0
+    ref["weights"] = np.linalg.solve(a.T @ a + penalty, a.T @ y)
+    return ref
+
+
+def _reference_predict(ref: dict, rows: np.ndarray) -> np.ndarray:
+    last = np.array(
+        [_reference_engine_features(u[:, ref["columns"]], ref["window"])[-1] for u in mt._units(rows)]
+    )
+    return np.clip(_reference_design(ref, last) @ ref["weights"], 0.0, float(mt.RUL_CAP))
+
+
+def _noisy(n_units: int = 5, seed: int = 0) -> np.ndarray:
+    """Run-to-failure rows with noisy wear trends in four sensors, engines and cycles shuffled."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(1, n_units + 1):
+        n = int(rng.integers(60, 140))
+        for c in range(1, n + 1):
+            r = np.zeros(mt.N_COLUMNS)
+            r[0], r[1] = u, c
+            wear = c / n
+            r[mt.FIRST_SENSOR : mt.FIRST_SENSOR + 4] = [640 + 5 * wear, 1590 - 20 * wear, 9.0 * wear, 47.0]
+            r[mt.FIRST_SENSOR : mt.FIRST_SENSOR + 3] += rng.normal(0.0, 0.5, 3)
+            rows.append(r)
+    return np.array(rows)[rng.permutation(len(rows))]
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +204,72 @@ def test_random_features_are_deterministic_per_seed():
     np.testing.assert_array_equal(mt.predict_rul(a, rows), mt.predict_rul(b, rows))
 
 
+def test_cpp_features_match_the_numpy_reference_bit_for_bit():
+    rows = _noisy(5, seed=1)
+    cols = mt.informative_columns(rows)
+    for window in (2, 7, 30, 500):
+        got = mt.features(rows, cols, window)
+        want = [_reference_engine_features(u[:, cols], window) for u in mt._units(rows)]
+        assert len(got) == len(want) == 5
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("model", mt.MODELS)
+def test_cpp_fit_and_prediction_match_the_numpy_reference(model):
+    train, test = _noisy(8, seed=2), _noisy(6, seed=3)
+    options = {"seed": 5, "window": 12, "n_features": 40, "alpha": 2.0}
+    got = mt.fit_maintenance(train, model=model, **options)
+    want = _reference_fit(train, model=model, **options)
+    np.testing.assert_array_equal(got.projection, want["projection"])  # same RNG streams, same arithmetic
+    np.testing.assert_array_equal(got.offset, want["offset"])
+    np.testing.assert_allclose(got.mean, want["mean"], rtol=1e-13, atol=0)  # reduction order only
+    np.testing.assert_allclose(got.std, want["std"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(
+        got.weights, want["weights"], rtol=1e-7, atol=1e-9 * np.abs(want["weights"]).max()
+    )
+    np.testing.assert_allclose(
+        mt.predict_rul(got, test), _reference_predict(want, test), rtol=1e-9, atol=1e-9
+    )
+
+
+def test_prediction_of_an_engine_does_not_depend_on_the_batch():
+    train, test = _noisy(6, seed=4), _noisy(5, seed=5)
+    model = mt.fit_maintenance(train, seed=1, window=10, n_features=300)
+    full = mt.predict_rul(model, test)
+    for unit in (1, 3, 5):
+        alone = mt.predict_rul(model, test[test[:, 0] == unit])
+        np.testing.assert_array_equal(alone, full[unit - 1 : unit])
+
+
+def test_non_finite_cycles_are_counted_and_skipped_not_averaged():
+    rows = _synthetic(3, 40)
+    cols = mt.informative_columns(rows)
+    clean = mt.features(rows, cols, 6)
+    dirty = rows.copy()
+    first = mt._units(rows)[0]
+    bad = np.flatnonzero((rows[:, 0] == 1) & np.isin(rows[:, 1], [10, 11]))  # cycles 10 and 11 of engine 1
+    dirty[bad[0], cols[0]] = np.nan
+    dirty[bad[1], cols[1]] = np.inf
+    dirty[:, mt.FIRST_SENSOR + 10] = np.nan  # a column the model does not read: nothing is skipped for it
+    got = mt.features(dirty, cols, 6)
+    assert [len(g) for g in got] == [len(first) - 2] + [len(c) for c in clean[1:]]
+    assert np.all(np.isfinite(got[0]))
+    np.testing.assert_array_equal(got[0][:9], clean[0][:9])  # before the gap: unchanged
+    np.testing.assert_array_equal(got[1], clean[1])  # other engines: unchanged
+    # Cycle 12's 6-cycle window is cycles 7..12 without 10 and 11: the mean of the 4 finite ones.
+    x = first[:, cols[0]]
+    np.testing.assert_allclose(got[0][9, len(cols)], x[[6, 7, 8, 11]].mean(), rtol=1e-15)
+    assert got[0][9, -1] == 12 / mt.AGE_SCALE  # age counts the skipped cycles
+    model = mt.fit_maintenance(dirty, model="ridge", window=6)
+    assert model.skipped_cycles == 2 and mt.skipped_cycles(model, dirty) == 2
+    assert np.all(np.isfinite(mt.predict_rul(model, dirty)))
+    dead = dirty.copy()
+    dead[dead[:, 0] == 2, cols[0]] = np.nan
+    with pytest.raises(ValueError, match="^rows: engine 1 .* no cycle with finite readings"):
+        mt.predict_rul(model, dead)
+
+
 @pytest.mark.parametrize(
     ("call", "name"),
     [
@@ -130,6 +285,10 @@ def test_random_features_are_deterministic_per_seed():
         (lambda r: mt.recommendations(["a"], [1.0, 2.0]), "rul"),
         (lambda r: mt.recommendations(["a"], [1.0], cycles_per_day=0.0), "cycles_per_day"),
         (lambda r: mt.evaluate_cmapss("/nonexistent", seeds=()), "seeds"),
+        (lambda r: mt.features(r, mt.informative_columns(r), 1), "window"),
+        (lambda r: mt.predict_rul(mt.fit_maintenance(r, model="ridge"), r[:, :7]), "rows"),
+        (lambda r: mt._core.rul_window_features(r[:, 5:], np.array([0, 3]), 5), "starts"),
+        (lambda r: mt._core.rul_window_features(r[:, 5], np.array([0, len(r)]), 5), "x"),
     ],
 )
 def test_bad_input_names_the_parameter(call, name):
@@ -157,6 +316,33 @@ def test_fd001_reaches_target(result):
     np.testing.assert_allclose(h * mt.RUL_CAP, result["predicted_rul"])
     # Healthier engines (by prediction) truly have more life left.
     assert np.corrcoef(h, result["true_rul"])[0, 1] > 0.8
+
+
+@needs_data
+@pytest.mark.parametrize("model", mt.MODELS)
+def test_fd001_cpp_matches_the_numpy_reference(model):
+    data = mt.load_fd001(DATA)
+    got = mt.fit_maintenance(data.train, model=model, seed=0)
+    want = _reference_fit(data.train, model=model, seed=0, window=30, n_features=500, alpha=10.0)
+    np.testing.assert_array_equal(got.projection, want["projection"])
+    np.testing.assert_allclose(mt.predict_rul(got, data.test), _reference_predict(want, data.test), rtol=1e-9)
+
+
+@needs_data
+def test_fd001_fit_is_bit_identical_for_any_thread_count():
+    code = (
+        "import sys; from edgeswarm import maintenance as mt; "
+        "d = mt.load_fd001(sys.argv[1]); print(mt.fit_maintenance(d.train, seed=2).digest())"
+    )
+    digests = set()
+    for threads in ("1", "2"):
+        env = {**os.environ, "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads}
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(DATA)], check=False, env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
 
 
 @needs_data

@@ -27,6 +27,7 @@ void bind_raft(py::module_& m);
 void bind_ml(py::module_& m);
 void bind_fleet(py::module_& m);
 void bind_quality_control(py::module_& m);
+void bind_maintenance(py::module_& m);
 
 /// Validated attack parameters from the keyword arguments shared by
 /// _core.apply_attack and Swarm.inject_byzantine.

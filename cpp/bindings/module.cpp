@@ -16,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
   bind_ml(m);
   bind_fleet(m);
   bind_quality_control(m);
+  bind_maintenance(m);
 }

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ALERT_METRICS', 'ALERT_SEVERITIES', 'ALERT_TYPES', 'ATTACKS', 'AnomalyLikelihood', 'ControlChart', 'DEVICE_TYPES', 'Ensemble', 'EwmaZScore', 'FAULT_LABELS', 'FleetEngine', 'HalfSpaceTrees', 'LikelihoodAlarm', 'Mahalanobis', 'NeighbourRarity', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SENSOR_TYPES', 'SENSOR_UNITS', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'estimate_in_control', 'evaluate_alerts', 'fl_bytes_per_node_day', 'from_q16', 'grid_clusters', 'kmeans', 'message_bytes', 'process_capability', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
+__all__: list[str] = ['ALERT_METRICS', 'ALERT_SEVERITIES', 'ALERT_TYPES', 'ATTACKS', 'AnomalyLikelihood', 'ControlChart', 'DEVICE_TYPES', 'Ensemble', 'EwmaZScore', 'FAULT_LABELS', 'FleetEngine', 'HalfSpaceTrees', 'LikelihoodAlarm', 'Mahalanobis', 'NeighbourRarity', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SENSOR_TYPES', 'SENSOR_UNITS', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'estimate_in_control', 'evaluate_alerts', 'fit_rul_model', 'fl_bytes_per_node_day', 'from_q16', 'grid_clusters', 'health_index', 'kmeans', 'message_bytes', 'predict_rul', 'process_capability', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'rul_window_features', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
 class RegimeDetector:
     """
     Streaming Calm / PreStorm / Storm classifier of the entropy H with hysteresis. Regime codes: 0 Calm, 1 PreStorm, 2 Storm (names in REGIMES).
@@ -865,6 +865,10 @@ def evaluate_alerts(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], 
     """
     (alert type codes, severity codes), uint8 (rows, cols), for float64 values (rows, cols) whose row r holds metric code metrics[r] (ALERT_METRICS). Warning up to warning_band * (high - low) beyond a limit.
     """
+def fit_rul_model(x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], starts: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, window: typing.SupportsInt | typing.SupportsIndex, model: str, seed: typing.SupportsInt | typing.SupportsIndex, n_features: typing.SupportsInt | typing.SupportsIndex, alpha: typing.SupportsFloat | typing.SupportsIndex, cap: typing.SupportsInt | typing.SupportsIndex) -> dict:
+    """
+    Fits a RUL model ('ridge' or 'random_features') on run-to-failure histories: window features, targets min(cycles left, cap), normalisation, seeded random ReLU features (portable RNG streams 0 and 1) and the ridge normal equations solved by Eigen LDLT. Returns a dict: mean, std, projection, offset, weights, skipped. GIL released.
+    """
 def fl_bytes_per_node_day(dim: typing.SupportsInt | typing.SupportsIndex, epoch_ms: typing.SupportsInt | typing.SupportsIndex) -> float:
     """
     Federated-learning baseline: 2 * (16 + 4 * dim) * (86,400,000 / epoch_ms) bytes per client per day.
@@ -877,6 +881,10 @@ def grid_clusters(positions: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]],
     """
     Square grid cells of side cell_size anchored at the origin, numbered by first device; same dict as kmeans.
     """
+def health_index(rul: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], cap: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Health in [0, 1]: rul / cap clipped; rul must be finite, cap >= 1.
+    """
 def kmeans(positions: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], k: typing.SupportsInt | typing.SupportsIndex, *, seed: int, max_iter: typing.SupportsInt | typing.SupportsIndex = 100) -> dict:
     """
     Seeded k-means (k-means++ then Lloyd) of float64 (n, d) positions: dict with labels, centroids, heads (member nearest each centroid, ties to the lower id), sizes, iterations, converged, inertia.
@@ -884,6 +892,10 @@ def kmeans(positions: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], k: typ
 def message_bytes(dim: typing.SupportsInt | typing.SupportsIndex) -> int:
     """
     Bytes of one gossip message: 16-byte header + 4 bytes per Q16.16 coordinate.
+    """
+def predict_rul(x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], starts: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, window: typing.SupportsInt | typing.SupportsIndex, mean: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], std: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], projection: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], offset: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], weights: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], cap: typing.SupportsInt | typing.SupportsIndex) -> dict:
+    """
+    Predicted RUL at each engine's last finite cycle, clipped to [0, cap], from a fitted model's arrays (an empty projection means 'ridge'). Returns a dict: rul, skipped. GIL released.
     """
 def process_capability(*, mean: typing.SupportsFloat | typing.SupportsIndex, sigma: typing.SupportsFloat | typing.SupportsIndex, lsl: typing.SupportsFloat | typing.SupportsIndex, usl: typing.SupportsFloat | typing.SupportsIndex) -> dict:
     """
@@ -916,6 +928,10 @@ def rng_normal(seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.S
 def rng_uniform(seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
     """
     `count` uniform [0, 1) draws from stream `stream` of the portable RNG seeded by `seed`.
+    """
+def rul_window_features(x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], starts: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], window: typing.SupportsInt | typing.SupportsIndex) -> dict:
+    """
+    Window features of sensor histories `x` (n_rows, n_sensors); engine e is rows [starts[e], starts[e + 1]) in cycle order. Returns a dict: features (n_kept, 3 * n_sensors + 1: values, trailing-window means and slopes, age / 100), source_row, remaining_cycles, last_row (feature row of each engine's last finite cycle, -1 if none) and skipped (cycles with a NaN or infinite reading: no feature row, never part of a window). GIL released.
     """
 def to_q16(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.int32]:
     """

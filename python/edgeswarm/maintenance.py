@@ -6,12 +6,23 @@ the asymmetric NASA score. Two models, both fitted in closed form by ridge regre
 
 * ``"ridge"``: linear in the window features (deterministic, no seed);
 * ``"random_features"``: the window features plus ``n_features`` random ReLU features drawn
-  from the project's portable RNG (``edgeswarm._core.rng_normal``/``rng_uniform``), so the same
-  seed gives the same model bit for bit on every machine.
+  from the project's portable RNG (C++ ``core::Rng`` streams 0 and 1 of the seed: the same draws as
+  ``_core.rng_normal(seed, 0, ...)`` and ``_core.rng_uniform(seed, 1, ...)``), so the same seed gives
+  the same model bit for bit, for any thread count.
 
 Features of one engine at cycle ``i`` use cycles ``<= i`` only: the current sensor values, their
 mean and least-squares slope over the last ``window`` cycles (fewer at the start), and the
 engine's age in cycles. They are normalised with the training set's mean and standard deviation.
+
+The numeric core runs in the C++ engine (``edgeswarm._core``, Eigen): window features, the random
+features, the ridge solve (normal equations by Eigen's LDLT), prediction and the health index, with
+the GIL released. This module loads and orders the data and keeps the public API.
+
+Non-finite sensor readings: a cycle with NaN or infinity in any of the model's sensor columns is
+skipped. It gets no feature row, is never part of a window's mean or slope, and is counted
+(``MaintenanceModel.skipped_cycles``, :func:`skipped_cycles`). Time is the cycle's position in its
+engine's history, so a skipped cycle leaves a gap rather than shifting later cycles. Unit and cycle
+numbers must be finite. A test engine with no finite cycle cannot be predicted (ValueError).
 """
 
 from __future__ import annotations
@@ -32,7 +43,7 @@ MODELS = ("ridge", "random_features")
 N_COLUMNS = 26  # unit, cycle, 3 operational settings, 21 sensors
 FIRST_SENSOR = 5
 CONSTANT_TOLERANCE = 1e-6
-AGE_SCALE = 100.0
+AGE_SCALE = 100.0  # the age feature is cycles / AGE_SCALE (kRulAgeScale in rul_features.hpp)
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,7 @@ class MaintenanceModel:
     projection: np.ndarray  # (n_inputs, n_features); empty for "ridge"
     offset: np.ndarray  # (n_features,); empty for "ridge"
     seed: int | None
+    skipped_cycles: int = 0  # training cycles skipped for a NaN or infinite reading
 
     def digest(self) -> str:
         """A SHA-256 over every fitted number: equal digests mean bit-identical models."""
@@ -76,8 +88,11 @@ def _check_rows(name: str, rows: object) -> np.ndarray:
     a = np.asarray(rows, dtype=np.float64)
     if a.ndim != 2 or a.shape[1] != N_COLUMNS or a.shape[0] == 0:
         raise ValueError(f"{name}: shape {a.shape} is not allowed; expected (n_rows > 0, {N_COLUMNS})")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name}: contains NaN or infinity; only finite values are allowed")
+    if not np.all(np.isfinite(a[:, :2])):
+        raise ValueError(
+            f"{name}: NaN or infinity in the unit or cycle column; only finite values are allowed there "
+            "(sensor readings may be non-finite: those cycles are skipped)"
+        )
     return a
 
 
@@ -97,7 +112,12 @@ def informative_columns(train: np.ndarray) -> np.ndarray:
     """Indices of the sensor columns that vary over the training set (FD001 has seven constant ones)."""
     train = _check_rows("train", train)
     sensors = train[:, FIRST_SENSOR:]
-    return np.flatnonzero(sensors.std(axis=0) > CONSTANT_TOLERANCE) + FIRST_SENSOR
+    finite = np.isfinite(sensors)
+    if finite.all():
+        spread = sensors.std(axis=0)
+    else:  # the spread of each column's finite readings; a column with none is not informative
+        spread = np.array([c[f].std() if f.any() else 0.0 for c, f in zip(sensors.T, finite.T, strict=True)])
+    return np.flatnonzero(spread > CONSTANT_TOLERANCE) + FIRST_SENSOR
 
 
 def _units(rows: np.ndarray) -> list[np.ndarray]:
@@ -108,55 +128,35 @@ def _units(rows: np.ndarray) -> list[np.ndarray]:
     return np.split(rows, starts)
 
 
-def _engine_features(x: np.ndarray, window: int) -> np.ndarray:
-    """Current values, trailing-window mean and slope, and age, for every cycle of one engine."""
-    n = len(x)
-    t = np.arange(n, dtype=np.float64)
-    zero = np.zeros((1, x.shape[1]))
-    cx = np.vstack([zero, np.cumsum(x, axis=0)])
-    ctx = np.vstack([zero, np.cumsum(t[:, None] * x, axis=0)])
-    ct = np.concatenate([[0.0], np.cumsum(t)])
-    ctt = np.concatenate([[0.0], np.cumsum(t * t)])
-    hi = np.arange(1, n + 1)
-    lo = np.maximum(hi - window, 0)
-    length = (hi - lo).astype(np.float64)
-    sx = cx[hi] - cx[lo]
-    sxt = ctx[hi] - ctx[lo]
-    st = ct[hi] - ct[lo]
-    stt = ctt[hi] - ctt[lo]
-    mean = sx / length[:, None]
-    var_t = stt - st * st / length
-    # One cycle has no slope: define it as zero rather than dividing by zero.
-    denom = np.where(var_t > 0, var_t, 1.0)
-    slope = (sxt - st[:, None] * mean) / denom[:, None]
-    slope[var_t <= 0] = 0.0
-    age = (t + 1)[:, None] / AGE_SCALE
-    return np.hstack([x, mean, slope, age])
+def _engine_order(rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sensor `columns` of `rows` sorted by (unit, cycle), and each engine's first row plus the end."""
+    order = np.lexsort((rows[:, 1], rows[:, 0]))
+    units = rows[order, 0]
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(units)) + 1, [len(units)]]).astype(np.int64)
+    return np.ascontiguousarray(rows[np.ix_(order, columns)]), starts
 
 
 def features(rows: np.ndarray, columns: np.ndarray, window: int) -> list[np.ndarray]:
-    """Unnormalised feature rows for every cycle of every engine, one array per engine in unit order."""
+    """Unnormalised feature rows for every finite cycle of every engine, one array per engine in unit order."""
     rows = _check_rows("rows", rows)
     window = require_int("window", window, minimum=2)
-    return [_engine_features(u[:, columns], window) for u in _units(rows)]
+    x, starts = _engine_order(rows, np.asarray(columns, dtype=np.int64))
+    f = _core.rul_window_features(x, starts, window)
+    engine = np.searchsorted(starts, f["source_row"], side="right") - 1
+    per_engine = np.bincount(engine, minlength=len(starts) - 1)
+    return np.split(f["features"], np.cumsum(per_engine)[:-1])
+
+
+def skipped_cycles(model: MaintenanceModel, rows: np.ndarray) -> int:
+    """How many cycles of `rows` have a NaN or infinite reading in the model's columns (skipped, not used)."""
+    rows = _check_rows("rows", rows)
+    return int(np.count_nonzero(~np.isfinite(rows[:, model.columns]).all(axis=1)))
 
 
 def rul_targets(rows: np.ndarray, *, cap: int = RUL_CAP) -> np.ndarray:
     """Capped RUL of each training row (engines run to failure), in the order of :func:`features`."""
     cap = require_int("cap", cap, minimum=1)
     return np.concatenate([np.minimum(np.arange(len(u))[::-1], cap) for u in _units(rows)]).astype(np.float64)
-
-
-def _random_map(model: MaintenanceModel, z: np.ndarray) -> np.ndarray:
-    if model.projection.size == 0:
-        return z
-    return np.hstack([np.maximum(z @ model.projection + model.offset, 0.0), z])
-
-
-def _design(model: MaintenanceModel, raw: np.ndarray) -> np.ndarray:
-    z = (raw - model.mean) / model.std
-    phi = _random_map(model, z)
-    return np.hstack([phi, np.ones((len(phi), 1))])
 
 
 def fit_maintenance(
@@ -176,42 +176,41 @@ def fit_maintenance(
     n_features = require_int("n_features", n_features, minimum=1)
     alpha = require_float("alpha", alpha, minimum=0.0)
     columns = informative_columns(train)
-    raw = np.vstack(features(train, columns, window))
-    y = rul_targets(train)
-    mean = raw.mean(axis=0)
-    std = raw.std(axis=0)
-    std[std == 0] = 1.0
-    n_inputs = raw.shape[1]
-    if kind == "random_features":
-        projection = _core.rng_normal(seed, 0, n_inputs * n_features).reshape(n_inputs, n_features)
-        projection /= np.sqrt(n_inputs)
-        offset = 2.0 * _core.rng_uniform(seed, 1, n_features) - 1.0
-    else:
-        projection = np.zeros((0, 0))
-        offset = np.zeros(0)
-    fitted = MaintenanceModel(
+    x, starts = _engine_order(train, columns)
+    fit = _core.fit_rul_model(
+        x, starts, window=window, model=kind, seed=seed, n_features=n_features, alpha=alpha, cap=RUL_CAP
+    )
+    return MaintenanceModel(
         kind,
         columns,
         window,
-        mean,
-        std,
-        np.zeros(0),
-        projection,
-        offset,
+        fit["mean"],
+        fit["std"],
+        fit["weights"],
+        fit["projection"],
+        fit["offset"],
         seed if kind == "random_features" else None,
+        int(fit["skipped"]),
     )
-    a = _design(fitted, raw)
-    penalty = alpha * np.eye(a.shape[1])
-    penalty[-1, -1] = 0.0  # the intercept is not shrunk
-    weights = np.linalg.solve(a.T @ a + penalty, a.T @ y)
-    return MaintenanceModel(kind, columns, window, mean, std, weights, projection, offset, fitted.seed)
 
 
 def predict_rul(model: MaintenanceModel, rows: np.ndarray, *, cap: int = RUL_CAP) -> np.ndarray:
     """Predicted RUL in cycles at each engine's last observed cycle, in unit order, clipped to [0, cap]."""
     cap = require_int("cap", cap, minimum=1)
-    last = np.array([f[-1] for f in features(rows, model.columns, model.window)])
-    return np.clip(_design(model, last) @ model.weights, 0.0, float(cap))
+    rows = _check_rows("rows", rows)
+    x, starts = _engine_order(rows, model.columns)
+    out = _core.predict_rul(
+        x,
+        starts,
+        window=model.window,
+        mean=model.mean,
+        std=model.std,
+        projection=model.projection,
+        offset=model.offset,
+        weights=model.weights,
+        cap=cap,
+    )
+    return out["rul"]
 
 
 def rmse(predicted: np.ndarray, true: np.ndarray) -> float:
@@ -244,7 +243,7 @@ def health_index(rul: np.ndarray, *, cap: int = RUL_CAP) -> np.ndarray:
     r = np.asarray(rul, dtype=np.float64)
     if not np.all(np.isfinite(r)):
         raise ValueError("rul: contains NaN or infinity; only finite values are allowed")
-    return np.clip(r / cap, 0.0, 1.0)
+    return _core.health_index(r.ravel(), cap).reshape(r.shape)
 
 
 def recommendations(
@@ -296,6 +295,7 @@ def evaluate_cmapss(
     fitted models bit for bit. The linear ridge baseline is always reported beside.
     ``predicted_rul`` (mean over seeds), ``true_rul`` and ``health_index`` are per test engine
     in unit order; feed them to :func:`recommendations` with the unit numbers as device ids.
+    ``skipped_cycles`` counts the train and test cycles skipped for a NaN or infinite reading.
     """
     kind = require_choice("model", model, MODELS)
     seeds = tuple(require_int("seeds", s, minimum=0) for s in seeds)
@@ -343,4 +343,5 @@ def evaluate_cmapss(
         "predicted_rul": mean_rul.tolist(),
         "true_rul": data.rul.tolist(),
         "health_index": health_index(mean_rul).tolist(),
+        "skipped_cycles": {"train": models[0].skipped_cycles, "test": skipped_cycles(models[0], data.test)},
     }
