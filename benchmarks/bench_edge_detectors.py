@@ -21,6 +21,7 @@ Trees); "after" is the current ``edgeswarm.service.edge_runtime.DETECTORS``. Wri
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -47,7 +48,7 @@ def windows(labels: np.ndarray) -> list[tuple[str, int, int]]:
     """(fault kind, start, end) of each maximal run of one non-zero label."""
     change = np.flatnonzero(np.diff(labels.astype(np.int16), prepend=0, append=0))
     out = []
-    for start, end in zip(change[:-1], change[1:], strict=True):
+    for start, end in itertools.pairwise(change):
         if labels[start]:
             out.append((es.fleet.FAULT_LABELS[labels[start]], int(start), int(end)))
     return out
@@ -127,13 +128,22 @@ def main() -> None:
     for which, models in results.items():
         for name, r in models.items():
             kinds = [
-                f"{fmt(k['sample_recall'])}, {k['windows_detected']}/{k['windows']}" for k in r["by_kind"].values()
+                f"{fmt(k['sample_recall'])}, {k['windows_detected']}/{k['windows']}"
+                for k in r["by_kind"].values()
             ]
             print(
                 f"| {which} | {name} | {fmt(r['precision'])} | {fmt(r['recall'])} | {fmt(r['event_precision'])}"
-                f" | {fmt(r['event_recall'])} | {r['false_alarms_per_device_day']:.2f} | " + " | ".join(kinds) + " |"
+                f" | {fmt(r['event_recall'])} | {r['false_alarms_per_device_day']:.2f} | "
+                + " | ".join(kinds)
+                + " |"
             )
-    meta = {"devices": args.devices, "days": args.days, "sample_s": SAMPLE_S, "seed": 0, "grace_samples": GRACE}
+    meta = {
+        "devices": args.devices,
+        "days": args.days,
+        "sample_s": SAMPLE_S,
+        "seed": 0,
+        "grace_samples": GRACE,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"setup": meta, **results}, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -66,6 +66,13 @@ def test_demo_defaults_raise_alerts_and_a_committed_emergency_within_two_minutes
         assert {(d, first["type"]) for d in first["affected_devices"]} <= critical
         listed = client.get("/api/edge/emergencies?status=committed").json()["emergencies"]
         assert first["id"] in {e["id"] for e in listed}
+        # Wear ends in failure: an emergency whose devices all died says so when it resolves.
+        resolved = [e for e in listed if e["resolved"]]
+        assert resolved
+        for e in resolved:
+            health = [client.get(f"/api/edge/devices/{d}").json()["health"] for d in e["affected_devices"]]
+            dead = all(h == 0.0 for h in health)
+            assert e["resolution"] == ("devices failed (no readings)" if dead else "alerts cleared")
         # Two minutes are 40 device-hours of the time-lapse.
         device_time = client.get("/api/edge/analytics").json()["device_time_s"]
         assert device_time == EPOCHS * DEMO_EPOCH_MS / 1000 * defaults["edge_time_scale"].default

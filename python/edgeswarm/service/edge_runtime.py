@@ -21,7 +21,8 @@ The service's engine calls :meth:`EdgeRuntime.tick` once per epoch with the simu
    simulated time elapsed (deterministic: no wall clock), reports commits and failures, and
    proposes one emergency per (alert type, cluster) for devices that newly reached a
    critical alert and are not yet covered by an open emergency of that type; such an
-   emergency is resolved once none of its devices still has an alert of its type;
+   emergency is resolved once none of its devices still has an alert of its type ("alerts
+   cleared", or "devices failed (no readings)" when every one of them has worn out);
 6. sends each online device's telemetry message through its seeded link;
 7. returns the messages to broadcast: ``alert``, ``emergency`` and an ``edge`` summary.
 
@@ -689,13 +690,17 @@ class EdgeRuntime:
 
     def _resolve_cleared(self) -> list[dict[str, Any]]:
         active_types = {(self._ids[row], ALERT_TYPES[code]) for row, code in self._active}
+        health = self._table["health"].to_numpy(np.float64)
         messages = []
         for record in self._emergencies.values():
             if record.get("source") != "alert" or not self._is_open(record):
                 continue
             if any((d, record["type"]) in active_types for d in record["affected_devices"]):
                 continue
-            messages.append({"type": "emergency", "data": self._resolve(record, "alerts cleared")})
+            # A worn-out device stops alerting because it stops reading: say so.
+            failed = all(health[self._row_of[d]] <= 0 for d in record["affected_devices"])
+            why = "devices failed (no readings)" if failed else "alerts cleared"
+            messages.append({"type": "emergency", "data": self._resolve(record, why)})
         return messages
 
     def _resolve(self, record: dict[str, Any], why: str) -> dict[str, Any]:
