@@ -14,7 +14,8 @@ and scores it against the injected-fault labels in two ways, side by side:
   flags often hits the long stuck and drift windows by luck.
 
 "before" is the runtime's previous DETECTORS (EWMA |z| > 3, MAD |z| > 3 over 51, Half-Space
-Trees); "after" is the current ``edgeswarm.service.edge_runtime.DETECTORS``. Writes
+Trees); "after" is the current ``edgeswarm.service.edge_runtime.DETECTORS``; "considered"
+are alternatives that were not taken. Writes
 ``benchmarks/results/edge_detectors.json`` and prints a table::
 
     .venv/bin/python benchmarks/bench_edge_detectors.py [--days 3]
@@ -43,6 +44,12 @@ BEFORE: dict[str, Callable[[int], Any]] = {
     "ewma": lambda seed: ml.EwmaZScore(alpha=0.02, threshold=3.0, warmup=30.0),
     "mad": lambda seed: ml.RobustMad(window=51, threshold=3.0, warmup=30.0),
     "hst": lambda seed: ml.HalfSpaceTrees(dim=1, n_trees=10, depth=6, window=100, warmup=100.0, seed=seed),
+}
+#: Alternatives looked at for "after": LikelihoodAlarm with its range break, and its NAB base.
+CONSIDERED: dict[str, Callable[[int], Any]] = {
+    "likelihood_ewma_range_break": lambda seed: ml.LikelihoodAlarm(base="ewma"),
+    "likelihood_rarity_range_break": lambda seed: ml.LikelihoodAlarm(),
+    "likelihood_rarity": lambda seed: ml.LikelihoodAlarm(range_break=False),
 }
 
 
@@ -105,6 +112,9 @@ def evaluate(factory: Callable[[int], Any], readings: es.fleet.Readings, days: f
         "event_recall": ratio(detected, total),
         "chance_event_recall": float(np.mean(chance)) if chance else None,
         "false_alarms_per_device_day": float((flags & ~near).sum() / (n * days)),
+        "false_alarms_first_day_share": ratio(
+            (flags & ~near)[:, : round(86400 / SAMPLE_S)].sum(), (flags & ~near).sum()
+        ),
         "by_kind": per_kind,
         "seconds": seconds,
     }
@@ -122,16 +132,18 @@ def main() -> None:
     args = parser.parse_args()
     fleet = es.fleet.Fleet(args.devices, seed=0, report_interval_s=SAMPLE_S)
     readings = fleet.readings(round(args.days * 86400 / SAMPLE_S), dt_s=SAMPLE_S)
-    results: dict[str, dict[str, Any]] = {"before": {}, "after": {}}
+    results: dict[str, dict[str, Any]] = {"before": {}, "after": {}, "considered": {}}
     for name, factory in BEFORE.items():
         results["before"][name] = evaluate(factory, readings, args.days)
     for name, factory in DETECTORS.items():
         results["after"][name] = evaluate(factory, readings, args.days)
+    for name, factory in CONSIDERED.items():
+        results["considered"][name] = evaluate(factory, readings, args.days)
     head = "| set | model | precision | recall | event precision | event recall | chance event recall |"
-    head += " false alarms / device-day |"
+    head += " false alarms / device-day | share on day 1 |"
     head += " spike: sample recall, windows | stuck | drift |"
     print(head)
-    print("|" + "---|" * 11)
+    print("|" + "---|" * 12)
     for which, models in results.items():
         for name, r in models.items():
             kinds = [
@@ -141,7 +153,9 @@ def main() -> None:
             print(
                 f"| {which} | {name} | {fmt(r['precision'])} | {fmt(r['recall'])} | {fmt(r['event_precision'])}"
                 f" | {fmt(r['event_recall'])} | {fmt(r['chance_event_recall'])}"
-                f" | {r['false_alarms_per_device_day']:.2f} | " + " | ".join(kinds) + " |"
+                f" | {r['false_alarms_per_device_day']:.2f} | {fmt(r['false_alarms_first_day_share'])} | "
+                + " | ".join(kinds)
+                + " |"
             )
     meta = {
         "devices": args.devices,
