@@ -112,7 +112,7 @@ def test_devices_paging_filters_and_detail(client: TestClient) -> None:
 
 def test_ml_models_of_a_device(client: TestClient) -> None:
     body = client.get("/api/edge/devices/dev-0001/ml-models").json()
-    assert [m["model"] for m in body["models"]] == ["ewma", "hst", "mad"]  # by name
+    assert [m["model"] for m in body["models"]] == ["ewma", "likelihood"]  # by name
     for m in body["models"]:
         assert m["calls"] == TICKS and m["inferences"] + m["invalid"] > 0
         assert m["tp"] + m["fp"] + m["tn"] + m["fn"] == m["labelled"]

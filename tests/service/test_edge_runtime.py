@@ -194,6 +194,21 @@ def test_ml_counts_match_a_numpy_recomputation() -> None:
         ]
         assert summary[model]["tp"] == sum(m["tp"] for m in rows)
         assert summary[model]["inferences"] == sum(m["inferences"] for m in rows)
+        # Recall per fault kind: scored samples of each label and those flagged, over the fleet.
+        scored = np.zeros(r.values.shape, bool)
+        flagged = np.zeros(r.values.shape, bool)
+        for row in range(6):
+            scores, _ = DETECTORS[model](detector_seed(o.seed, row)).score(r.values[row])
+            scored[row] = np.isfinite(scores)
+            flagged[row] = scored[row] & (scores > 0.5)
+        expected = {}
+        for code, name in enumerate(es.fleet.FAULT_LABELS[1:], start=1):
+            n, k = int((scored & (r.labels == code)).sum()), int((flagged & (r.labels == code)).sum())
+            if n:
+                expected[name] = {"labelled": n, "detected": k, "recall": k / n}
+        assert summary[model]["by_fault"] == expected
+        assert {"spike", "stuck", "drift"} <= set(expected)  # NaN kinds (dropout, ...) are never scored
+        assert sum(v["labelled"] for v in expected.values()) == summary[model]["tp"] + summary[model]["fn"]
 
 
 def test_ml_reports_equal_the_project_model_tracker_fed_device_by_device() -> None:

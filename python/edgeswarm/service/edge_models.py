@@ -84,7 +84,9 @@ class Alert(BaseModel):
     cluster_id: int
 
 
-class Device(BaseModel):
+class DeviceRow(BaseModel):
+    """A device as listed in a page of devices."""
+
     device_id: str
     name: str | None
     source: Literal["fleet", "admin"]
@@ -106,7 +108,12 @@ class Device(BaseModel):
     last_label: str
     last_reading_s: float | None
     active_alerts: list[Alert]
-    device_time_s: float | None = None
+
+
+class Device(DeviceRow):
+    """One device, with the device clock it was read at."""
+
+    device_time_s: float
 
 
 class DevicePage(BaseModel):
@@ -114,7 +121,7 @@ class DevicePage(BaseModel):
     offset: int
     limit: int
     device_time_s: float
-    devices: list[Device]
+    devices: list[DeviceRow]
 
 
 class DeviceStatus(BaseModel):
@@ -237,5 +244,5 @@ class ClusterList(BaseModel):
 
 class ClusterDetail(ClusterSummary):
     raft: dict[str, Any]
-    devices: list[Device]
+    devices: list[DeviceRow]
     emergencies: list[EmergencyRecord]

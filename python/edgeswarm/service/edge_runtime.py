@@ -7,8 +7,8 @@ The service's engine calls :meth:`EdgeRuntime.tick` once per epoch with the simu
 ``t_s``; each tick
 
 1. delivers the uplink messages that became due (:class:`DeviceLink`);
-2. advances device time to ``t_s * time_scale`` (a time-lapse: by default one device-minute
-   per 500 ms epoch) and generates every device's new readings, one reading per
+2. advances device time to ``t_s * time_scale`` (a time-lapse: one device-minute per 500 ms
+   epoch with the EdgeOptions default, ten with the service settings' demo default) and generates every device's new readings, one reading per
    ``sample_s`` device-seconds, in one batched C++ call for the generated fleet;
 3. runs each streaming detector of :data:`DETECTORS` once per device on that device's new
    readings (one batched call each, never one call per sample) and records counts, time
@@ -21,7 +21,8 @@ The service's engine calls :meth:`EdgeRuntime.tick` once per epoch with the simu
    simulated time elapsed (deterministic: no wall clock), reports commits and failures, and
    proposes one emergency per (alert type, cluster) for devices that newly reached a
    critical alert and are not yet covered by an open emergency of that type; such an
-   emergency is resolved once none of its devices still has an alert of its type;
+   emergency is resolved once none of its devices still has an alert of its type ("alerts
+   cleared", or "devices failed (no readings)" when every one of them has worn out);
 6. sends each online device's telemetry message through its seeded link;
 7. returns the messages to broadcast: ``alert``, ``emergency`` and an ``edge`` summary.
 
@@ -79,6 +80,16 @@ _CRITICAL = 2
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 #: Metrics the alert rules watch on readings (battery is watched on every device).
 _READING_METRICS = ("temperature", "humidity", "vibration")
+#: Service settings read by the runtime → the EdgeOptions field each sets (when present).
+_SETTINGS = {
+    "devices": "devices",
+    "seed": "seed",
+    "epoch_ms": "epoch_ms",
+    "edge_time_scale": "time_scale",
+    "edge_fault_rate_per_day": "fault_rate_per_day",
+    "edge_wear_fraction": "wear_fraction",
+    "edge_wear_horizon_days": "wear_horizon_days",
+}
 
 
 def detector_seed(seed: int, row: int) -> int:
@@ -91,10 +102,14 @@ def detector_seed(seed: int, row: int) -> int:
 
 
 #: Streaming detectors run on every device: name → factory(seed) of one device's detector.
+#: Chosen with benchmarks/bench_edge_detectors.py on the fleet's labelled faults: one reading
+#: per 10 s is 8640 a day, so a per-sample |z| > 3 rule gives ~25+ false alarms per device-day
+#: against ~1 fault; |z| > 5 keeps the 8-15 sd spikes. LikelihoodAlarm rings once per anomaly;
+#: its range break is off because while the daily cycle is first learned every new daily
+#: extreme broke the range (most of its false alarms, all on the first device-day).
 DETECTORS: dict[str, Callable[[int], Any]] = {
-    "ewma": lambda seed: ml.EwmaZScore(alpha=0.02, threshold=3.0, warmup=30.0),
-    "mad": lambda seed: ml.RobustMad(window=51, threshold=3.0, warmup=30.0),
-    "hst": lambda seed: ml.HalfSpaceTrees(dim=1, n_trees=10, depth=6, window=100, warmup=100.0, seed=seed),
+    "ewma": lambda seed: ml.EwmaZScore(alpha=0.02, threshold=5.0, warmup=100.0),
+    "likelihood": lambda seed: ml.LikelihoodAlarm(base="ewma", range_break=False),
 }
 
 
@@ -121,8 +136,11 @@ class EdgeOptions:
     n_clusters: int | None = None  # None: round(sqrt(devices / 2))
     group_size: int = 5  # Raft voters per cluster
     area_m: float = 1000.0
+    # Fleet defaults (edgeswarm.fleet.Fleet); the service settings make the demo livelier.
     fault_rate_per_day: float = 0.5  # injected faults per device per day (device time)
-    models: tuple[str, ...] = ("ewma", "mad", "hst")
+    wear_fraction: float = 0.05  # share of devices that wear out and fail ...
+    wear_horizon_days: float = 30.0  # ... within this many device-days
+    models: tuple[str, ...] = ("ewma", "likelihood")
     alert_rules: AlertRules = field(default_factory=AlertRules)
     link: LinkOptions = field(default_factory=LinkOptions)
     max_alert_messages: int = 50  # per tick; the rest are counted in alerts.suppressed
@@ -135,9 +153,11 @@ class EdgeOptions:
             raise ValueError(f"seed: {self.seed} is out of range; allowed 0..2^64-1")
         if self.epoch_ms <= 0:
             raise ValueError(f"epoch_ms: {self.epoch_ms} is out of range; allowed > 0")
-        if not (math.isfinite(self.fault_rate_per_day) and self.fault_rate_per_day >= 0):
-            raise ValueError(f"fault_rate_per_day: {self.fault_rate_per_day} is out of range; allowed >= 0")
-        for name in ("time_scale", "sample_s", "area_m", "max_raft_step_ms"):
+        if not (math.isfinite(self.fault_rate_per_day) and 0 <= self.fault_rate_per_day <= 24):
+            raise ValueError(f"fault_rate_per_day: {self.fault_rate_per_day} is out of range; allowed 0..24")
+        if not (math.isfinite(self.wear_fraction) and 0 <= self.wear_fraction <= 1):
+            raise ValueError(f"wear_fraction: {self.wear_fraction} is out of range; allowed 0..1")
+        for name in ("time_scale", "sample_s", "area_m", "max_raft_step_ms", "wear_horizon_days"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name}: {value} is out of range; allowed a finite number > 0")
@@ -225,8 +245,9 @@ def _utc_now() -> str:
 class EdgeRuntime:
     """The edge fleet behind ``/api/edge/*`` and ``/api/devices/*`` (see the module docstring).
 
-    ``settings`` is the service settings (``devices``, ``seed``, ``epoch_ms`` are read from it
-    when present); keyword ``options`` override them (any :class:`EdgeOptions` field).
+    ``settings`` is the service settings (``devices``, ``seed``, ``epoch_ms`` and the
+    ``edge_*`` fleet settings are read from it when present, see ``_SETTINGS``); keyword
+    ``options`` override them (any :class:`EdgeOptions` field).
     ``store`` persists admin-added devices and emergencies (an in-memory one when None).
     ``hub_publish`` (a function or coroutine function taking one message) lets
     :meth:`broadcast` send operator-triggered messages at once; without it they wait in an
@@ -241,8 +262,8 @@ class EdgeRuntime:
         **options: Any,
     ) -> None:
         base = {
-            name: getattr(settings, name)
-            for name in ("devices", "seed", "epoch_ms")
+            option: getattr(settings, name)
+            for name, option in _SETTINGS.items()
             if settings is not None and getattr(settings, name, None) is not None
         }
         unknown = sorted(set(options) - set(EdgeOptions.__dataclass_fields__))
@@ -261,7 +282,7 @@ class EdgeRuntime:
         width = max(4, len(str(o.devices - 1)))
         self._ids: list[str] = [f"dev-{i:0{width}d}" for i in range(o.devices)]
         self._admin: list[_AdminDevice] = []
-        self._tracker = FleetModelTracker(o.models, threshold=0.5)
+        self._tracker = FleetModelTracker(o.models, threshold=0.5, fault_labels=FAULT_LABELS)
         self._link = DeviceLink(o.devices, seed=o.seed, options=o.link)
         self._detectors: dict[str, list[Any]] = {m: [] for m in o.models}
         self._epoch = 0
@@ -334,6 +355,8 @@ class EdgeRuntime:
             "area_m": o.area_m,
             "report_interval_s": o.sample_s,
             "fault_rate_per_day": o.fault_rate_per_day,
+            "wear_fraction": o.wear_fraction,
+            "wear_horizon_days": o.wear_horizon_days,
         }
 
     def _attach(self, spec: dict[str, Any]) -> None:
@@ -485,7 +508,7 @@ class EdgeRuntime:
                 start = time.perf_counter_ns()
                 scores[row], confidence[row] = detector.score(values[row])
                 elapsed[row] = time.perf_counter_ns() - start
-            self._tracker.record(model, scores, confidence, elapsed, labels=truth)
+            self._tracker.record(model, scores, confidence, elapsed, labels=truth, kinds=labels)
 
     def _update_alerts(
         self, values: np.ndarray, types: np.ndarray, severities: np.ndarray, times: np.ndarray
@@ -667,13 +690,17 @@ class EdgeRuntime:
 
     def _resolve_cleared(self) -> list[dict[str, Any]]:
         active_types = {(self._ids[row], ALERT_TYPES[code]) for row, code in self._active}
+        health = self._table["health"].to_numpy(np.float64)
         messages = []
         for record in self._emergencies.values():
             if record.get("source") != "alert" or not self._is_open(record):
                 continue
             if any((d, record["type"]) in active_types for d in record["affected_devices"]):
                 continue
-            messages.append({"type": "emergency", "data": self._resolve(record, "alerts cleared")})
+            # A worn-out device stops alerting because it stops reading: say so.
+            failed = all(health[self._row_of[d]] <= 0 for d in record["affected_devices"])
+            why = "devices failed (no readings)" if failed else "alerts cleared"
+            messages.append({"type": "emergency", "data": self._resolve(record, why)})
         return messages
 
     def _resolve(self, record: dict[str, Any], why: str) -> dict[str, Any]:

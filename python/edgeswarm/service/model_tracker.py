@@ -11,7 +11,10 @@ e.g. a NaN reading), ``anomalies`` scored with score > threshold, ``total_ns`` m
 ``time.perf_counter_ns`` around each device's call and ``mean_ns_per_sample = total_ns /
 samples``; with labels (True = injected fault) the confusion counts on scored samples and
 accuracy, precision, recall and F1 = 2 tp / (2 tp + fp + fn), each None when its denominator
-is 0.
+is 0. Given the label codes too (``kinds``), :meth:`FleetModelTracker.summary` adds each model's
+recall per fault kind (``by_fault``), fleet-wide: the kinds differ a lot in what a detector can
+see (a spike of 8-15 sd at once, a stuck sensor only when it recovers), so the overall recall
+mostly says which kinds were frequent.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ class FleetModelTracker:
     """Counters per (device, model) for ``models``; devices are rows added by :meth:`add_devices`.
     A sample is an anomaly when its score is above ``threshold``."""
 
-    def __init__(self, models: Sequence[str], *, threshold: float = 0.5) -> None:
+    def __init__(
+        self, models: Sequence[str], *, threshold: float = 0.5, fault_labels: Sequence[str] = ()
+    ) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold: {threshold} is out of range; allowed 0 <= threshold <= 1")
         if not models or len(set(models)) != len(models):
@@ -47,6 +52,9 @@ class FleetModelTracker:
         self._row: dict[str, int] = {}
         self._counts = {m: {c: np.zeros(0, np.int64) for c in _COUNTS} for m in self.models}
         self._last = {m: np.zeros((0, 2)) for m in self.models}  # last scored sample: score, confidence
+        #: Names of the label codes (code 0: healthy); by_fault counts per code: scored, flagged.
+        self.fault_labels = tuple(fault_labels)
+        self._by_fault = {m: np.zeros((len(self.fault_labels), 2), np.int64) for m in self.models}
 
     def add_devices(self, ids: Sequence[str]) -> None:
         """Appends the devices of ``ids`` not tracked yet (rows in that order), with zero counters."""
@@ -69,10 +77,12 @@ class FleetModelTracker:
         elapsed_ns: np.ndarray,
         *,
         labels: np.ndarray | None = None,
+        kinds: np.ndarray | None = None,
     ) -> None:
         """Adds one call per device: ``scores`` and ``confidence`` (n_devices, samples) as the
         detectors returned them, ``elapsed_ns`` (n_devices,) the time of each device's call,
-        ``labels`` (bool, like ``scores``) True where the reading carries an injected fault."""
+        ``labels`` (bool, like ``scores``) True where the reading carries an injected fault,
+        ``kinds`` (integer codes indexing ``fault_labels``, like ``scores``) which fault."""
         if model not in self._counts:
             raise ValueError(f"model: {model!r} is not one of {', '.join(self.models)}")
         n = len(self._ids)
@@ -100,6 +110,15 @@ class FleetModelTracker:
             c["fp"] += (flagged & ~y).sum(axis=1)
             c["tn"] += (scored & ~flagged & ~y).sum(axis=1)
             c["fn"] += (scored & ~flagged & y).sum(axis=1)
+        if kinds is not None:
+            if kinds.shape != scores.shape:
+                raise ValueError(f"kinds: expected shape {scores.shape}, got {kinds.shape}")
+            codes = kinds.astype(np.int64)
+            if codes.size and not (0 <= codes.min() and codes.max() < len(self.fault_labels)):
+                raise ValueError(f"kinds: codes must index fault_labels (0..{len(self.fault_labels) - 1})")
+            width = len(self.fault_labels)
+            self._by_fault[model][:, 0] += np.bincount(codes[scored], minlength=width)
+            self._by_fault[model][:, 1] += np.bincount(codes[flagged], minlength=width)
 
     def report(self, device_id: str) -> list[dict[str, Any]]:
         """One JSON-ready dict per model of ``device_id`` (keys :data:`~edgeswarm.model_tracking.COLUMNS`),
@@ -124,13 +143,20 @@ class FleetModelTracker:
 
     def summary(self) -> dict[str, dict[str, Any]]:
         """Per model, the counters summed over devices and the rates of the sums (no device
-        id and no last score)."""
+        id and no last score); with ``kinds`` recorded, ``by_fault``: per fault kind that had
+        a scored sample, its scored samples, those flagged and their ratio (recall)."""
         out = {}
         for m in self.models:
             entry = self._entry("", m, {c: int(self._counts[m][c].sum()) for c in _COUNTS}, None, None)
             for key in ("device_id", "last_score", "last_confidence"):
                 del entry[key]
             out[m] = {"devices": len(self._ids), **entry}
+            if self.fault_labels:
+                out[m]["by_fault"] = {
+                    name: {"labelled": int(n), "detected": int(k), "recall": _ratio(int(k), int(n))}
+                    for name, (n, k) in zip(self.fault_labels[1:], self._by_fault[m][1:], strict=True)
+                    if n
+                }
         return out
 
     @staticmethod

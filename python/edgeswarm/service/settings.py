@@ -33,6 +33,20 @@ class Settings(BaseSettings):
     realtime: bool = Field(True, description="False: the loop does not run by itself (tests step it)")
     print_epochs: bool = Field(False, description="print one '[Epoch N] ...' line per epoch")
     devices: int = Field(50, ge=0, le=1_000_000, description="edge fleet size")
+    # The demo's edge fleet: a time-lapse with more wear and faults than edgeswarm.fleet.Fleet's
+    # defaults, so warnings, critical alerts and a committed emergency come in the first minutes.
+    edge_time_scale: float = Field(
+        1200.0, gt=0, le=1e6, description="device seconds per service second (1200: 10 device-min per 500 ms)"
+    )
+    edge_fault_rate_per_day: float = Field(
+        2.0, ge=0, le=24, description="injected faults per device per device-day (Fleet default 0.5)"
+    )
+    edge_wear_fraction: float = Field(
+        0.5, ge=0, le=1, description="share of devices that wear out and fail (Fleet default 0.05)"
+    )
+    edge_wear_horizon_days: float = Field(
+        3.0, gt=0, le=1e5, description="worn devices fail within this many device-days (Fleet default 30)"
+    )
     history_every: int = Field(1, ge=1, description="keep every Nth epoch in SQLite")
     history_memory: int = Field(
         3600, ge=1, le=1_000_000, description="epochs kept in memory for /api/history"
