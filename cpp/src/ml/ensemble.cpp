@@ -76,8 +76,11 @@ double EmpiricalCdf::quantile(double f) const {
 
 double EmpiricalCdf::tail(double s, double fit) const {
   const double bins = static_cast<double>(count_.size());
-  const double q1 = fit > 0.0 ? quantile(1.0 - fit) : 1.0;
-  if (fit <= 0.0 || static_cast<double>(total_) * fit < 10.0 || s <= q1) return 1.0 - cdf(s);
+  // In the bulk (empirical tail >= fit, i.e. below about the 1 - fit quantile) the
+  // empirical tail is the answer, and the quantiles need not be computed.
+  const double empirical = 1.0 - cdf(s);
+  if (empirical >= fit || static_cast<double>(total_) * fit < 10.0) return empirical;
+  const double q1 = quantile(1.0 - fit);
   // Log-odds; the quantiles are kept half a bin inside (0, 1) so they stay finite,
   // while s = 1 (a member's "infinitely far") gets p = 0.
   const auto logit = [bins](double v, bool keep_inside) {
@@ -88,7 +91,9 @@ double EmpiricalCdf::tail(double s, double fit) const {
   const double v2 = logit(quantile(1.0 - 0.5 * fit), true);
   // The histogram resolves no finer than one bin: that is the smallest median excess.
   const double median_excess = std::max(v2 - v1, logit(q1 + 1.0 / bins, true) - v1);
-  return fit * std::exp2(-(logit(s, false) - v1) / median_excess);
+  if (!(median_excess > 0.0)) return s > q1 ? 0.0 : fit;  // q1 in the top half bin
+  // At most fit: the model only takes over where the empirical tail fell below it.
+  return std::min(fit, fit * std::exp2(-(logit(s, false) - v1) / median_excess));
 }
 
 void EmpiricalCdf::add(double s) {

@@ -60,8 +60,10 @@ double RobustMad::median() const { return median_of_sorted(sorted_); }
 
 double RobustMad::mad() const { return mad_of_sorted(sorted_, median_of_sorted(sorted_)); }
 
-double RobustMad::scale() const {
-  return std::max({kMadToSigma * mad(), params_.range_floor * (max_ - min_), params_.min_scale});
+double RobustMad::scale() const { return scale_about(median()); }
+
+double RobustMad::scale_about(double med) const {
+  return std::max({kMadToSigma * mad_of_sorted(sorted_, med), params_.range_floor * (max_ - min_), params_.min_scale});
 }
 
 Scored RobustMad::update(double x) {
@@ -72,7 +74,8 @@ Scored RobustMad::update(double x) {
   }
   Scored out;
   if (!sorted_.empty()) {
-    const double z = (x - median()) / scale();
+    const double med = median();
+    const double z = (x - med) / scale_about(med);
     out.score = ratio_score(z * z, params_.threshold * params_.threshold);
     out.confidence = confidence_of(out.score, stats_.learned() - 1, params_.warmup);
   }

@@ -8,7 +8,8 @@
 // multivariate (dim > 1) Mahalanobis and Half-Space Trees.
 //
 // The tail probability is the empirical one (mid-rank over a histogram) in
-// the bulk, and a fitted tail above the member's (1 - tail_fit) quantile q1:
+// the bulk, and where that falls below tail_fit (above about the member's
+// (1 - tail_fit) quantile q1) a fitted tail:
 // on the log-odds scale v = ln(s / (1 - s)) (ln z^2 for the distance members,
 // the log-density ratio for Half-Space Trees) the excess over v(q1) is taken
 // as exponential, with its median set by the (1 - tail_fit / 2) quantile q2:
@@ -57,8 +58,9 @@ class EmpiricalCdf {
   double cdf(double s) const;
   /// The score below which a fraction f of the scores lie, interpolated within its bin (0 when empty).
   double quantile(double f) const;
-  /// Upper tail probability of s: 1 - cdf(s), or above the (1 - fit) quantile the fitted
-  /// tail of the file comment, once at least 10 / fit scores were added (fit 0: 1 - cdf(s) always).
+  /// Upper tail probability of s: 1 - cdf(s), or where that is below `fit` (above about the
+  /// (1 - fit) quantile) the fitted tail of the file comment, once at least 10 / fit scores
+  /// were added (fit 0: 1 - cdf(s) always).
   double tail(double s, double fit) const;
   /// Adds s.
   void add(double s);

@@ -56,6 +56,8 @@ class RobustMad {
   double scale() const;
 
  private:
+  double scale_about(double med) const;  // scale() with the window's median given
+
   RobustMadParams params_;
   DetectorStats stats_;
   std::vector<double> ring_;    // arrival order, capacity window
