@@ -15,12 +15,15 @@
 // as exponential, with its median set by the (1 - tail_fit / 2) quantile q2:
 //   p = tail_fit * 2^(-(v(s) - v(q1)) / (v(q2) - v(q1))).
 // Why not ranks alone: a rank cannot give a p-value below the fraction of past
-// samples scored at least as high, so once anomalies make up more than
-// 1 - threshold of the history (40 spikes in 6,000 samples is 0.7 %), a new
-// one ranks among the old ones and is missed. Two quantiles are robust to any
+// samples scored at least as high, so once anomalies make up more than the
+// p of the alarm level (0.01 for an alarm at 0.99) of the history (40 spikes
+// in 6,000 samples are 0.7 %), a new one ranks among the old ones and is missed. Two quantiles are robust to any
 // anomaly rate below tail_fit / 2, and the fitted tail keeps falling beyond
 // the last past score. For a Gaussian member the exponential tail in ln z^2 is
-// heavier than the true one (conservative).
+// heavier than the true one (conservative). The price: large scores that recur
+// in normal operation stay rare to the fitted tail (see the NAB section of
+// benchmarks/README.md); tail_fit = 0 gives ranks alone.
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -39,7 +42,7 @@ struct EnsembleParams {
   std::uint64_t seed = 0;      ///< seed of the Half-Space Trees member
   int bins = 1024;             ///< histogram bins of each member's empirical CDF, >= 16
   double warmup = 100.0;       ///< samples at which maturity reaches one half
-  double tail_fit = 0.05;      ///< upper fraction of each member's past scores given a fitted tail, in [0, 0.5]; 0: ranks only
+  double tail_fit = 0.05;      ///< tail probability below which the tail is fitted, in [0, 0.5]; 0: ranks only
   EwmaZScoreParams ewma;       ///< used when dim == 1
   RobustMadParams mad;         ///< used when dim == 1
   HalfSpaceTreesParams hst;    ///< always used

@@ -30,7 +30,7 @@ struct MahalanobisParams {
   double ridge = 1e-3;     ///< added to the covariance diagonal, relative to the mean variance, >= 0
   int refresh = 256;       ///< samples between exact re-inversions, >= 1
   double warmup = 50.0;    ///< samples at which maturity reaches one half
-  double clip = 1.0;       ///< learned radius cap in units of the decision boundary (D = clip * threshold^2), > 0; inf: no cap
+  double clip = 1.0;       ///< cap on an isolated row's learned D, in units of threshold^2, > 0; inf: no cap
 };
 
 /// Throws std::invalid_argument naming the first bad option.
