@@ -92,14 +92,17 @@ void bind_ml(py::module_& m) {
   {
     const RobustMadParams def;
     py::class_<RobustMad> c(m, "RobustMad", "Univariate sliding-window median / MAD detector.");
-    c.def(py::init([](int window, double threshold, double warmup, double min_scale) {
-            return RobustMad(RobustMadParams{window, threshold, warmup, min_scale});
+    c.def(py::init([](int window, double threshold, double warmup, double min_scale, double range_floor) {
+            return RobustMad(RobustMadParams{window, threshold, warmup, min_scale, range_floor});
           }),
           py::kw_only(), py::arg("window") = def.window, py::arg("threshold") = def.threshold,
-          py::arg("warmup") = def.warmup, py::arg("min_scale") = def.min_scale);
+          py::arg("warmup") = def.warmup, py::arg("min_scale") = def.min_scale,
+          py::arg("range_floor") = def.range_floor);
     common<RobustMad>(c, [](const RobustMad&) { return 1; });
     c.def_property_readonly("median", &RobustMad::median, "Median of the window.")
-        .def_property_readonly("mad", &RobustMad::mad, "Median absolute deviation of the window (unscaled).");
+        .def_property_readonly("mad", &RobustMad::mad, "Median absolute deviation of the window (unscaled).")
+        .def_property_readonly("scale", &RobustMad::scale,
+                               "Scale of the next robust z: max(1.4826 * MAD, range_floor * range, min_scale).");
   }
   {
     const HalfSpaceTreesParams def;
@@ -118,11 +121,12 @@ void bind_ml(py::module_& m) {
   {
     const MahalanobisParams def;
     py::class_<Mahalanobis> c(m, "Mahalanobis", "Multivariate Mahalanobis detector with an online covariance.");
-    c.def(py::init([](int dim, double alpha, double threshold, double ridge, int refresh, double warmup) {
-            return Mahalanobis(MahalanobisParams{dim, alpha, threshold, ridge, refresh, warmup});
+    c.def(py::init([](int dim, double alpha, double threshold, double ridge, int refresh, double warmup, double clip) {
+            return Mahalanobis(MahalanobisParams{dim, alpha, threshold, ridge, refresh, warmup, clip});
           }),
           py::kw_only(), py::arg("dim") = def.dim, py::arg("alpha") = def.alpha, py::arg("threshold") = def.threshold,
-          py::arg("ridge") = def.ridge, py::arg("refresh") = def.refresh, py::arg("warmup") = def.warmup);
+          py::arg("ridge") = def.ridge, py::arg("refresh") = def.refresh, py::arg("warmup") = def.warmup,
+          py::arg("clip") = def.clip);
     common<Mahalanobis>(c, [](const Mahalanobis& d) { return d.params().dim; });
     c.def_property_readonly("dim", [](const Mahalanobis& d) { return d.params().dim; }, "Features per sample.")
         .def_property_readonly(
@@ -132,15 +136,16 @@ void bind_ml(py::module_& m) {
   {
     const EnsembleParams def;
     py::class_<Ensemble> c(m, "Ensemble",
-                           "Calibrated ensemble: members' scores through their running empirical CDFs, "
-                           "combined as 1 - min(1, m * smallest tail probability).");
+                           "Calibrated ensemble: members' scores through their running empirical CDFs "
+                           "(with a fitted upper tail), combined as 1 - min(1, m * smallest tail probability).");
     c.def(py::init([](int dim, std::uint64_t seed, int bins, double warmup, double ewma_alpha, int mad_window,
-                      int hst_trees, int hst_depth, int hst_window, double mahalanobis_alpha) {
+                      int hst_trees, int hst_depth, int hst_window, double mahalanobis_alpha, double tail_fit) {
             EnsembleParams p;
             p.dim = dim;
             p.seed = seed;
             p.bins = bins;
             p.warmup = warmup;
+            p.tail_fit = tail_fit;
             p.ewma.alpha = ewma_alpha;
             p.mad.window = mad_window;
             p.hst.n_trees = hst_trees;
@@ -153,7 +158,7 @@ void bind_ml(py::module_& m) {
           py::arg("warmup") = def.warmup, py::arg("ewma_alpha") = def.ewma.alpha,
           py::arg("mad_window") = def.mad.window, py::arg("hst_trees") = def.hst.n_trees,
           py::arg("hst_depth") = def.hst.depth, py::arg("hst_window") = def.hst.window,
-          py::arg("mahalanobis_alpha") = def.mahalanobis.alpha);
+          py::arg("mahalanobis_alpha") = def.mahalanobis.alpha, py::arg("tail_fit") = def.tail_fit);
     common<Ensemble>(c, [](const Ensemble& d) { return d.params().dim; });
     c.def_property_readonly("dim", [](const Ensemble& d) { return d.params().dim; }, "Features per sample.")
         .def_property_readonly("members", &Ensemble::members, "Number of members (3 for dim 1, else 2).");

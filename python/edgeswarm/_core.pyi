@@ -562,7 +562,7 @@ class RobustMad:
     """
     Univariate sliding-window median / MAD detector.
     """
-    def __init__(self, *, window: typing.SupportsInt | typing.SupportsIndex = 101, threshold: typing.SupportsFloat | typing.SupportsIndex = 3.0, warmup: typing.SupportsFloat | typing.SupportsIndex = 30.0, min_scale: typing.SupportsFloat | typing.SupportsIndex = 1e-09) -> None:
+    def __init__(self, *, window: typing.SupportsInt | typing.SupportsIndex = 101, threshold: typing.SupportsFloat | typing.SupportsIndex = 3.0, warmup: typing.SupportsFloat | typing.SupportsIndex = 30.0, min_scale: typing.SupportsFloat | typing.SupportsIndex = 1e-09, range_floor: typing.SupportsFloat | typing.SupportsIndex = 0.01) -> None:
         ...
     def reset(self) -> None:
         """
@@ -581,6 +581,11 @@ class RobustMad:
     def median(self) -> float:
         """
         Median of the window.
+        """
+    @property
+    def scale(self) -> float:
+        """
+        Scale of the next robust z: max(1.4826 * MAD, range_floor * range, min_scale).
         """
     @property
     def stats(self) -> dict:
@@ -615,7 +620,7 @@ class Mahalanobis:
     """
     Multivariate Mahalanobis detector with an online covariance.
     """
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 2, alpha: typing.SupportsFloat | typing.SupportsIndex = 0.01, threshold: typing.SupportsFloat | typing.SupportsIndex = 3.0, ridge: typing.SupportsFloat | typing.SupportsIndex = 0.001, refresh: typing.SupportsInt | typing.SupportsIndex = 256, warmup: typing.SupportsFloat | typing.SupportsIndex = 50.0) -> None:
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 2, alpha: typing.SupportsFloat | typing.SupportsIndex = 0.01, threshold: typing.SupportsFloat | typing.SupportsIndex = 3.0, ridge: typing.SupportsFloat | typing.SupportsIndex = 0.001, refresh: typing.SupportsInt | typing.SupportsIndex = 256, warmup: typing.SupportsFloat | typing.SupportsIndex = 50.0, clip: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> None:
         ...
     def reset(self) -> None:
         """
@@ -642,9 +647,9 @@ class Mahalanobis:
         """
 class Ensemble:
     """
-    Calibrated ensemble: members' scores through their running empirical CDFs, combined as 1 - min(1, m * smallest tail probability).
+    Calibrated ensemble: members' scores through their running empirical CDFs (with a fitted upper tail), combined as 1 - min(1, m * smallest tail probability).
     """
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 1, seed: typing.SupportsInt | typing.SupportsIndex = 0, bins: typing.SupportsInt | typing.SupportsIndex = 1024, warmup: typing.SupportsFloat | typing.SupportsIndex = 100.0, ewma_alpha: typing.SupportsFloat | typing.SupportsIndex = 0.02, mad_window: typing.SupportsInt | typing.SupportsIndex = 101, hst_trees: typing.SupportsInt | typing.SupportsIndex = 25, hst_depth: typing.SupportsInt | typing.SupportsIndex = 8, hst_window: typing.SupportsInt | typing.SupportsIndex = 250, mahalanobis_alpha: typing.SupportsFloat | typing.SupportsIndex = 0.01) -> None:
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 1, seed: typing.SupportsInt | typing.SupportsIndex = 0, bins: typing.SupportsInt | typing.SupportsIndex = 1024, warmup: typing.SupportsFloat | typing.SupportsIndex = 100.0, ewma_alpha: typing.SupportsFloat | typing.SupportsIndex = 0.02, mad_window: typing.SupportsInt | typing.SupportsIndex = 101, hst_trees: typing.SupportsInt | typing.SupportsIndex = 25, hst_depth: typing.SupportsInt | typing.SupportsIndex = 8, hst_window: typing.SupportsInt | typing.SupportsIndex = 250, mahalanobis_alpha: typing.SupportsFloat | typing.SupportsIndex = 0.01, tail_fit: typing.SupportsFloat | typing.SupportsIndex = 0.05) -> None:
         ...
     def reset(self) -> None:
         """

@@ -84,12 +84,32 @@ class EwmaZScore(_Detector):
 
 
 class RobustMad(_Detector):
-    """Univariate robust z-score: (x - median) / (1.4826 * MAD) over the last ``window`` valid samples."""
+    """Univariate robust z-score: (x - median) / scale over the last ``window`` valid samples.
+
+    The scale is 1.4826 * MAD, floored at ``range_floor`` times the range (max - min) of every
+    valid sample learned (and at ``min_scale``): on a flat or quantised stretch the MAD is 0 and
+    any change would otherwise score exactly 1. On noisy data the floor does not bind (the range
+    of n normal samples is about 8 to 10 sigma for n up to 100,000, so 1.4826 * MAD is near
+    range / 10); the 1 / 100 default follows from that, not from a benchmark.
+    """
 
     def __init__(
-        self, *, window: int = 101, threshold: float = 3.0, warmup: float = 30.0, min_scale: float = 1e-9
+        self,
+        *,
+        window: int = 101,
+        threshold: float = 3.0,
+        warmup: float = 30.0,
+        min_scale: float = 1e-9,
+        range_floor: float = 0.01,
     ) -> None:
-        self._impl = _core.RobustMad(window=window, threshold=threshold, warmup=warmup, min_scale=min_scale)
+        self._impl = _core.RobustMad(
+            window=window, threshold=threshold, warmup=warmup, min_scale=min_scale, range_floor=range_floor
+        )
+
+    @property
+    def scale(self) -> float:
+        """Scale the next sample's robust z is measured in."""
+        return float(self._impl.scale)
 
 
 class HalfSpaceTrees(_Detector):
@@ -127,7 +147,14 @@ class HalfSpaceTrees(_Detector):
 
 
 class Mahalanobis(_Detector):
-    """Mahalanobis distance from an online exponentially weighted mean and covariance over rows of ``dim``."""
+    """Mahalanobis distance from an online exponentially weighted mean and covariance over rows of ``dim``.
+
+    Bounded influence: after the first ``1 / alpha`` rows, an isolated row beyond ``clip`` times
+    the decision boundary is learned as if it lay on that radius (its deviation shrunk), so a
+    spike does not widen the covariance that judges the next one. A row beyond it right after
+    another is a lasting change and is learned in full (a level shift is followed one row later
+    than without the cap). ``clip=math.inf`` learns every row at full weight.
+    """
 
     def __init__(
         self,
@@ -138,17 +165,20 @@ class Mahalanobis(_Detector):
         ridge: float = 1e-3,
         refresh: int = 256,
         warmup: float = 50.0,
+        clip: float = 1.0,
     ) -> None:
         self._impl = _core.Mahalanobis(
-            dim=dim, alpha=alpha, threshold=threshold, ridge=ridge, refresh=refresh, warmup=warmup
+            dim=dim, alpha=alpha, threshold=threshold, ridge=ridge, refresh=refresh, warmup=warmup, clip=clip
         )
 
 
 class Ensemble(_Detector):
     """Calibrated ensemble: EWMA, MAD and Half-Space Trees for ``dim == 1``; Mahalanobis and HST otherwise.
 
-    Each member's score becomes its rank among that member's past scores; the
-    result is ``1 - min(1, members * smallest tail probability)``.
+    Each member's score gets a tail probability among that member's past scores (empirical in
+    the bulk; above the ``1 - tail_fit`` quantile an exponential tail on the log-odds scale,
+    fitted to the ``1 - tail_fit`` and ``1 - tail_fit / 2`` quantiles, so recurring anomalies
+    do not cap how small it gets); the result is ``1 - min(1, members * smallest tail probability)``.
     """
 
     def __init__(
@@ -164,6 +194,7 @@ class Ensemble(_Detector):
         hst_depth: int = 8,
         hst_window: int = 250,
         mahalanobis_alpha: float = 0.01,
+        tail_fit: float = 0.05,
     ) -> None:
         self._impl = _core.Ensemble(
             dim=dim,
@@ -176,6 +207,7 @@ class Ensemble(_Detector):
             hst_depth=hst_depth,
             hst_window=hst_window,
             mahalanobis_alpha=mahalanobis_alpha,
+            tail_fit=tail_fit,
         )
 
 

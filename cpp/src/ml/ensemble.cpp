@@ -22,6 +22,7 @@ void validate(const EnsembleParams& p) {
   core::require(p.dim >= 1, "dim", std::to_string(p.dim), "integers >= 1");
   core::require(p.bins >= 16 && p.bins <= (1 << 20), "bins", std::to_string(p.bins), "integers in [16, 1048576]");
   core::require_non_negative("warmup", p.warmup);
+  core::require(p.tail_fit >= 0.0 && p.tail_fit <= 0.5, "tail_fit", p.tail_fit, "[0, 0.5] (0: ranks only)");
   const EnsembleParams f = filled(p);
   validate(f.ewma);
   validate(f.mad);
@@ -49,6 +50,50 @@ double EmpiricalCdf::cdf(double s) const {
   const int b = bin_of(s);
   const double below = static_cast<double>(prefix(b));
   return (below + 0.5 * static_cast<double>(count_[b])) / static_cast<double>(total_);
+}
+
+double EmpiricalCdf::quantile(double f) const {
+  if (total_ == 0) return 0.0;
+  const int bins = static_cast<int>(count_.size());
+  const double target = std::clamp(f, 0.0, 1.0) * static_cast<double>(total_);
+  // Fenwick descent: the last bin whose prefix count is below the target.
+  int pos = 0;
+  double below = 0.0;
+  int step = 1;
+  while (step * 2 <= bins) step *= 2;
+  for (; step > 0; step /= 2) {
+    const int next = pos + step;
+    if (next <= bins && below + static_cast<double>(tree_[next]) < target) {
+      pos = next;
+      below += static_cast<double>(tree_[next]);
+    }
+  }
+  if (pos >= bins) return 1.0;
+  const double in_bin = static_cast<double>(count_[pos]);
+  const double frac = in_bin > 0.0 ? std::clamp((target - below) / in_bin, 0.0, 1.0) : 0.0;
+  return (pos + frac) / bins;
+}
+
+double EmpiricalCdf::tail(double s, double fit) const {
+  const double bins = static_cast<double>(count_.size());
+  // In the bulk (empirical tail >= fit, i.e. below about the 1 - fit quantile) the
+  // empirical tail is the answer, and the quantiles need not be computed.
+  const double empirical = 1.0 - cdf(s);
+  if (empirical >= fit || static_cast<double>(total_) * fit < 10.0) return empirical;
+  const double q1 = quantile(1.0 - fit);
+  // Log-odds; the quantiles are kept half a bin inside (0, 1) so they stay finite,
+  // while s = 1 (a member's "infinitely far") gets p = 0.
+  const auto logit = [bins](double v, bool keep_inside) {
+    if (keep_inside) v = std::clamp(v, 0.5 / bins, 1.0 - 0.5 / bins);
+    return std::log(v / (1.0 - v));
+  };
+  const double v1 = logit(q1, true);
+  const double v2 = logit(quantile(1.0 - 0.5 * fit), true);
+  // The histogram resolves no finer than one bin: that is the smallest median excess.
+  const double median_excess = std::max(v2 - v1, logit(q1 + 1.0 / bins, true) - v1);
+  if (!(median_excess > 0.0)) return s > q1 ? 0.0 : fit;  // q1 in the top half bin
+  // At most fit: the model only takes over where the empirical tail fell below it.
+  return std::min(fit, fit * std::exp2(-(logit(s, false) - v1) / median_excess));
 }
 
 void EmpiricalCdf::add(double s) {
@@ -94,7 +139,7 @@ Scored Ensemble::update(const double* x) {
   const int m = members();
   double min_tail = 1.0;
   for (int i = 0; i < m; ++i) {
-    min_tail = std::min(min_tail, 1.0 - cdfs_[i].cdf(member[i]));
+    min_tail = std::min(min_tail, cdfs_[i].tail(member[i], params_.tail_fit));
     cdfs_[i].add(member[i]);
   }
   Scored out;

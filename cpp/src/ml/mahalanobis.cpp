@@ -15,6 +15,7 @@ void validate(const MahalanobisParams& p) {
   core::require_non_negative("ridge", p.ridge);
   core::require(p.refresh >= 1, "refresh", std::to_string(p.refresh), "integers >= 1");
   core::require_non_negative("warmup", p.warmup);
+  core::require(p.clip > 0.0, "clip", p.clip, "> 0 (inf: no cap)");
 }
 
 Mahalanobis::Mahalanobis(const MahalanobisParams& params) : params_(params), ldlt_(params.dim) {
@@ -61,13 +62,24 @@ Scored Mahalanobis::update(const double* x) {
     out.confidence = confidence_of(out.score, n, params_.warmup);
   }
   const double a = std::max(params_.alpha, 1.0 / static_cast<double>(n + 1));
+  // Winsorise an isolated row beyond the clip radius (see the header); only
+  // once the weights are exponential, since the first covariances cannot judge yet.
+  const double cap2 = params_.clip * params_.threshold * params_.threshold * d;
+  const bool beyond = n > 0 && d2 > cap2;
+  if (beyond && !last_beyond_ && a <= params_.alpha) {
+    const double w = std::sqrt(cap2 / d2);
+    delta_ *= w;
+    y_ *= w;
+    d2 = cap2;
+  }
+  last_beyond_ = beyond;
   mean_ += a * delta_;
   cov_ = (1.0 - a) * (cov_ + a * delta_ * delta_.transpose());
   // While the weights are still equal (a > alpha) the covariance changes too
   // much per sample for rank-one updates of a ridge-regularised inverse: invert
   // exactly. After that, Sherman-Morrison on
   //   C' = (1 - a)(C + a dd^T)  =>  C'^-1 = (C^-1 - a y y^T / (1 + a d2)) / (1 - a),
-  // with y = C^-1 d and d2 = d^T y computed for the score.
+  // with y = C^-1 d and d2 = d^T y computed for the score (both shrunk with d).
   if (a > params_.alpha || n == 0 || ++since_refresh_ >= params_.refresh) {
     reinvert();
   } else {
@@ -95,6 +107,7 @@ void Mahalanobis::reset() {
   cov_.setZero();
   inv_.setZero();
   since_refresh_ = 0;
+  last_beyond_ = false;
 }
 
 }  // namespace edgeswarm::ml

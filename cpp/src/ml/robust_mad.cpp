@@ -47,6 +47,7 @@ void validate(const RobustMadParams& p) {
   core::require_positive("threshold", p.threshold);
   core::require_non_negative("warmup", p.warmup);
   core::require_positive("min_scale", p.min_scale);
+  core::require_fraction("range_floor", p.range_floor);
 }
 
 RobustMad::RobustMad(const RobustMadParams& params) : params_(params) {
@@ -59,6 +60,12 @@ double RobustMad::median() const { return median_of_sorted(sorted_); }
 
 double RobustMad::mad() const { return mad_of_sorted(sorted_, median_of_sorted(sorted_)); }
 
+double RobustMad::scale() const { return scale_about(median()); }
+
+double RobustMad::scale_about(double med) const {
+  return std::max({kMadToSigma * mad_of_sorted(sorted_, med), params_.range_floor * (max_ - min_), params_.min_scale});
+}
+
 Scored RobustMad::update(double x) {
   ++stats_.seen;
   if (!std::isfinite(x)) {
@@ -67,12 +74,13 @@ Scored RobustMad::update(double x) {
   }
   Scored out;
   if (!sorted_.empty()) {
-    const double med = median_of_sorted(sorted_);
-    const double scale = std::max(kMadToSigma * mad_of_sorted(sorted_, med), params_.min_scale);
-    const double z = (x - med) / scale;
+    const double med = median();
+    const double z = (x - med) / scale_about(med);
     out.score = ratio_score(z * z, params_.threshold * params_.threshold);
     out.confidence = confidence_of(out.score, stats_.learned() - 1, params_.warmup);
   }
+  min_ = stats_.learned() == 1 ? x : std::min(min_, x);
+  max_ = stats_.learned() == 1 ? x : std::max(max_, x);
   const auto cap = static_cast<std::size_t>(params_.window);
   if (ring_.size() < cap) {
     ring_.push_back(x);
@@ -99,6 +107,7 @@ void RobustMad::reset() {
   ring_.clear();
   sorted_.clear();
   head_ = 0;
+  min_ = max_ = 0.0;
 }
 
 }  // namespace edgeswarm::ml

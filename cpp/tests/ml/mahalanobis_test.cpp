@@ -67,6 +67,32 @@ TEST(Mahalanobis, FindsACorrelationBreak) {
   EXPECT_LT(d.update(ok).score, 0.5);
 }
 
+TEST(Mahalanobis, AnIsolatedSpikeIsLearnedOnTheClipRadiusAPersistingOneInFull) {
+  MahalanobisParams p;
+  p.dim = 2;
+  Mahalanobis d(p);
+  const auto x = ml_test::noise(1000, 2, 14);
+  for (std::size_t i = 0; i < 1000; ++i) d.update(&x[2 * i]);
+  const double spike[2] = {12.0, -3.0};
+  // The first row beyond the radius: the mean moves by alpha * w * delta, w = sqrt(cap2 / d2),
+  // with d2 read back from the score: D = d2 / dim = threshold^2 * s / (1 - s).
+  Eigen::Vector2d before = d.mean();
+  Eigen::Vector2d delta = Eigen::Vector2d(spike[0], spike[1]) - before;
+  double s = d.update(spike).score;
+  const double cap2 = p.clip * p.threshold * p.threshold * p.dim;
+  const double d2 = p.dim * p.threshold * p.threshold * s / (1.0 - s);
+  ASSERT_GT(d2, cap2);
+  Eigen::Vector2d moved = d.mean() - before;
+  EXPECT_NEAR((moved - p.alpha * std::sqrt(cap2 / d2) * delta).norm(), 0.0, 1e-12);
+  // The next row is beyond the radius too: a lasting change, learned at full weight.
+  before = d.mean();
+  delta = Eigen::Vector2d(spike[0], spike[1]) - before;
+  s = d.update(spike).score;
+  EXPECT_GT(s, 0.5);
+  moved = d.mean() - before;
+  EXPECT_NEAR((moved - p.alpha * delta).norm(), 0.0, 1e-12);
+}
+
 TEST(Mahalanobis, InvalidRowsAreSkippedAndChunkedEqualsBatch) {
   auto x = ml_test::noise(600, 3, 13);
   x[30] = std::numeric_limits<double>::quiet_NaN();
@@ -95,4 +121,9 @@ TEST(Mahalanobis, RejectsBadOptions) {
   p = {};
   p.refresh = 0;
   expect_invalid([&] { Mahalanobis{p}; }, "refresh");
+  p = {};
+  p.clip = 0.0;
+  expect_invalid([&] { Mahalanobis{p}; }, "clip");
+  p.clip = std::numeric_limits<double>::quiet_NaN();
+  expect_invalid([&] { Mahalanobis{p}; }, "clip");
 }

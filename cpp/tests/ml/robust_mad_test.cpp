@@ -71,6 +71,26 @@ TEST(RobustMad, ScoresBeforeLearning) {
   EXPECT_DOUBLE_EQ(d.update(10.0).score, z * z / (z * z + 1.0));
 }
 
+TEST(RobustMad, RangeFloorBreaksTiesOnAFlatWindow) {
+  RobustMadParams p;
+  p.window = 5;
+  RobustMad d(p);
+  // The window ends as five 5s (MAD 0); the learned range is [0, 10].
+  for (double v : {0.0, 10.0, 5.0, 5.0, 5.0, 5.0, 5.0}) d.update(v);
+  EXPECT_DOUBLE_EQ(d.mad(), 0.0);
+  EXPECT_DOUBLE_EQ(d.scale(), 0.1);  // range_floor 0.01 x range 10
+  // 5.3 is 3 floors away: exactly the threshold, score 0.5; 5.6 is 6 away: 36 / 45.
+  EXPECT_NEAR(d.update(5.3).score, 0.5, 1e-12);
+  RobustMad e(p);
+  for (double v : {0.0, 10.0, 5.0, 5.0, 5.0, 5.0, 5.0}) e.update(v);
+  EXPECT_NEAR(e.update(5.6).score, 36.0 / 45.0, 1e-12);
+  // Without the floor both are min_scale-many MADs away and tie at 1 (to rounding).
+  p.range_floor = 0.0;
+  RobustMad f(p);
+  for (double v : {0.0, 10.0, 5.0, 5.0, 5.0, 5.0, 5.0}) f.update(v);
+  EXPECT_GT(f.update(5.3).score, 1.0 - 1e-12);
+}
+
 TEST(RobustMad, NaNIsCountedAndSkipped) {
   RobustMad d;
   std::vector<double> x{1.0, std::numeric_limits<double>::quiet_NaN(), 2.0};
@@ -97,4 +117,7 @@ TEST(RobustMad, RejectsBadOptions) {
   p = {};
   p.min_scale = -1.0;
   expect_invalid([&] { RobustMad{p}; }, "min_scale");
+  p = {};
+  p.range_floor = 1.5;
+  expect_invalid([&] { RobustMad{p}; }, "range_floor");
 }

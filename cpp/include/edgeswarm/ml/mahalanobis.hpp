@@ -2,6 +2,17 @@
 // Mahalanobis distance from an online (exponentially weighted) mean and
 // covariance, with the inverse covariance kept by Sherman-Morrison rank-one
 // updates and refreshed exactly every `refresh` samples.
+//
+// Bounded influence: once the equal-weight phase is over, a row farther than
+// `clip` times the decision boundary (D > clip * threshold^2) is learned as if
+// it lay on that radius in its own direction (its deviation shrunk, as in a
+// Huber M-estimator), so one spike cannot inflate the covariance that must
+// judge the next one. Only an isolated excursion is shrunk: a row beyond the
+// radius right after another one is a change that persists, and is learned in
+// full, so the detector follows a level shift one row later than without the
+// cap (shrinking every such row would let the covariance grow by only about
+// 1 + alpha * clip * threshold^2 * dim per row, which after a flat stretch
+// takes dozens of rows of alarms).
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
@@ -19,6 +30,7 @@ struct MahalanobisParams {
   double ridge = 1e-3;     ///< added to the covariance diagonal, relative to the mean variance, >= 0
   int refresh = 256;       ///< samples between exact re-inversions, >= 1
   double warmup = 50.0;    ///< samples at which maturity reaches one half
+  double clip = 1.0;       ///< cap on an isolated row's learned D, in units of threshold^2, > 0; inf: no cap
 };
 
 /// Throws std::invalid_argument naming the first bad option.
@@ -56,6 +68,7 @@ class Mahalanobis {
   Eigen::MatrixXd cov_, inv_, work_;
   Eigen::LDLT<Eigen::MatrixXd> ldlt_;
   int since_refresh_ = 0;
+  bool last_beyond_ = false;  // the previous valid row was beyond the clip radius
 };
 
 }  // namespace edgeswarm::ml

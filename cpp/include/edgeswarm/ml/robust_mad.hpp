@@ -1,6 +1,16 @@
 #pragma once
 // Robust z-score over a sliding window: distance from the window's median in
 // units of its scaled median absolute deviation (1.4826 * MAD).
+//
+// Scale floor: the scale is at least `range_floor` times the range (max - min)
+// of every valid sample learned so far. Without it a window of equal values
+// (a flat or quantised stretch) has MAD 0, and every change, however small,
+// is infinitely many MADs away and scores exactly 1. For noisy data the floor
+// never binds: n normal samples span about 2 sqrt(2 ln n) sigma (8 sigma at
+// n = 6,000, 9.5 at 100,000), so 1.4826 * MAD ~ sigma is near range / 10,
+// ten times the default floor of range / 100. With the floor, on a flat
+// stretch a move of threshold / 100 of the range (3 % by default) scores 0.5.
+// The 1 / 100 was chosen from that argument alone (not tuned on any benchmark).
 
 #include <cstddef>
 #include <vector>
@@ -14,7 +24,8 @@ struct RobustMadParams {
   int window = 101;        ///< number of most recent valid samples kept, >= 3
   double threshold = 3.0;  ///< robust z at which the score is 0.5
   double warmup = 30.0;    ///< samples at which maturity reaches one half
-  double min_scale = 1e-9; ///< floor of 1.4826 * MAD, so windows of equal values do not divide by zero
+  double min_scale = 1e-9; ///< absolute floor of 1.4826 * MAD, so windows of equal values do not divide by zero
+  double range_floor = 0.01;  ///< floor of 1.4826 * MAD relative to the learned range (max - min), in [0, 1]
 };
 
 /// Throws std::invalid_argument naming the first bad option.
@@ -41,13 +52,18 @@ class RobustMad {
   double median() const;
   /// Median absolute deviation from the median (unscaled; 0 when empty).
   double mad() const;
+  /// The scale a new sample is measured in: max(1.4826 * MAD, range_floor * (max - min), min_scale).
+  double scale() const;
 
  private:
+  double scale_about(double med) const;  // scale() with the window's median given
+
   RobustMadParams params_;
   DetectorStats stats_;
   std::vector<double> ring_;    // arrival order, capacity window
   std::vector<double> sorted_;  // the same values, sorted
   std::size_t head_ = 0;        // next ring slot to overwrite once full
+  double min_ = 0.0, max_ = 0.0;  // range of every valid sample learned
 };
 
 }  // namespace edgeswarm::ml
