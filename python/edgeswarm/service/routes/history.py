@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
 
 from edgeswarm.service.deps import EngineDep, StoreDep
 from edgeswarm.service.hub import to_json_safe
@@ -25,16 +26,16 @@ def history(
             description="a run kept in the database (see /api/history/runs); default: the live run",
         ),
     ] = None,
-) -> list[dict[str, Any]]:
+) -> JSONResponse:
     """One row per epoch, oldest first: epoch, consensus, honest_mean, relative_drift, entropy,
     regime, nodes_* counts, bandwidth, energy and sleep ratio. Without `run`: the live run,
     from memory (every epoch, the last `history_memory`). With `run`: that run as kept in
     SQLite (every `history_every`th epoch; survives restarts)."""
     if run is None:
-        return to_json_safe(engine.history(limit))
+        return JSONResponse(to_json_safe(engine.history(limit)))  # JSON-safe already: skip the encoder
     if not any(r["run"] == run for r in store.runs()):
         raise HTTPException(404, detail=f"run {run} does not exist")
-    return to_json_safe(store.history(run, limit))
+    return JSONResponse(to_json_safe(store.history(run, limit)))
 
 
 @router.get("/history/runs", summary="Every start of the live swarm kept in the database")
