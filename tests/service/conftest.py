@@ -32,7 +32,12 @@ def make_settings(db_path: Path, **overrides: object) -> Settings:
         "static_dir": None,
         "devices": 10,  # a small edge fleet: it ticks with every epoch
     }
-    for name in ("edge_time_scale", "edge_fault_rate_per_day", "edge_wear_fraction", "edge_wear_horizon_days"):
+    for name in (
+        "edge_time_scale",
+        "edge_fault_rate_per_day",
+        "edge_wear_fraction",
+        "edge_wear_horizon_days",
+    ):
         values[name] = Settings.model_fields[name].default
     values.update(overrides)
     return Settings(**values)

@@ -27,6 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from edgeswarm import __version__
 from edgeswarm.service.audit import AuditMiddleware
 from edgeswarm.service.auth import announce_admin_password, ensure_admin, signing_key
+from edgeswarm.service.edge_runtime import DeviceConflict, UnknownItem
 from edgeswarm.service.engine import SwarmLoop
 from edgeswarm.service.hub import Hub
 from edgeswarm.service.settings import Settings
@@ -133,6 +134,16 @@ def _value_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": detail})
 
 
+def _unknown_item(request: Request, error: Exception) -> JSONResponse:
+    """An id the edge runtime does not know: 404."""
+    return JSONResponse(status_code=404, content={"detail": str(error.args[0] if error.args else error)})
+
+
+def _conflict(request: Request, error: Exception) -> JSONResponse:
+    """A device id already taken, an emergency already resolved: 409."""
+    return JSONResponse(status_code=409, content={"detail": str(error)})
+
+
 def _validation_error(request: Request, error: pydantic.ValidationError) -> JSONResponse:
     detail = [
         {"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]} for e in error.errors()
@@ -156,6 +167,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.edge = None
     app.add_middleware(AuditMiddleware)
     app.add_exception_handler(ValueError, _value_error)
+    app.add_exception_handler(UnknownItem, _unknown_item)
+    app.add_exception_handler(DeviceConflict, _conflict)  # a ValueError: the more specific handler wins
     app.add_exception_handler(pydantic.ValidationError, _validation_error)
 
     for name in ROUTER_MODULES:

@@ -10,18 +10,14 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from edgeswarm.service.edge_models import DeviceMetrics, DeviceStatus, PublishRequest, PublishResult
-from edgeswarm.service.edge_runtime import UnknownItem
-from edgeswarm.service.routes.edge import DeviceId, Edge, Operator, not_found
+from edgeswarm.service.routes.edge import DeviceId, Edge, Operator
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 
 
 @router.get("/{device_id}/status", response_model=DeviceStatus, summary="A device's live status")
 def device_status(device_id: DeviceId, edge: Edge) -> dict[str, Any]:
-    try:
-        return edge.device_status(device_id)
-    except UnknownItem as err:
-        raise not_found(err) from None
+    return edge.device_status(device_id)
 
 
 @router.post(
@@ -36,10 +32,7 @@ def publish(
     edge: Edge,
     user: Operator,
 ) -> dict[str, Any]:
-    try:
-        return edge.publish(device_id, body.message)
-    except UnknownItem as err:
-        raise not_found(err) from None
+    return edge.publish(device_id, body.message)
 
 
 @router.get(
@@ -48,7 +41,4 @@ def publish(
     summary="Uplink metrics: sent, received, dropped, in flight, avg_latency (ms), latency_samples",
 )
 def device_metrics(device_id: DeviceId, edge: Edge) -> dict[str, Any]:
-    try:
-        return edge.device_metrics(device_id)
-    except UnknownItem as err:
-        raise not_found(err) from None
+    return edge.device_metrics(device_id)

@@ -1,14 +1,15 @@
 """The edge fleet: analytics, clusters, emergencies, devices and their ML models (/api/edge/*).
 
 Reads are open; raising or resolving an emergency needs an operator, adding a device an admin.
-Unknown ids answer 404, bad input 422 naming the field, a taken device id 409.
+Unknown ids answer 404 (UnknownItem), bad input 422 naming the field (ValueError), a taken
+device id 409 (DeviceConflict): the app's exception handlers turn the runtime's errors into these.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 from starlette.concurrency import run_in_threadpool
 
 from edgeswarm.service.auth import User
@@ -27,7 +28,7 @@ from edgeswarm.service.edge_models import (
     EmergencyStatus,
     SensorType,
 )
-from edgeswarm.service.edge_runtime import DeviceConflict, EdgeRuntime, UnknownItem
+from edgeswarm.service.edge_runtime import EdgeRuntime
 
 router = APIRouter(prefix="/api/edge", tags=["edge"])
 
@@ -35,22 +36,6 @@ Edge = Annotated[EdgeRuntime, Depends(get_edge)]
 Operator = Annotated[User, Depends(require_role("operator"))]
 Admin = Annotated[User, Depends(require_role("admin"))]
 DeviceId = Annotated[str, Path(max_length=64, description="device id, e.g. dev-0007")]
-
-
-def not_found(err: LookupError) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, detail=str(err.args[0] if err.args else err))
-
-
-def conflict(err: ValueError) -> HTTPException:
-    return HTTPException(status.HTTP_409_CONFLICT, detail=str(err))
-
-
-def unprocessable(err: ValueError, where: str = "body") -> HTTPException:
-    """A runtime ValueError ('field: ...') as a 422 whose loc names the field."""
-    message = str(err)
-    field = message.split(":", 1)[0] if ":" in message else None
-    loc = [where, field] if field and field.isidentifier() else [where]
-    return HTTPException(422, detail=[{"loc": loc, "msg": message, "type": "value_error"}])
 
 
 @router.get("/analytics", summary="Fleet analytics: devices, battery, buffers, alerts, emergencies, ML")
@@ -65,10 +50,7 @@ def clusters(edge: Edge) -> dict[str, Any]:
 
 @router.get("/clusters/{cluster_id}", response_model=ClusterDetail, summary="One cluster and its devices")
 def cluster_detail(cluster_id: Annotated[int, Path(ge=0, le=1_000_000)], edge: Edge) -> dict[str, Any]:
-    try:
-        return edge.cluster(cluster_id)
-    except UnknownItem as err:
-        raise not_found(err) from None
+    return edge.cluster(cluster_id)
 
 
 @router.get("/emergencies", response_model=EmergencyList, summary="Emergencies, newest first")
@@ -92,20 +74,17 @@ async def emergency_coordination(
     edge: Edge,
     user: Operator,
 ) -> dict[str, Any]:
-    try:
-        # In a worker thread: the runtime's lock may be held by a tick for a while.
-        record = await run_in_threadpool(
-            edge.raise_emergency,
-            type=body.type,
-            severity=body.severity,
-            affected_devices=body.affected_devices,
-            action=body.action,
-            zone=body.zone,
-            cluster_id=body.cluster_id,
-            reported_by=user.username,
-        )
-    except ValueError as err:
-        raise unprocessable(err) from None
+    # In a worker thread: the runtime's lock may be held by a tick for a while.
+    record = await run_in_threadpool(
+        edge.raise_emergency,
+        type=body.type,
+        severity=body.severity,
+        affected_devices=body.affected_devices,
+        action=body.action,
+        zone=body.zone,
+        cluster_id=body.cluster_id,
+        reported_by=user.username,
+    )
     await edge.broadcast([{"type": "emergency", "data": record}])
     return record
 
@@ -120,12 +99,7 @@ async def resolve_emergency(
     edge: Edge,
     user: Operator,
 ) -> dict[str, Any]:
-    try:
-        record = await run_in_threadpool(edge.resolve_emergency, emergency_id, reported_by=user.username)
-    except UnknownItem as err:
-        raise not_found(err) from None
-    except DeviceConflict as err:
-        raise conflict(err) from None
+    record = await run_in_threadpool(edge.resolve_emergency, emergency_id, reported_by=user.username)
     await edge.broadcast([{"type": "emergency", "data": record}])
     return record
 
@@ -153,28 +127,20 @@ def add_device(
     edge: Edge,
     user: Admin,
 ) -> dict[str, Any]:
-    try:
-        return edge.add_device(
-            device_id=body.device_id,
-            device_type=body.device_type,
-            sensor=body.sensor,
-            x=body.x,
-            y=body.y,
-            name=body.name,
-            added_by=user.username,
-        )
-    except DeviceConflict as err:
-        raise conflict(err) from None
-    except ValueError as err:
-        raise unprocessable(err) from None
+    return edge.add_device(
+        device_id=body.device_id,
+        device_type=body.device_type,
+        sensor=body.sensor,
+        x=body.x,
+        y=body.y,
+        name=body.name,
+        added_by=user.username,
+    )
 
 
 @router.get("/devices/{device_id}", response_model=Device, summary="One device")
 def device(device_id: DeviceId, edge: Edge) -> dict[str, Any]:
-    try:
-        return edge.device(device_id)
-    except UnknownItem as err:
-        raise not_found(err) from None
+    return edge.device(device_id)
 
 
 @router.get(
@@ -183,7 +149,4 @@ def device(device_id: DeviceId, edge: Edge) -> dict[str, Any]:
     summary="Per model performance on one device: inferences, time per sample, accuracy vs injected faults",
 )
 def device_models(device_id: DeviceId, edge: Edge) -> dict[str, Any]:
-    try:
-        return edge.device_models(device_id)
-    except UnknownItem as err:
-        raise not_found(err) from None
+    return edge.device_models(device_id)
