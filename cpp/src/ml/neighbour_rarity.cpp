@@ -17,16 +17,15 @@ void validate(const NeighbourRarityParams& p) {
 
 NeighbourRarity::NeighbourRarity(const NeighbourRarityParams& params) : params_(params) {
   validate(params_);
-  ring_.reserve(static_cast<std::size_t>(params_.window));
-  sorted_.reserve(static_cast<std::size_t>(params_.window) + 1);
+  window_ = SortedWindow(static_cast<std::size_t>(params_.window));
 }
 
 std::size_t NeighbourRarity::neighbours(double x) const {
-  if (sorted_.empty()) return 0;
+  if (window_.empty()) return 0;
   // The neighbourhood [x - h, x + h]; a constant past has h = 0, so only equal values count.
   const double h = params_.radius * (hi_ - lo_);
-  const auto first = std::lower_bound(sorted_.begin(), sorted_.end(), x - h);
-  const auto last = std::upper_bound(first, sorted_.end(), x + h);
+  const auto first = std::lower_bound(window_.sorted().begin(), window_.sorted().end(), x - h);
+  const auto last = std::upper_bound(first, window_.sorted().end(), x + h);
   return static_cast<std::size_t>(last - first);
 }
 
@@ -37,8 +36,8 @@ Scored NeighbourRarity::update(double x) {
     return invalid_scored();
   }
   Scored out;
-  if (!sorted_.empty()) {
-    const double q = static_cast<double>(neighbours(x)) / static_cast<double>(sorted_.size());
+  if (!window_.empty()) {
+    const double q = static_cast<double>(neighbours(x)) / static_cast<double>(window_.size());
     out.score = std::exp2(-q / params_.rare_fraction);
     out.confidence = confidence_of(out.score, stats_.learned() - 1, params_.warmup);
   }
@@ -48,16 +47,7 @@ Scored NeighbourRarity::update(double x) {
     lo_ = std::min(lo_, x);
     hi_ = std::max(hi_, x);
   }
-  const auto cap = static_cast<std::size_t>(params_.window);
-  if (ring_.size() < cap) {
-    ring_.push_back(x);
-  } else {
-    const double old = ring_[head_];
-    sorted_.erase(std::lower_bound(sorted_.begin(), sorted_.end(), old));
-    ring_[head_] = x;
-    head_ = (head_ + 1) % cap;
-  }
-  sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), x), x);
+  window_.push(x);
   return out;
 }
 
@@ -71,9 +61,7 @@ void NeighbourRarity::update_batch(const double* x, std::size_t n, double* score
 
 void NeighbourRarity::reset() {
   stats_ = {};
-  ring_.clear();
-  sorted_.clear();
-  head_ = 0;
+  window_.clear();
   lo_ = hi_ = 0.0;
 }
 

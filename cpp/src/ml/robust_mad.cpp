@@ -52,18 +52,17 @@ void validate(const RobustMadParams& p) {
 
 RobustMad::RobustMad(const RobustMadParams& params) : params_(params) {
   validate(params_);
-  ring_.reserve(static_cast<std::size_t>(params_.window));
-  sorted_.reserve(static_cast<std::size_t>(params_.window) + 1);
+  window_ = SortedWindow(static_cast<std::size_t>(params_.window));
 }
 
-double RobustMad::median() const { return median_of_sorted(sorted_); }
+double RobustMad::median() const { return median_of_sorted(window_.sorted()); }
 
-double RobustMad::mad() const { return mad_of_sorted(sorted_, median_of_sorted(sorted_)); }
+double RobustMad::mad() const { return mad_of_sorted(window_.sorted(), median_of_sorted(window_.sorted())); }
 
 double RobustMad::scale() const { return scale_about(median()); }
 
 double RobustMad::scale_about(double med) const {
-  return std::max({kMadToSigma * mad_of_sorted(sorted_, med), params_.range_floor * (max_ - min_), params_.min_scale});
+  return std::max({kMadToSigma * mad_of_sorted(window_.sorted(), med), params_.range_floor * (max_ - min_), params_.min_scale});
 }
 
 Scored RobustMad::update(double x) {
@@ -73,7 +72,7 @@ Scored RobustMad::update(double x) {
     return invalid_scored();
   }
   Scored out;
-  if (!sorted_.empty()) {
+  if (!window_.empty()) {
     const double med = median();
     const double z = (x - med) / scale_about(med);
     out.score = ratio_score(z * z, params_.threshold * params_.threshold);
@@ -81,16 +80,7 @@ Scored RobustMad::update(double x) {
   }
   min_ = stats_.learned() == 1 ? x : std::min(min_, x);
   max_ = stats_.learned() == 1 ? x : std::max(max_, x);
-  const auto cap = static_cast<std::size_t>(params_.window);
-  if (ring_.size() < cap) {
-    ring_.push_back(x);
-  } else {
-    const double old = ring_[head_];
-    sorted_.erase(std::lower_bound(sorted_.begin(), sorted_.end(), old));
-    ring_[head_] = x;
-    head_ = (head_ + 1) % cap;
-  }
-  sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), x), x);
+  window_.push(x);
   return out;
 }
 
@@ -104,9 +94,7 @@ void RobustMad::update_batch(const double* x, std::size_t n, double* score, doub
 
 void RobustMad::reset() {
   stats_ = {};
-  ring_.clear();
-  sorted_.clear();
-  head_ = 0;
+  window_.clear();
   min_ = max_ = 0.0;
 }
 

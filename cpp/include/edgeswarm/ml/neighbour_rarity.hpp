@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "edgeswarm/ml/detector.hpp"
+#include "edgeswarm/ml/sorted_window.hpp"
 
 namespace edgeswarm::ml {
 
@@ -47,9 +48,7 @@ class NeighbourRarity {
  private:
   NeighbourRarityParams params_;
   DetectorStats stats_;
-  std::vector<double> ring_;    // arrival order, capacity window
-  std::vector<double> sorted_;  // the same values, sorted
-  std::size_t head_ = 0;        // next ring slot to overwrite once full
+  SortedWindow window_{0};  // the last `window` values (sized once the options are checked)
   double lo_ = 0.0, hi_ = 0.0;  // smallest and largest value learned (over all time)
 };
 

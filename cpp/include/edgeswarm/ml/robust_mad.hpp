@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "edgeswarm/ml/detector.hpp"
+#include "edgeswarm/ml/sorted_window.hpp"
 
 namespace edgeswarm::ml {
 
@@ -60,9 +61,7 @@ class RobustMad {
 
   RobustMadParams params_;
   DetectorStats stats_;
-  std::vector<double> ring_;    // arrival order, capacity window
-  std::vector<double> sorted_;  // the same values, sorted
-  std::size_t head_ = 0;        // next ring slot to overwrite once full
+  SortedWindow window_{0};  // the last `window` values (sized once the options are checked)
   double min_ = 0.0, max_ = 0.0;  // range of every valid sample learned
 };
 
