@@ -53,11 +53,25 @@ def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+def default_data() -> Path | None:
+    """``$EDGESWARM_DATA/cmapss``, else the first ``shared/data/cmapss`` beside the repo or above it."""
+    env = os.environ.get("EDGESWARM_DATA")
+    if env:
+        return Path(env) / "cmapss"
+    for folder in Path(__file__).resolve().parents:
+        if (folder / "shared" / "data" / "cmapss").is_dir():
+            return folder / "shared" / "data" / "cmapss"
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="the folder with *_FD001.txt")
+    parser.add_argument("--data", type=Path, default=default_data(), help="the folder with *_FD001.txt")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    if args.data is None or not (args.data / "train_FD001.txt").is_file():
+        print(f"C-MAPSS FD001 not found in {args.data}: pass --data or set EDGESWARM_DATA; skipped")
+        return 0
     ref = _reference()
     data = mt.load_fd001(args.data)
     options = {"seed": 0, "window": 30, "n_features": 500, "alpha": 10.0}
