@@ -16,7 +16,6 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pydantic
 from fastapi import FastAPI, Request
@@ -27,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from edgeswarm import __version__
 from edgeswarm.service.audit import AuditMiddleware
 from edgeswarm.service.auth import announce_admin_password, ensure_admin, signing_key
-from edgeswarm.service.edge_runtime import DeviceConflict, UnknownItem
+from edgeswarm.service.edge_runtime import DeviceConflict, EdgeRuntime, UnknownItem
 from edgeswarm.service.engine import SwarmLoop
 from edgeswarm.service.hub import Hub
 from edgeswarm.service.settings import Settings
@@ -36,25 +35,27 @@ from edgeswarm.service.store import Store
 _log = logging.getLogger("edgeswarm.service")
 
 # Router modules under edgeswarm.service.routes, each with a `router`, included in this order.
-ROUTER_MODULES: tuple[str, ...] = ("status", "swarm", "history", "auth", "users", "audit", "ws")
-# Included when present: written with the edge runtime (edge_runtime.py).
-OPTIONAL_ROUTER_MODULES: tuple[str, ...] = ("edge", "devices")
-EDGE_RUNTIME_MODULE = "edgeswarm.service.edge_runtime"
+ROUTER_MODULES: tuple[str, ...] = (
+    "status",
+    "swarm",
+    "history",
+    "auth",
+    "users",
+    "audit",
+    "ws",
+    "edge",
+    "devices",
+)
 
 STATIC_DIR = Path(__file__).with_name("static")
 _FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*): ")
 
 
-def _module_present(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None
-
-
-def load_edge_runtime(settings: Settings, store: Store, hub: Hub) -> Any:
-    """The edge runtime, or None when the fleet is empty (`devices=0`) or the module is absent."""
-    if settings.devices == 0 or not _module_present(EDGE_RUNTIME_MODULE):
+def load_edge_runtime(settings: Settings, store: Store, hub: Hub) -> EdgeRuntime | None:
+    """The edge runtime, or None when the fleet is empty (`devices=0`: /api/edge/* answer 503)."""
+    if settings.devices == 0:
         return None
-    module = importlib.import_module(EDGE_RUNTIME_MODULE)
-    return module.EdgeRuntime(settings, store, hub.publish)
+    return EdgeRuntime(settings, store, hub.publish)
 
 
 def plotly_js_path() -> Path | None:
@@ -173,9 +174,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(f"edgeswarm.service.routes.{name}").router)
-    for name in OPTIONAL_ROUTER_MODULES:
-        if _module_present(f"edgeswarm.service.routes.{name}"):
-            app.include_router(importlib.import_module(f"edgeswarm.service.routes.{name}").router)
 
     @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> Response:
