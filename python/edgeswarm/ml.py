@@ -16,6 +16,10 @@ NeighbourRarity gives 2^(-q / rare_fraction) for the fraction q of recent values
 near the new one. AnomalyLikelihood post-processes any raw score stream into a
 log-scale tail probability (0.5 = p of 1e-5), and LikelihoodAlarm chains a raw
 detector, that likelihood, a range break and a hold-off after each alarm.
+StuckSensor (a run of equal readings the sensor's own repeat rate calls improbable)
+and DriftCusum (the quality-control CUSUM on the residual from one and two days
+before) are NumPy over each chunk plus :mod:`edgeswarm.quality`'s C++ chart, with the
+same score, confidence, chunking and NaN rules.
 
 Confidence: ``n / (n + warmup) * |2 * score - 1|`` with n the valid samples
 learned before the one scored: it grows with the data seen and with the
