@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from edgeswarm import ml
@@ -295,4 +297,105 @@ def test_neighbour_rarity_counts_the_window() -> None:
 )
 def test_bad_alarm_options_name_the_parameter(make, name: str) -> None:
     with pytest.raises(ValueError, match=f"^{name}:"):
+        make()
+
+
+# --- StuckSensor and DriftCusum: the fleet's stuck and drift faults -------------------------
+
+PERIOD = 288  # a short "day" keeps these tests fast; the runtime uses 8640
+
+
+def seasonal(n: int, seed: int, *, amplitude: float = 10.0, floor: float | None = None) -> np.ndarray:
+    """A daily cycle of ``amplitude`` noise sds plus unit white noise, optionally clamped below."""
+    t = np.arange(n)
+    x = 50.0 + amplitude * np.cos(2 * np.pi * t / PERIOD) + np.random.default_rng(seed).normal(size=n)
+    return x if floor is None else np.maximum(x, floor)
+
+
+def test_stuck_sensor_finds_a_repeated_value_within_a_few_samples_and_nothing_else() -> None:
+    x = seasonal(6 * PERIOD, seed=1)
+    x[1000:1040] = x[1000]  # stuck for 40 samples at a normal value
+    scores, confidence = ml.StuckSensor().score(x)
+    flagged = np.flatnonzero(scores > 0.5)
+    assert flagged.size > 0 and flagged.min() <= 1004 and flagged.max() == 1039  # every repeat after the 4th
+    assert set(flagged) == set(range(flagged.min(), 1040))
+    assert np.all(np.diff(confidence[flagged]) > 0) and confidence[1039] > 0.7  # grows along the run
+
+
+def test_stuck_sensor_does_not_flag_a_sensor_sitting_at_its_range_end() -> None:
+    # Clamped at 45 for hours each "night": runs of equal readings that are normal for it.
+    x = seasonal(8 * PERIOD, seed=2, floor=45.0)
+    assert np.sum(x == 45.0) > PERIOD
+    scores, _ = ml.StuckSensor().score(x)
+    assert not np.any(scores > 0.5)
+
+
+def test_stuck_sensor_asks_a_quantised_sensor_for_a_longer_run() -> None:
+    x = np.round(seasonal(8 * PERIOD, seed=3) * 2.0) / 2.0  # 0.5 steps: ~20 % of pairs repeat
+    clean, _ = ml.StuckSensor().score(x)
+    x[2000:2060] = x[2000]
+    stuck, _ = ml.StuckSensor().score(x)
+    assert np.sum(clean > 0.5) == 0  # bound: no flag on the clean quantised series
+    first = int(np.flatnonzero(stuck > 0.5)[0])
+    assert 2005 < first < 2030  # needs more repeats than a continuous sensor, then finds it
+
+
+def test_drift_cusum_finds_a_drift_and_stops_after_it_recovers() -> None:
+    x = seasonal(8 * PERIOD, seed=4)
+    start, length = 6 * PERIOD + 50, 120
+    x[start : start + length] += np.linspace(0.0, 8.0, length)  # 0 -> 8 sd, as the fleet's drift
+    scores, confidence = ml.DriftCusum(period=PERIOD).score(x)
+    flagged = np.flatnonzero(scores > 0.5)
+    assert flagged.size > 0 and start < flagged.min() < start + length // 2
+    assert np.sum(scores[start : start + length] > 0.5) > length // 3
+    assert flagged.max() < start + length + 3  # the chart restarts at recovery
+    assert np.all(np.isnan(scores[: 2 * PERIOD + 15])) and np.all(confidence[: 2 * PERIOD + 15] == 0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_drift_cusum_stays_quiet_on_the_daily_cycle_and_on_earlier_days_faults(seed: int) -> None:
+    x = seasonal(10 * PERIOD, seed=10 + seed, amplitude=20.0)  # cycle slope up to 0.4 sd a sample
+    x[3 * PERIOD + 100 : 3 * PERIOD + 220] += np.linspace(0.0, 10.0, 120)  # day 3's drift ...
+    x[4 * PERIOD + 10 : 4 * PERIOD + 16] += 12.0  # ... and day 4's spike come back 1 and 2 days on
+    scores, _ = ml.DriftCusum(period=PERIOD).score(x)
+    later = scores[5 * PERIOD :]
+    assert np.isfinite(later).all() and np.sum(later > 0.5) == 0  # bound: no flag in 5 clean "days"
+
+
+@pytest.mark.parametrize("make", [ml.StuckSensor, lambda: ml.DriftCusum(period=PERIOD)])
+def test_stuck_and_drift_chunks_give_the_batch_scores_and_skip_nan(make) -> None:
+    x = seasonal(5 * PERIOD, seed=5)
+    x[700:760] = x[700]
+    x[1100:1200] += np.linspace(0.0, 9.0, 100)
+    x[[5, 300, 301, 900, 1150]] = [np.nan, np.inf, -np.inf, np.nan, np.nan]
+    whole = make()
+    s_all, c_all = whole.score(x)
+    parts = make()
+    pieces = [
+        parts.score(x[a:b]) for a, b in itertools.pairwise([0, 1, 17, 300, 333, 900, 1111, 1200, x.size])
+    ]
+    np.testing.assert_array_equal(np.concatenate([p[0] for p in pieces]), s_all)
+    np.testing.assert_array_equal(np.concatenate([p[1] for p in pieces]), c_all)
+    assert whole.stats == parts.stats and whole.stats["invalid"] == 5 and whole.stats["seen"] == x.size
+    bad = ~np.isfinite(x)
+    assert np.all(np.isnan(s_all[bad])) and np.all(c_all[bad] == 0)
+    assert np.any(s_all > 0.5)
+    whole.reset()
+    again, _ = whole.score(x)
+    np.testing.assert_array_equal(again, s_all)
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: ml.StuckSensor(decades=0), "decades"),
+        (lambda: ml.StuckSensor(tolerance=-1e-3), "tolerance"),
+        (lambda: ml.DriftCusum(period=0), "period"),
+        (lambda: ml.DriftCusum(period=10, half_window=10), "half_window"),
+        (lambda: ml.DriftCusum(h=0.0), "h"),
+        (lambda: ml.DriftCusum(k=float("nan")), "k"),
+    ],
+)
+def test_bad_stuck_and_drift_options_name_the_parameter(make, name: str) -> None:
+    with pytest.raises(ValueError, match=f"^{name}: "):
         make()

@@ -16,6 +16,10 @@ NeighbourRarity gives 2^(-q / rare_fraction) for the fraction q of recent values
 near the new one. AnomalyLikelihood post-processes any raw score stream into a
 log-scale tail probability (0.5 = p of 1e-5), and LikelihoodAlarm chains a raw
 detector, that likelihood, a range break and a hold-off after each alarm.
+StuckSensor (a run of equal readings the sensor's own repeat rate calls improbable)
+and DriftCusum (the quality-control CUSUM on the residual from one and two days
+before) are NumPy over each chunk plus :mod:`edgeswarm.quality`'s C++ chart, with the
+same score, confidence, chunking and NaN rules.
 
 Confidence: ``n / (n + warmup) * |2 * score - 1|`` with n the valid samples
 learned before the one scored: it grows with the data seen and with the
@@ -36,6 +40,7 @@ from edgeswarm import _core
 
 __all__ = [
     "AnomalyLikelihood",
+    "DriftCusum",
     "Ensemble",
     "EwmaZScore",
     "HalfSpaceTrees",
@@ -43,6 +48,7 @@ __all__ = [
     "Mahalanobis",
     "NeighbourRarity",
     "RobustMad",
+    "StuckSensor",
 ]
 
 Scores = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
@@ -316,3 +322,267 @@ class LikelihoodAlarm(_Detector):
             holdoff=holdoff,
             warmup=warmup,
         )
+
+
+def _confidence(learned: np.ndarray, warmup: float, score: np.ndarray) -> np.ndarray:
+    """The module's confidence, ``n / (n + warmup) * |2 score - 1|``, 0 where the score is NaN."""
+    conf = learned / (learned + warmup) * np.abs(2.0 * score - 1.0)
+    return np.where(np.isnan(score), 0.0, conf)
+
+
+class StuckSensor:
+    """Univariate stuck-sensor detector: a run of equal readings its own history calls improbable.
+
+    Learns p, the share of consecutive valid readings that are equal (within ``tolerance``
+    relative), with a Jeffreys prior ``(equal + 0.5) / (pairs + 1)``. The run of ``L`` equal
+    pairs ending at a reading has chance ``p^L`` if equal pairs came independently; the score
+    is ``r^2 / (1 + r^2)`` with ``r = -L log10(p) / decades``, so 0.5 when that chance is
+    ``10^-decades``. A continuous noisy sensor almost never repeats a value (p near 1 / pairs),
+    so a few repeats flag; a quantised one learns a large p and needs a long run. Readings at
+    the learned minimum or maximum (a sensor clamped at its range end) score 0 and teach
+    nothing: sitting at the floor is normal for motion or light sensors. NumPy over each
+    chunk, no per-sample Python; integer counters, so chunked scores equal batch scores.
+    NaN and infinity are counted in ``stats["invalid"]`` and skipped (score NaN, confidence 0);
+    they neither break nor extend a run.
+    """
+
+    def __init__(self, *, decades: float = 8.0, tolerance: float = 1e-12, warmup: float = 360.0) -> None:
+        for name, value, zero_ok in (
+            ("decades", decades, False),
+            ("tolerance", tolerance, True),
+            ("warmup", warmup, False),
+        ):
+            if not (
+                isinstance(value, (int, float))
+                and np.isfinite(value)
+                and (value > 0 or (zero_ok and value == 0))
+            ):
+                bound = ">= 0" if zero_ok else "> 0"
+                raise ValueError(f"{name}: {value!r} is out of range; allowed a finite number {bound}")
+        self._decades, self._tol, self._warmup = float(decades), float(tolerance), float(warmup)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forgets everything learned; the options stay."""
+        self._prev = np.nan  # last valid reading
+        self._run = 0  # equal pairs ending at it
+        self._pairs = 0  # pairs learned (neither end at a range end)
+        self._equal = 0  # of which equal
+        self._lo, self._hi = np.inf, -np.inf
+        self._seen = self._invalid = self._learned = 0
+
+    def score(self, x: npt.ArrayLike) -> Scores:
+        """Scores the samples of ``x`` in order, then learns them; returns (scores, confidence)."""
+        a = np.asarray(x, dtype=np.float64)
+        if a.ndim != 1:
+            raise ValueError(f"x: expected a 1-D array, got shape {a.shape}")
+        valid = np.isfinite(a)
+        v = a[valid]
+        m = v.size
+        scores = np.full(a.shape, np.nan)
+        confidence = np.zeros(a.shape)
+        self._seen += a.size
+        self._invalid += a.size - m
+        if m == 0:
+            return scores, confidence
+        prev = np.concatenate(([self._prev], v[:-1]))
+        has_prev = np.isfinite(prev)
+        equal = has_prev & (np.abs(v - prev) <= self._tol * np.maximum(np.abs(v), np.abs(prev)))
+        lo = np.minimum.accumulate(np.concatenate(([self._lo], v)))[1:]
+        hi = np.maximum.accumulate(np.concatenate(([self._hi], v)))[1:]
+        at_end = (v <= lo) | (v >= hi)
+        # Run of equal pairs ending at each reading: pairs counted since the last unequal one.
+        count = np.cumsum(equal, dtype=np.int64)
+        reset_at = np.maximum.accumulate(np.where(equal, np.int64(-self._run), count))
+        run = count - np.maximum(reset_at, -self._run)
+        learn = has_prev & ~at_end
+        pairs_before = self._pairs + np.cumsum(learn, dtype=np.int64) - learn
+        equal_before = self._equal + np.cumsum(learn & equal, dtype=np.int64) - (learn & equal)
+        p = (equal_before + 0.5) / (pairs_before + 1.0)
+        r = np.where(at_end, 0.0, run * -np.log10(p) / self._decades)
+        s = r * r / (1.0 + r * r)
+        scores[valid] = s
+        confidence[valid] = _confidence(self._learned + np.arange(m, dtype=np.float64), self._warmup, s)
+        self._prev, self._run = float(v[-1]), int(run[-1])
+        self._pairs, self._equal = (
+            int(pairs_before[-1] + learn[-1]),
+            int(equal_before[-1] + (learn & equal)[-1]),
+        )
+        self._lo, self._hi = float(lo[-1]), float(hi[-1])
+        self._learned += m
+        return scores, confidence
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: ``seen``, ``invalid``, ``learned``, and the equal ``pairs`` learned of ``pairs``."""
+        return {
+            "seen": self._seen,
+            "invalid": self._invalid,
+            "learned": self._learned,
+            "pairs": self._pairs,
+            "equal_pairs": self._equal,
+        }
+
+    def __repr__(self) -> str:
+        return f"StuckSensor(stats={self.stats})"
+
+
+class DriftCusum:
+    """Univariate drift detector: the quality-control CUSUM on the residual from the day before.
+
+    The residual of reading ``t`` is ``x_t`` minus the median of the valid readings
+    ``t - period ± half_window`` (the same time the day before: the daily cycle cancels, and
+    the median ignores a short spike then), and the same two periods back; the smaller of the
+    two in magnitude is kept, so a fault on one of those days (which moves only its own
+    residual) does not come back as a mirrored drift today, while a fault today moves both. Its sigma is fixed once ``period`` samples were
+    seen: the mean moving range over d2 of that first period's consecutive valid pairs that
+    are not at its minimum or maximum (a clamped stretch has no noise to learn), times
+    ``sqrt(1 + pi / (2 (2 half_window + 1)))`` for the median's own noise. The residuals go
+    through :class:`edgeswarm.quality.ControlChart`'s tabular CUSUM (``k``, ``h`` in sigma
+    units, C++); the score is ``r^2 / (1 + r^2)`` with ``r`` the larger CUSUM over ``h``
+    while the residual still pushes it (beyond ``k`` on its side), else ``r`` capped at 1
+    (score at most 0.5: not an alarm). Once a CUSUM past ``h`` sees its residual cross back
+    through 0 (the sensor recovered) the chart restarts, so an alarm does not linger.
+    Scores are NaN (confidence 0) for the first ``2 period + half_window`` samples and for NaN or
+    infinite readings, which are counted in ``stats["invalid"]``. ``period`` counts samples
+    (8640: one day at one reading per 10 s). Chunked scores equal batch scores.
+    """
+
+    def __init__(
+        self,
+        *,
+        period: int = 8640,
+        half_window: int = 15,
+        k: float = 1.0,
+        h: float = 10.0,
+        warmup: float = 360.0,
+        min_sigma: float = 1e-9,
+    ) -> None:
+        for name, value in (("period", period), ("half_window", half_window)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name}: {value!r} is out of range; allowed an integer >= 1")
+        if half_window >= period:
+            raise ValueError(
+                f"half_window: {half_window} is out of range; allowed 1..period - 1 ({period - 1})"
+            )
+        for name, value in (("k", k), ("h", h), ("warmup", warmup), ("min_sigma", min_sigma)):
+            if not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name}: {value!r} is out of range; allowed a finite number >= 0")
+        if h <= 0:
+            raise ValueError(f"h: {h!r} is out of range; allowed a finite number > 0")
+        self._period, self._half = int(period), int(half_window)
+        self._k, self._h, self._warmup, self._min_sigma = float(k), float(h), float(warmup), float(min_sigma)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forgets everything learned; the options stay."""
+        self._tail = np.full(2 * self._period + self._half, np.nan)  # the last readings, NaN at first
+        self._sigma: float | None = None
+        self._chart: Any = None
+        self._seen = self._invalid = self._scored = self._restarts = 0
+
+    @property
+    def sigma(self) -> float | None:
+        """The residual's sigma (None before ``period`` samples were seen)."""
+        return self._sigma
+
+    def _learn_sigma(self, first: np.ndarray) -> None:
+        from edgeswarm.quality import ControlChart  # quality imports pandas; only needed here
+
+        v = first[np.isfinite(first)]
+        inside = (v > v.min()) & (v < v.max()) if v.size else v.astype(bool)
+        pair = inside[1:] & inside[:-1]
+        ranges = np.abs(np.diff(v))[pair]
+        sd = float(ranges.mean()) * np.sqrt(np.pi) / 2.0 if ranges.size else 0.0
+        self._sigma = max(sd * np.sqrt(1.0 + np.pi / (2.0 * (2 * self._half + 1))), self._min_sigma)
+        self._chart = ControlChart(
+            mean=0.0, sigma=self._sigma, cusum_k=self._k, cusum_h=self._h, rules=(), ewma=False
+        )
+
+    def _cusum(self, residual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Upper and lower CUSUM of ``residual``, restarting the chart after each recovery."""
+        up, low = np.empty_like(residual), np.empty_like(residual)
+        pos = 0
+        while pos < residual.size:
+            r = self._chart.update(residual[pos:])
+            z = residual[pos:] / self._sigma
+            done = np.flatnonzero(
+                ((r["cusum_upper"] > self._h) & (z <= 0)) | ((r["cusum_lower"] > self._h) & (z >= 0))
+            )
+            end = residual.size - pos if done.size == 0 else int(done[0]) + 1
+            up[pos : pos + end], low[pos : pos + end] = r["cusum_upper"][:end], r["cusum_lower"][:end]
+            if done.size == 0:
+                break
+            # The chart went on past the recovery; restart it there and rescore the rest.
+            self._chart.reset()
+            self._restarts += 1
+            pos += end
+        return up, low
+
+    def _baseline(self, full: np.ndarray, first: int, n: int, lag: int) -> np.ndarray:
+        """Median of the valid readings ``lag ± half_window`` samples before samples first..n-1."""
+        width = 2 * self._half + 1
+        # Sample j sits at full[tail + j]; its window starts lag + half before that.
+        lo = self._tail.size + first - lag - self._half
+        windows = np.lib.stride_tricks.sliding_window_view(full[lo : lo + n - first + width - 1], width)
+        enough = np.isfinite(windows).sum(axis=1) > self._half
+        baseline = np.full(n - first, np.nan)
+        baseline[enough] = np.nanmedian(windows[enough], axis=1)
+        return baseline
+
+    def _residual(self, full: np.ndarray, clean: np.ndarray, first: int) -> np.ndarray:
+        """The smaller of the residuals from one and two periods back: a fault on one of those
+        days moves only its own residual, a fault today moves both."""
+        n = clean.size
+        r1 = clean[first:] - self._baseline(full, first, n, self._period)
+        r2 = clean[first:] - self._baseline(full, first, n, 2 * self._period)
+        smaller = np.where(np.abs(r1) <= np.abs(r2), r1, r2)
+        return np.where(np.isnan(r1) | np.isnan(r2), np.nan, smaller)
+
+    def score(self, x: npt.ArrayLike) -> Scores:
+        """Scores the samples of ``x`` in order, then learns them; returns (scores, confidence)."""
+        a = np.asarray(x, dtype=np.float64)
+        if a.ndim != 1:
+            raise ValueError(f"x: expected a 1-D array, got shape {a.shape}")
+        n, start = a.size, self._seen
+        clean = np.where(np.isfinite(a), a, np.nan)
+        full = np.concatenate((self._tail, clean))
+        self._seen += n
+        self._invalid += int(n - np.isfinite(a).sum())
+        if self._sigma is None and self._seen >= self._period:
+            # full holds every sample seen so far behind the tail's NaN padding.
+            seen_so_far = full[full.size - self._seen :]
+            self._learn_sigma(seen_so_far[: self._period])
+        scores = np.full(n, np.nan)
+        confidence = np.zeros(n)
+        first = max(
+            2 * self._period + self._half - start, 0
+        )  # first sample with whole windows 2 periods back
+        if self._sigma is not None and first < n:
+            residual = self._residual(full, clean, first)
+            up, low = self._cusum(residual)
+            z = residual / self._sigma
+            r_up = np.where(z > self._k, up / self._h, np.minimum(up / self._h, 1.0))
+            r_low = np.where(z < -self._k, low / self._h, np.minimum(low / self._h, 1.0))
+            r = np.maximum(r_up, r_low)  # NaN where the residual is NaN
+            s = r * r / (1.0 + r * r)
+            ok = np.isfinite(s)
+            learned = self._scored + np.cumsum(ok) - ok
+            scores[first:] = s
+            confidence[first:] = _confidence(learned.astype(np.float64), self._warmup, s)
+            self._scored += int(ok.sum())
+        self._tail = full[full.size - self._tail.size :].copy()
+        return scores, confidence
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: ``seen``, ``invalid``, ``learned`` (residuals scored), ``restarts`` of the CUSUM."""
+        return {
+            "seen": self._seen,
+            "invalid": self._invalid,
+            "learned": self._scored,
+            "restarts": self._restarts,
+        }
+
+    def __repr__(self) -> str:
+        return f"DriftCusum(sigma={self._sigma!r}, stats={self.stats})"

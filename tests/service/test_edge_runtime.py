@@ -178,6 +178,9 @@ def test_ml_counts_match_a_numpy_recomputation() -> None:
             assert got["anomalies"] == flag.sum()
             assert got["tp"] == (flag & truth).sum() and got["fp"] == (flag & ~truth).sum()
             assert got["fn"] == (~flag & truth).sum() and got["tn"] == (valid & ~flag & ~truth).sum()
+            if not valid.any():  # drift scores nothing before two device-days (this run is 4 h)
+                assert model == "drift" and got["last_score"] is None and got["accuracy"] is None
+                continue
             last = np.flatnonzero(valid)[-1]
             assert got["last_score"] == scores[last] and got["last_confidence"] == confidence[last]
             assert got["accuracy"] == pytest.approx((valid & (flag == truth)).sum() / valid.sum())
@@ -187,7 +190,12 @@ def test_ml_counts_match_a_numpy_recomputation() -> None:
                 assert got["recall"] is None
             assert got["samples"] == steps and got["mean_ns_per_sample"] == got["total_ns"] / steps > 0
     summary = rt.summary()["ml"]
-    assert all(summary[m][cell] > 0 for m in o.models for cell in ("tp", "fp", "tn", "fn", "invalid"))
+    # Every confusion cell for the value models; stuck and drift do not misfire on clean data
+    # (and drift scores nothing in a run this short), so only their own cells are checked.
+    assert all(
+        summary[m][cell] > 0 for m in ("ewma", "likelihood") for cell in ("tp", "fp", "tn", "fn", "invalid")
+    )
+    assert summary["stuck"]["tp"] > 0 and summary["drift"]["invalid"] == r.values.size
     for model in o.models:
         rows = [
             m for d in range(6) for m in rt.device_models(f"dev-{d:04d}")["models"] if m["model"] == model
@@ -207,7 +215,8 @@ def test_ml_counts_match_a_numpy_recomputation() -> None:
             if n:
                 expected[name] = {"labelled": n, "detected": k, "recall": k / n}
         assert summary[model]["by_fault"] == expected
-        assert {"spike", "stuck", "drift"} <= set(expected)  # NaN kinds (dropout, ...) are never scored
+        if model != "drift":  # drift scored nothing (see above)
+            assert {"spike", "stuck", "drift"} <= set(expected)  # NaN kinds (dropout, ...) are never scored
         assert sum(v["labelled"] for v in expected.values()) == summary[model]["tp"] + summary[model]["fn"]
 
 

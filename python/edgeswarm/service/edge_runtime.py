@@ -107,9 +107,15 @@ def detector_seed(seed: int, row: int) -> int:
 #: against ~1 fault; |z| > 5 keeps the 8-15 sd spikes. LikelihoodAlarm rings once per anomaly;
 #: its range break is off because while the daily cycle is first learned every new daily
 #: extreme broke the range (most of its false alarms, all on the first device-day).
+#: Neither sees a stuck or drifting sensor before it recovers: StuckSensor flags a run of equal
+#: readings the sensor's own history calls improbable, DriftCusum runs a CUSUM on the residual
+#: from the same time one and two days before (its period, 8640 samples, is one day at the
+#: default sample_s of 10 s; it scores nothing for the first two device-days).
 DETECTORS: dict[str, Callable[[int], Any]] = {
     "ewma": lambda seed: ml.EwmaZScore(alpha=0.02, threshold=5.0, warmup=100.0),
     "likelihood": lambda seed: ml.LikelihoodAlarm(base="ewma", range_break=False),
+    "stuck": lambda seed: ml.StuckSensor(),
+    "drift": lambda seed: ml.DriftCusum(period=8640),
 }
 
 
@@ -140,7 +146,7 @@ class EdgeOptions:
     fault_rate_per_day: float = 0.5  # injected faults per device per day (device time)
     wear_fraction: float = 0.05  # share of devices that wear out and fail ...
     wear_horizon_days: float = 30.0  # ... within this many device-days
-    models: tuple[str, ...] = ("ewma", "likelihood")
+    models: tuple[str, ...] = ("ewma", "likelihood", "stuck", "drift")
     alert_rules: AlertRules = field(default_factory=AlertRules)
     link: LinkOptions = field(default_factory=LinkOptions)
     max_alert_messages: int = 50  # per tick; the rest are counted in alerts.suppressed
