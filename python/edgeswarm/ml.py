@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edgeswarm import _core
+from edgeswarm._validate import require_float, require_int
 
 __all__ = [
     "AnomalyLikelihood",
@@ -324,6 +325,21 @@ class LikelihoodAlarm(_Detector):
         )
 
 
+def _require_positive(name: str, value: object) -> float:
+    value = require_float(name, value)
+    if value <= 0:
+        raise ValueError(f"{name}: {value} is out of range; allowed > 0")
+    return value
+
+
+def _series(x: npt.ArrayLike) -> np.ndarray:
+    """``x`` as a 1-D float64 array, or ValueError naming ``x``."""
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim != 1:
+        raise ValueError(f"x: expected a 1-D array, got shape {a.shape}")
+    return a
+
+
 def _confidence(learned: np.ndarray, warmup: float, score: np.ndarray) -> np.ndarray:
     """The module's confidence, ``n / (n + warmup) * |2 score - 1|``, 0 where the score is NaN."""
     conf = learned / (learned + warmup) * np.abs(2.0 * score - 1.0)
@@ -347,19 +363,9 @@ class StuckSensor:
     """
 
     def __init__(self, *, decades: float = 8.0, tolerance: float = 1e-12, warmup: float = 360.0) -> None:
-        for name, value, zero_ok in (
-            ("decades", decades, False),
-            ("tolerance", tolerance, True),
-            ("warmup", warmup, False),
-        ):
-            if not (
-                isinstance(value, (int, float))
-                and np.isfinite(value)
-                and (value > 0 or (zero_ok and value == 0))
-            ):
-                bound = ">= 0" if zero_ok else "> 0"
-                raise ValueError(f"{name}: {value!r} is out of range; allowed a finite number {bound}")
-        self._decades, self._tol, self._warmup = float(decades), float(tolerance), float(warmup)
+        self._decades = _require_positive("decades", decades)
+        self._tol = require_float("tolerance", tolerance, minimum=0.0)
+        self._warmup = _require_positive("warmup", warmup)
         self.reset()
 
     def reset(self) -> None:
@@ -373,9 +379,7 @@ class StuckSensor:
 
     def score(self, x: npt.ArrayLike) -> Scores:
         """Scores the samples of ``x`` in order, then learns them; returns (scores, confidence)."""
-        a = np.asarray(x, dtype=np.float64)
-        if a.ndim != 1:
-            raise ValueError(f"x: expected a 1-D array, got shape {a.shape}")
+        a = _series(x)
         valid = np.isfinite(a)
         v = a[valid]
         m = v.size
@@ -458,20 +462,12 @@ class DriftCusum:
         warmup: float = 360.0,
         min_sigma: float = 1e-9,
     ) -> None:
-        for name, value in (("period", period), ("half_window", half_window)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name}: {value!r} is out of range; allowed an integer >= 1")
-        if half_window >= period:
-            raise ValueError(
-                f"half_window: {half_window} is out of range; allowed 1..period - 1 ({period - 1})"
-            )
-        for name, value in (("k", k), ("h", h), ("warmup", warmup), ("min_sigma", min_sigma)):
-            if not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
-                raise ValueError(f"{name}: {value!r} is out of range; allowed a finite number >= 0")
-        if h <= 0:
-            raise ValueError(f"h: {h!r} is out of range; allowed a finite number > 0")
-        self._period, self._half = int(period), int(half_window)
-        self._k, self._h, self._warmup, self._min_sigma = float(k), float(h), float(warmup), float(min_sigma)
+        self._period = require_int("period", period, minimum=2)
+        self._half = require_int("half_window", half_window, minimum=1, maximum=self._period - 1)
+        self._k = require_float("k", k, minimum=0.0)
+        self._h = _require_positive("h", h)
+        self._warmup = require_float("warmup", warmup, minimum=0.0)
+        self._min_sigma = require_float("min_sigma", min_sigma, minimum=0.0)
         self.reset()
 
     def reset(self) -> None:
@@ -541,9 +537,7 @@ class DriftCusum:
 
     def score(self, x: npt.ArrayLike) -> Scores:
         """Scores the samples of ``x`` in order, then learns them; returns (scores, confidence)."""
-        a = np.asarray(x, dtype=np.float64)
-        if a.ndim != 1:
-            raise ValueError(f"x: expected a 1-D array, got shape {a.shape}")
+        a = _series(x)
         n, start = a.size, self._seen
         clean = np.where(np.isfinite(a), a, np.nan)
         full = np.concatenate((self._tail, clean))
