@@ -14,7 +14,7 @@ and scores it against the injected-fault labels in two ways, side by side:
   flags often hits the long stuck and drift windows by luck.
 
 "before" is the runtime's previous DETECTORS (EWMA |z| > 3, MAD |z| > 3 over 51, Half-Space
-Trees); "after" is the current ``edgeswarm.service.edge_runtime.DETECTORS`` (with StuckSensor
+Trees); "after" is the current ``edgeswarm.fleet.runtime.DETECTORS`` (with StuckSensor
 and DriftCusum); "considered" are alternatives that were not taken. DriftCusum scores nothing
 for its first two device-days (its baseline is the same time one and two days before), so its
 row is also given over the windows that start after that ("drift, day 3+"). Writes
@@ -36,7 +36,7 @@ from typing import Any
 import edgeswarm as es
 import numpy as np
 from edgeswarm import ml
-from edgeswarm.service.edge_runtime import DETECTORS, detector_seed
+from edgeswarm.fleet.runtime import DETECTORS, detector_seed
 
 KINDS = ("spike", "stuck", "drift")  # dropout, failure and empty batteries are NaN: not scored
 GRACE = 6  # samples (one device-minute) after a window in which a flag still counts

@@ -6,7 +6,7 @@ Steps timed on FD001 (20,631 training cycles, 100 test engines), default options
   fit        the whole fit (features, normalisation, random map, ridge solve), per model
   predict    RUL at each test engine's last cycle, per model
 "cpp" is edgeswarm.maintenance (C++ with Eigen, GIL released); "numpy" is the NumPy reference kept
-in tests/test_maintenance.py (the implementation before the port, BLAS/LAPACK through NumPy).
+in tests/ml/test_maintenance.py (the implementation before the port, BLAS/LAPACK through NumPy).
 Predictions are checked to agree (max relative difference printed) before timing. Times are the
 median of several repeats; the table reports both and the ratio numpy / cpp.
 
@@ -35,9 +35,9 @@ RESULTS = ROOT / "benchmarks" / "results" / "maintenance.json"
 
 
 def _reference():
-    """The NumPy reference functions from tests/test_maintenance.py."""
+    """The NumPy reference functions from tests/ml/test_maintenance.py."""
     spec = importlib.util.spec_from_file_location(
-        "maintenance_reference", ROOT / "tests" / "test_maintenance.py"
+        "maintenance_reference", ROOT / "tests" / "ml" / "test_maintenance.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -165,13 +165,13 @@ with tempfile.TemporaryDirectory() as tmp:
                         admin_password="headroom-admin-password", seed=1)
     app = create_app(settings)
     with TestClient(app):
-        engine = app.state.engine
-        engine.swarm.inject_byzantine(count=n // 10, bias=0.9)
-        engine.step()  # warm-up
+        swarm_loop = app.state.swarm_loop
+        swarm_loop.swarm.inject_byzantine(count=n // 10, bias=0.9)
+        swarm_loop.step()  # warm-up
         times = []
         for _ in range(steps):
             t0 = time.perf_counter()
-            engine.step()
+            swarm_loop.step()
             times.append(time.perf_counter() - t0)
         edge = app.state.edge is not None
 print(json.dumps({"nodes": n, "step_ms_median": 1e3 * float(np.median(times)),

@@ -6,20 +6,11 @@ and Raft clusters for emergency coordination, driven from Python over a compiled
 
 from __future__ import annotations
 
-from edgeswarm import (
-    aggregators,
-    fleet,
-    maintenance,
-    ml,
-    model_tracking,
-    nab,
-    quality,
-    raft,
-    regime,
-    topology,
-)
+from edgeswarm import aggregators, fleet, ml, raft, regime, topology
 from edgeswarm.aggregators import aggregate
-from edgeswarm.emergency import Emergency, EmergencyCoordinator
+from edgeswarm.fleet import emergency
+from edgeswarm.fleet.emergency import Emergency, EmergencyCoordinator
+from edgeswarm.ml import maintenance, model_tracking, nab, quality
 from edgeswarm.raft import RaftCluster
 from edgeswarm.regime import RegimeDetector, residual_entropy
 from edgeswarm.swarm import AGGREGATORS, ATTACKS, REGIMES, TOPOLOGIES, Swarm

@@ -110,7 +110,7 @@ def _write_json(path: str, swarm: Swarm, history) -> None:
 
 
 def _bench_nab(args: argparse.Namespace) -> int:
-    from edgeswarm import nab_bench
+    from edgeswarm.ml import nab_bench
 
     names = tuple(nab_bench.DETECTORS) if args.detector == "all" else (args.detector,)
     if args.detector != "all" and args.detector not in nab_bench.DETECTORS:
@@ -126,7 +126,7 @@ def _bench_nab(args: argparse.Namespace) -> int:
 
 
 def _bench_cmapss(args: argparse.Namespace) -> int:
-    from edgeswarm import maintenance
+    from edgeswarm.ml import maintenance
 
     result = maintenance.evaluate_cmapss(args.data)
     base = result["baseline_ridge"]

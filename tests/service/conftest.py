@@ -55,7 +55,7 @@ def app(settings: Settings) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:  # runs the lifespan: store, engine, hub
+    with TestClient(app) as test_client:  # runs the lifespan: store, swarm_loop, hub
         yield test_client
 
 

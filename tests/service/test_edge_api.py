@@ -9,7 +9,7 @@ from pathlib import Path
 import edgeswarm as es
 import pytest
 from edgeswarm.service import Settings, create_app
-from edgeswarm.service.edge_runtime import DETECTORS, EdgeRuntime
+from edgeswarm.fleet.runtime import DETECTORS, EdgeRuntime
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import make_settings, token_headers
@@ -33,9 +33,9 @@ def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         assert isinstance(app.state.edge, EdgeRuntime)  # the app loads the runtime itself
         runtime = EdgeRuntime(settings, app.state.store, app.state.hub.publish, alert_rules=TIGHT)
-        app.state.edge = app.state.engine.edge = runtime
+        app.state.edge = app.state.swarm_loop.edge = runtime
         for _ in range(TICKS):
-            app.state.engine.step()
+            app.state.swarm_loop.step()
         yield test_client
 
 
@@ -46,7 +46,7 @@ def runtime(client: TestClient) -> EdgeRuntime:
 
 def step(client: TestClient, epochs: int = 1) -> None:
     for _ in range(epochs):
-        client.app.state.engine.step()
+        client.app.state.swarm_loop.step()
 
 
 def loc_fields(response) -> set[str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import edgeswarm as es
 from edgeswarm.service import Settings, create_app
-from edgeswarm.service.edge_runtime import EdgeOptions
+from edgeswarm.fleet.runtime import EdgeOptions
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import make_settings
@@ -45,9 +45,9 @@ def demo_messages(db_path: Path) -> tuple[list[tuple[int, dict[str, Any]]], Test
         seen.extend((epoch, m) for m in out if m["type"] in ("alert", "emergency"))
         return out
 
-    edge.tick = recording_tick  # the engine calls app.state.edge.tick once per epoch
+    edge.tick = recording_tick  # the swarm_loop calls app.state.edge.tick once per epoch
     for _ in range(EPOCHS):
-        app.state.engine.step()
+        app.state.swarm_loop.step()
     return seen, client
 
 

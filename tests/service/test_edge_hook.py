@@ -44,7 +44,7 @@ def test_edge_runtime_is_ticked_and_its_messages_are_broadcast(tmp_path: Path, m
     monkeypatch.setattr(app_module, "load_edge_runtime", load)
     with TestClient(create_app(make_settings(tmp_path / "s.db"))) as client:
         assert client.app.state.edge is edge and built[0][0] == 10
-        engine = client.app.state.engine
+        swarm_loop = client.app.state.swarm_loop
         with client.websocket_connect("/ws") as ws:
             assert ws.receive_json()["status"]["edge"] == {
                 "loaded": True,
@@ -52,7 +52,7 @@ def test_edge_runtime_is_ticked_and_its_messages_are_broadcast(tmp_path: Path, m
                 "devices_offline": 1,
                 "ticks": 0,
             }
-            engine.step()
+            swarm_loop.step()
             kinds = [ws.receive_json() for _ in range(3)]
         assert [m["type"] for m in kinds] == ["epoch", "alert", "edge"]
         assert kinds[1]["data"]["device_id"] == 7
@@ -60,7 +60,7 @@ def test_edge_runtime_is_ticked_and_its_messages_are_broadcast(tmp_path: Path, m
         assert edge.ticks == [(1, 0.5)]
 
         edge.fail = True  # a failing edge runtime does not stop the swarm
-        engine.step()
+        swarm_loop.step()
         status = client.get("/api/status").json()
         assert status["epoch"] == 2 and status["loop"]["edge_errors"] == 1
 
@@ -76,7 +76,7 @@ def test_an_edge_runtime_that_cannot_start_leaves_the_swarm_served(tmp_path: Pat
 
     monkeypatch.setattr(app_module, "load_edge_runtime", load)
     with TestClient(create_app(make_settings(tmp_path / "s.db"))) as client:
-        client.app.state.engine.step()
+        client.app.state.swarm_loop.step()
         status = client.get("/api/status").json()
         assert status["epoch"] == 1
         assert status["edge"] == {"loaded": False, "error": "RuntimeError: no fleet today"}

@@ -16,9 +16,9 @@ def test_inject_byzantine_turns_nodes_and_the_swarm_bans_them(client: TestClient
     assert body["injected"] == {"count": 30, "bias": 0.9, "attack": "bias"}
     assert body["by"] == "olivia"
     assert body["status"]["nodes_byzantine"] == 30 and body["status"]["nodes_honest"] == 70
-    engine = client.app.state.engine
+    swarm_loop = client.app.state.swarm_loop
     for _ in range(40):
-        engine.step()
+        swarm_loop.step()
     status = client.get("/api/status").json()
     assert status["nodes_banned"] >= 25  # reputation catches the coordinated attackers
     assert status["relative_drift"] < 0.05
@@ -34,18 +34,18 @@ def test_inject_byzantine_defaults_to_the_bias_attack(client: TestClient, operat
 def test_every_attack_is_accepted(client: TestClient, operator: dict, attack: str) -> None:
     response = client.post("/api/inject_byzantine", json={"count": 2, "attack": attack}, headers=operator)
     assert response.status_code == 200, response.text
-    client.app.state.engine.step()
+    client.app.state.swarm_loop.step()
 
 
 def test_inject_noise_raises_the_entropy(client: TestClient, operator: dict) -> None:
-    engine = client.app.state.engine
+    swarm_loop = client.app.state.swarm_loop
     for _ in range(10):
-        engine.step()
+        swarm_loop.step()
     calm = client.get("/api/status").json()["entropy"]
     response = client.post("/api/inject_noise", json={"intensity": 0.5, "duration_sec": 30}, headers=operator)
     assert response.status_code == 200
     for _ in range(5):
-        engine.step()
+        swarm_loop.step()
     status = client.get("/api/status").json()
     assert status["noise_intensity"] == 0.5
     assert status["entropy"] > calm

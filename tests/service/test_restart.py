@@ -16,10 +16,10 @@ def test_data_written_before_a_restart_is_there_after_it(tmp_path) -> None:
         admin = login(client, "admin", "admin-test-password")
         operator = add_user(client, admin, "olivia", "operator")
         assert client.post("/api/inject_byzantine", json={"count": 10}, headers=operator).status_code == 200
-        engine = client.app.state.engine
+        swarm_loop = client.app.state.swarm_loop
         for _ in range(6):
-            engine.step()
-        first_run = engine.run_id
+            swarm_loop.step()
+        first_run = swarm_loop.run_id
         history_before = client.get("/api/history").json()
         audit_before = client.get("/api/audit", headers=admin).json()
         store = client.app.state.store
@@ -45,7 +45,7 @@ def test_data_written_before_a_restart_is_there_after_it(tmp_path) -> None:
         assert [e["path"] for e in audit_after[:2]] == ["/api/auth/token", "/api/inject_noise"]
 
         runs = client.get("/api/history/runs").json()
-        assert [r["run"] for r in runs] == [first_run, client.app.state.engine.run_id]
+        assert [r["run"] for r in runs] == [first_run, client.app.state.swarm_loop.run_id]
         assert client.get("/api/history", params={"run": first_run}).json() == history_before
         assert client.get("/api/history").json() == []  # the new run starts afresh
 

@@ -45,7 +45,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
         patch.setitem(auth._SCRYPT, "n", 2**8)
         with TestClient(create_app(settings), raise_server_exceptions=False) as client:
             for _ in range(3):
-                client.app.state.engine.step()
+                client.app.state.swarm_loop.step()
             yield client, token_headers(client, "admin", "admin")
 
 

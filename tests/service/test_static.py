@@ -55,7 +55,7 @@ def test_edge_routes_answer_503_when_the_fleet_is_empty(tmp_path) -> None:
             assert response.status_code == 503, path
             assert response.json() == {"detail": "edge runtime not loaded"}
         assert client.get("/api/status").json()["edge"] == {"loaded": False}
-        app.state.engine.step()  # the swarm runs on without the edge runtime
+        app.state.swarm_loop.step()  # the swarm runs on without the edge runtime
         assert client.get("/api/status").json()["epoch"] == 1
 
 

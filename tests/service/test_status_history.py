@@ -21,9 +21,9 @@ def test_status_before_the_first_epoch_has_counts_and_no_figures(client: TestCli
 
 
 def test_status_and_history_match_a_swarm_with_the_same_seed(client: TestClient) -> None:
-    engine = client.app.state.engine
+    swarm_loop = client.app.state.swarm_loop
     for _ in range(5):
-        engine.step()
+        swarm_loop.step()
     reference = es.Swarm(100, seed=SEED, epoch_ms=500)
     rows = [reference.step() for _ in range(5)]
 
@@ -54,23 +54,23 @@ def test_two_apps_with_the_same_seed_give_the_same_epochs(tmp_path) -> None:
     for name in ("a", "b"):
         with TestClient(create_app(make_settings(tmp_path / f"{name}.db"))) as client:
             for _ in range(8):
-                client.app.state.engine.step()
+                client.app.state.swarm_loop.step()
             histories.append(client.get("/api/history").json())
     assert histories[0] == histories[1]
     assert len(histories[0]) == 8
 
 
 def test_history_of_a_kept_run_and_the_runs_list(client: TestClient) -> None:
-    engine = client.app.state.engine
+    swarm_loop = client.app.state.swarm_loop
     for _ in range(3):
-        engine.step()
+        swarm_loop.step()
     runs = client.get("/api/history/runs").json()
-    assert [r["run"] for r in runs] == [engine.run_id]
+    assert [r["run"] for r in runs] == [swarm_loop.run_id]
     assert runs[0]["epochs_kept"] == 3 and runs[0]["last_epoch"] == 3
     assert runs[0]["config"]["seed"] == SEED
-    kept = client.get("/api/history", params={"run": engine.run_id}).json()
+    kept = client.get("/api/history", params={"run": swarm_loop.run_id}).json()
     assert kept == client.get("/api/history").json()
-    missing = client.get("/api/history", params={"run": engine.run_id + 1})
+    missing = client.get("/api/history", params={"run": swarm_loop.run_id + 1})
     assert missing.status_code == 404
 
 
@@ -80,10 +80,10 @@ def test_history_every_downsamples_what_is_kept(tmp_path) -> None:
     from tests.service.conftest import make_settings
 
     with TestClient(create_app(make_settings(tmp_path / "s.db", history_every=3))) as client:
-        engine = client.app.state.engine
+        swarm_loop = client.app.state.swarm_loop
         for _ in range(10):
-            engine.step()
-        kept = client.get("/api/history", params={"run": engine.run_id}).json()
+            swarm_loop.step()
+        kept = client.get("/api/history", params={"run": swarm_loop.run_id}).json()
         assert [r["epoch"] for r in kept] == [3, 6, 9]
         assert len(client.get("/api/history").json()) == 10  # memory keeps every epoch
 

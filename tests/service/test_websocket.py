@@ -18,9 +18,9 @@ def next_epoch(ws) -> dict:
 
 
 def test_hello_then_one_epoch_message_per_step(client: TestClient, operator: dict) -> None:
-    engine = client.app.state.engine
+    swarm_loop = client.app.state.swarm_loop
     for _ in range(3):
-        engine.step()
+        swarm_loop.step()
     with client.websocket_connect("/ws") as ws:
         hello = ws.receive_json()
         assert hello["type"] == "hello"
@@ -29,7 +29,7 @@ def test_hello_then_one_epoch_message_per_step(client: TestClient, operator: dic
         assert hello["history"] == client.get("/api/history").json()
 
         client.post("/api/inject_byzantine", json={"count": 10}, headers=operator)
-        engine.step()
+        swarm_loop.step()
         message = next_epoch(ws)
         assert message["type"] == "epoch"
         assert message["data"]["epoch"] == 4
@@ -38,17 +38,17 @@ def test_hello_then_one_epoch_message_per_step(client: TestClient, operator: dic
         assert len(states) == 100 and set(states) <= {0, 1, 2, 3}
         assert sum(s in (1, 3) for s in states) >= 10  # the injected nodes: byzantine, or banned already
 
-        engine.step()
+        swarm_loop.step()
         assert next_epoch(ws)["data"]["epoch"] == 5
 
 
 def test_two_clients_get_the_same_epochs(client: TestClient) -> None:
-    engine = client.app.state.engine
+    swarm_loop = client.app.state.swarm_loop
     with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
         assert a.receive_json()["type"] == b.receive_json()["type"] == "hello"
         assert client.get("/api/status").json()["ws"]["clients"] == 2
-        engine.step()
-        engine.step()
+        swarm_loop.step()
+        swarm_loop.step()
         got_a = [next_epoch(a)["data"]["epoch"] for _ in range(2)]
         got_b = [next_epoch(b)["data"]["epoch"] for _ in range(2)]
         assert got_a == got_b == [1, 2]
@@ -56,9 +56,9 @@ def test_two_clients_get_the_same_epochs(client: TestClient) -> None:
 
 
 def test_hello_history_is_at_most_300_epochs(client: TestClient) -> None:
-    engine = client.app.state.engine
+    swarm_loop = client.app.state.swarm_loop
     for _ in range(305):
-        engine.step()
+        swarm_loop.step()
     with client.websocket_connect("/ws") as ws:
         history = ws.receive_json()["history"]
     assert len(history) == 300 and history[-1]["epoch"] == 305

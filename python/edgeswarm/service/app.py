@@ -1,9 +1,9 @@
 """`create_app(settings)`: the FastAPI application of the live swarm, its API and dashboard.
 
 The lifespan opens the SQLite store, makes sure the admin user exists, loads the JWT key,
-builds the live swarm (`app.state.engine`) and, when its module is installed, the edge
+builds the live swarm (`app.state.swarm_loop`) and, when its module is installed, the edge
 runtime (`app.state.edge`), and runs the epoch loop in real time unless
-`settings.realtime` is False (tests then call `app.state.engine.step()`).
+`settings.realtime` is False (tests then call `app.state.swarm_loop.step()`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from fastapi.staticfiles import StaticFiles
 from edgeswarm import __version__
 from edgeswarm.service.audit import AuditMiddleware
 from edgeswarm.service.auth import announce_admin_password, ensure_admin, signing_key
-from edgeswarm.service.edge_runtime import DeviceConflict, EdgeRuntime, UnknownItem
-from edgeswarm.service.engine import SwarmLoop
+from edgeswarm.fleet.runtime import DeviceConflict, EdgeRuntime, UnknownItem
+from edgeswarm.service.loop import SwarmLoop
 from edgeswarm.service.hub import Hub
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import Store
@@ -104,15 +104,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 "history_every": settings.history_every,
             }
         )
-        engine = SwarmLoop(settings, store, hub, edge, run=run, edge_error=edge_error)
-        app.state.store, app.state.hub, app.state.edge, app.state.engine = store, hub, edge, engine
+        swarm_loop = SwarmLoop(settings, store, hub, edge, run=run, edge_error=edge_error)
+        app.state.store, app.state.hub, app.state.edge, app.state.swarm_loop = store, hub, edge, swarm_loop
         app.state.jwt_key = signing_key(store, settings)
         if settings.realtime:
-            engine.start()
+            swarm_loop.start()
         try:
             yield
         finally:
-            await engine.stop()
+            await swarm_loop.stop()
             close = getattr(edge, "close", None)
             if callable(close):
                 close()

@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from edgeswarm.service.auth import ROLES, User, user_from_token
-from edgeswarm.service.engine import SwarmLoop
+from edgeswarm.service.loop import SwarmLoop
 from edgeswarm.service.hub import Hub
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import Store
@@ -26,8 +26,8 @@ def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_engine(request: Request) -> SwarmLoop:
-    return request.app.state.engine
+def get_swarm_loop(request: Request) -> SwarmLoop:
+    return request.app.state.swarm_loop
 
 
 def get_hub(request: Request) -> Hub:
@@ -78,10 +78,10 @@ require_viewer = require_role("viewer")
 require_operator = require_role("operator")
 require_admin = require_role("admin")
 
-# Parameter annotations for routes, e.g. `def f(engine: EngineDep, user: OperatorUser)`.
+# Parameter annotations for routes, e.g. `def f(swarm_loop: SwarmLoopDep, user: OperatorUser)`.
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
-EngineDep = Annotated[SwarmLoop, Depends(get_engine)]
+SwarmLoopDep = Annotated[SwarmLoop, Depends(get_swarm_loop)]
 HubDep = Annotated[Hub, Depends(get_hub)]
 EdgeDep = Annotated[Any, Depends(get_edge)]
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from edgeswarm.service.edge_models import DeviceMetrics, DeviceStatus, PublishRequest, PublishResult
+from edgeswarm.service.schemas import DeviceMetrics, DeviceStatus, PublishRequest, PublishResult
 from edgeswarm.service.routes.edge import DeviceId, Edge, Operator
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])

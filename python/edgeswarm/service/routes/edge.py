@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from edgeswarm.service.auth import User
 from edgeswarm.service.deps import get_edge, require_role
-from edgeswarm.service.edge_models import (
+from edgeswarm.service.schemas import (
     ClusterDetail,
     ClusterList,
     Device,
@@ -28,7 +28,7 @@ from edgeswarm.service.edge_models import (
     EmergencyStatus,
     SensorType,
 )
-from edgeswarm.service.edge_runtime import EdgeRuntime
+from edgeswarm.fleet.runtime import EdgeRuntime
 
 router = APIRouter(prefix="/api/edge", tags=["edge"])
 

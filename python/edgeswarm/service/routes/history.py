@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
 
-from edgeswarm.service.deps import EngineDep, StoreDep
+from edgeswarm.service.deps import SwarmLoopDep, StoreDep
 from edgeswarm.service.hub import to_json_safe
 
 router = APIRouter(prefix="/api", tags=["swarm"])
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api", tags=["swarm"])
 
 @router.get("/history", summary="Epoch history of the live run or of an earlier one")
 def history(
-    engine: EngineDep,
+    swarm_loop: SwarmLoopDep,
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=100_000, description="the last N epochs")] = 300,
     run: Annotated[
@@ -32,7 +32,7 @@ def history(
     from memory (every epoch, the last `history_memory`). With `run`: that run as kept in
     SQLite (every `history_every`th epoch; survives restarts)."""
     if run is None:
-        return JSONResponse(to_json_safe(engine.history(limit)))  # JSON-safe already: skip the encoder
+        return JSONResponse(to_json_safe(swarm_loop.history(limit)))  # JSON-safe already: skip the encoder
     if not any(r["run"] == run for r in store.runs()):
         raise HTTPException(404, detail=f"run {run} does not exist")
     return JSONResponse(to_json_safe(store.history(run, limit)))

@@ -5,19 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from edgeswarm.service.deps import EngineDep, HubDep
+from edgeswarm.service.deps import SwarmLoopDep, HubDep
 from edgeswarm.service.hub import to_json_safe
 
 router = APIRouter(prefix="/api", tags=["swarm"])
 
 
 @router.get("/status", summary="The live swarm's current figures")
-async def status(engine: EngineDep, hub: HubDep) -> JSONResponse:
+async def status(swarm_loop: SwarmLoopDep, hub: HubDep) -> JSONResponse:
     """Epoch, consensus, honest mean, relative drift, entropy, regime, node counts by state,
     bandwidth per node per day beside the federated-learning baseline, energy, sleep ratio,
     and the edge runtime's summary (`edge.loaded` is false until it is loaded).
     Figures of an epoch not run yet are null."""
-    out = engine.status()
+    out = swarm_loop.status()
     out["ws"] = hub.stats()
     # Already JSON-safe: a JSONResponse skips FastAPI's generic encoder (~9x the cost of the
     # status itself, and this is the endpoint every dashboard and monitor polls).

@@ -7,8 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgeswarm.service.deps import EngineDep, OperatorUser
-from edgeswarm.service.engine import MAX_BIAS
+from edgeswarm.service.deps import SwarmLoopDep, OperatorUser
+from edgeswarm.service.loop import MAX_BIAS
 from edgeswarm.service.hub import to_json_safe
 from edgeswarm.swarm import ATTACKS
 
@@ -49,22 +49,22 @@ class NoiseRequest(BaseModel):
 @router.post("/inject_byzantine", summary="Turn honest nodes Byzantine (operator)")
 def inject_byzantine(
     body: ByzantineRequest,
-    engine: EngineDep,
+    swarm_loop: SwarmLoopDep,
     user: OperatorUser,
 ) -> dict[str, Any]:
     """Picks `count` random honest nodes (seeded) that run `attack` with `bias` from the next epoch.
     Answers the injection and the swarm's status right after it."""
-    status = engine.inject_byzantine(body.count, bias=body.bias, attack=body.attack)
+    status = swarm_loop.inject_byzantine(body.count, bias=body.bias, attack=body.attack)
     return to_json_safe({"injected": body.model_dump(), "by": user.username, "status": status})
 
 
 @router.post("/inject_noise", summary="Add sensor noise for a while (operator)")
 def inject_noise(
     body: NoiseRequest,
-    engine: EngineDep,
+    swarm_loop: SwarmLoopDep,
     user: OperatorUser,
 ) -> dict[str, Any]:
     """Adds Gaussian noise of sd `intensity` to every reading for `duration_sec` simulated seconds
     (a storm: entropy rises and the regime moves to PreStorm / Storm)."""
-    status = engine.inject_noise(intensity=body.intensity, duration_s=body.duration_sec)
+    status = swarm_loop.inject_noise(intensity=body.intensity, duration_s=body.duration_sec)
     return to_json_safe({"injected": body.model_dump(), "by": user.username, "status": status})

@@ -26,13 +26,13 @@ async def stream(websocket: WebSocket) -> None:
     {"type": "epoch", "data", "nodes": {"state": [...]}} per epoch and
     {"type": "alert" | "emergency" | "edge", "data"} as they happen. Client messages are ignored."""
     hub = websocket.app.state.hub
-    engine = websocket.app.state.engine
+    swarm_loop = websocket.app.state.swarm_loop
     await websocket.accept()
     # Subscribe before taking the snapshot, so no epoch falls between the two (one may come twice).
     subscription = hub.subscribe()
     pump: asyncio.Task | None = None
     try:
-        hello = {"type": "hello", "status": engine.status(), "history": engine.history(HELLO_HISTORY)}
+        hello = {"type": "hello", "status": swarm_loop.status(), "history": swarm_loop.history(HELLO_HISTORY)}
         hello["status"]["ws"] = hub.stats()
         await websocket.send_json(to_json_safe(hello))
         pump = asyncio.create_task(_pump(websocket, subscription))

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from edgeswarm.emergency import SEVERITIES
+from edgeswarm.fleet.emergency import SEVERITIES
 from edgeswarm.fleet import DEVICE_TYPES, SENSOR_TYPES
 
 #: Device ids: 1-64 letters, digits, '_', '.', '-', starting with a letter or digit.
@@ -167,7 +167,7 @@ class PublishResult(BaseModel):
 
 
 class ModelPerformance(BaseModel):
-    """One model on one device; the keys and definitions of edgeswarm.model_tracking."""
+    """One model on one device; the keys and definitions of edgeswarm.ml.model_tracking."""
 
     device_id: str
     model: str

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from edgeswarm import nab
+from edgeswarm.ml import nab
 
 STANDARD = nab.Profile("standard", 1.0, 0.11, 1.0)
 

@@ -47,9 +47,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from edgeswarm import ml
-from edgeswarm.emergency import SEVERITIES, Emergency, EmergencyCoordinator
-from edgeswarm.fleet import (
+from edgeswarm.ml import detectors as ml
+from edgeswarm.fleet.emergency import SEVERITIES, Emergency, EmergencyCoordinator
+from edgeswarm.fleet.devices import (
     ALERT_TYPES,
     DEVICE_TYPES,
     FAULT_LABELS,
@@ -57,9 +57,9 @@ from edgeswarm.fleet import (
     AlertRules,
     Fleet,
 )
-from edgeswarm.fleet import cluster as cluster_by_location
-from edgeswarm.service.device_link import DeviceLink, LinkOptions
-from edgeswarm.service.model_tracker import FleetModelTracker
+from edgeswarm.fleet.devices import cluster as cluster_by_location
+from edgeswarm.fleet.link import DeviceLink, LinkOptions
+from edgeswarm.ml.fleet_model_tracker import FleetModelTracker
 
 __all__ = [
     "DETECTORS",

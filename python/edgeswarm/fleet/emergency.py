@@ -30,7 +30,7 @@ Simulated time (tests, notebooks, batch runs)::
 
 Real time (a service loop owns the loop; nothing here sleeps or starts threads)::
 
-    driver = es.emergency.RealTimeDriver(co, max_step_ms=200)
+    driver = es.fleet.RealTimeDriver(co, max_step_ms=200)
     while serving:
         driver.tick(time.monotonic())   # simulated time follows elapsed wall time
         ...                             # answer requests: co.report(...), co.status()

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from edgeswarm.model_tracking import COLUMNS
+from edgeswarm.ml.model_tracking import COLUMNS
 
 __all__ = ["FleetModelTracker"]
 

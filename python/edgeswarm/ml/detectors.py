@@ -483,7 +483,7 @@ class DriftCusum:
         return self._sigma
 
     def _learn_sigma(self, first: np.ndarray) -> None:
-        from edgeswarm.quality import ControlChart  # quality imports pandas; only needed here
+        from edgeswarm.ml.quality import ControlChart  # quality imports pandas; only needed here
 
         v = first[np.isfinite(first)]
         inside = (v > v.min()) & (v < v.max()) if v.size else v.astype(bool)

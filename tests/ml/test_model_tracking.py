@@ -8,8 +8,9 @@ import threading
 
 import numpy as np
 import pytest
-from edgeswarm import ml, quality
-from edgeswarm.model_tracking import COLUMNS, ModelTracker
+from edgeswarm import ml
+from edgeswarm.ml import quality
+from edgeswarm.ml.model_tracking import COLUMNS, ModelTracker
 
 
 def labelled_series(seed: int, n: int = 3000) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ import re
 import edgeswarm as es
 import numpy as np
 import pytest
-from edgeswarm.emergency import PENDING_STATUSES, SEVERITIES, RealTimeDriver, cluster_positions
+from edgeswarm.fleet.emergency import PENDING_STATUSES, SEVERITIES, RealTimeDriver, cluster_positions
 
 
 def _positions(n: int = 40, seed: int = 3) -> np.ndarray:

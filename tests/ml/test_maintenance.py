@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from edgeswarm import maintenance as mt
+from edgeswarm.ml import maintenance as mt
 
 
 def _data_dir() -> Path:
@@ -331,7 +331,7 @@ def test_fd001_cpp_matches_the_numpy_reference(model):
 @needs_data
 def test_fd001_fit_is_bit_identical_for_any_thread_count():
     code = (
-        "import sys; from edgeswarm import maintenance as mt; "
+        "import sys; from edgeswarm.ml import maintenance as mt; "
         "d = mt.load_fd001(sys.argv[1]); print(mt.fit_maintenance(d.train, seed=2).digest())"
     )
     digests = set()

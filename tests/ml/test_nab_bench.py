@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from edgeswarm import cli, nab_bench
+from edgeswarm import cli
+from edgeswarm.ml import nab_bench
 
 
 def _data_dir() -> Path:

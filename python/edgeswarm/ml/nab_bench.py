@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from edgeswarm import ml, nab
+from edgeswarm.ml import detectors as ml
+from edgeswarm.ml import nab
 from edgeswarm._validate import require_choice
 
 __all__ = [

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from edgeswarm import quality
+from edgeswarm.ml import quality
 
 WE_ONLY = {"ewma": False, "cusum": False}
 

@@ -8,7 +8,7 @@ import math
 import edgeswarm as es
 import numpy as np
 import pytest
-from edgeswarm.service.edge_runtime import (
+from edgeswarm.fleet.runtime import (
     DETECTORS,
     DeviceConflict,
     EdgeRuntime,
@@ -221,7 +221,7 @@ def test_ml_counts_match_a_numpy_recomputation() -> None:
 
 
 def test_ml_reports_equal_the_project_model_tracker_fed_device_by_device() -> None:
-    """The fleet-wide tracker gives what edgeswarm.model_tracking.ModelTracker gives for the
+    """The fleet-wide tracker gives what edgeswarm.ml.model_tracking.ModelTracker gives for the
     same calls (timings aside), row for row and key for key."""
     rt = EdgeRuntime(devices=5, seed=6, fault_rate_per_day=24.0, time_scale=1200.0)
     o = rt.options

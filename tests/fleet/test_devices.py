@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 import pytest
 from edgeswarm import _core
-from edgeswarm.emergency import Emergency
+from edgeswarm.fleet.emergency import Emergency
 from edgeswarm.fleet import (
     ALERT_TYPES,
     DEVICE_TYPES,
