@@ -6,6 +6,8 @@ and Raft clusters for emergency coordination, driven from Python over a compiled
 
 from __future__ import annotations
 
+from importlib.metadata import version as _installed_version
+
 from edgeswarm import aggregators, fleet, ml, raft, regime, topology
 from edgeswarm.aggregators import aggregate
 from edgeswarm.fleet import emergency
@@ -15,7 +17,7 @@ from edgeswarm.raft import RaftCluster
 from edgeswarm.regime import RegimeDetector, residual_entropy
 from edgeswarm.swarm import AGGREGATORS, ATTACKS, REGIMES, TOPOLOGIES, Swarm
 
-__version__ = "0.1.0"
+__version__ = _installed_version("edgeswarm")  # the one place is pyproject.toml
 
 __all__ = [
     "AGGREGATORS",
