@@ -1,4 +1,4 @@
-# make demo · make test · make bench — each installs what is missing first.
+# make demo · make test · make bench · make lint — each installs what is missing first.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -6,10 +6,10 @@ PIP := $(PY) -m pip
 STAMPS := .stamps
 JOBS ?= 2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-OS_PACKAGES := g++ cmake make python3-venv python3-dev libeigen3-dev libxtensor-dev libgtest-dev libbenchmark-dev chromium
+OS_PACKAGES := g++ cmake make python3-venv python3-dev libeigen3-dev libxtensor-dev libgtest-dev libbenchmark-dev clang-format chromium
 ENGINE_SOURCES := $(shell find cpp -name '*.cpp' -o -name '*.hpp') CMakeLists.txt pyproject.toml
 
-.PHONY: demo demo-cli test test-cpp test-py bench bench-cpp soak lint stubs clean
+.PHONY: demo demo-cli test test-cpp test-py bench bench-cpp soak lint format stubs clean
 
 # The live service: a 100-node swarm, the REST / WebSocket API and the dashboard at http://localhost:8080
 demo: $(STAMPS)/install
@@ -40,9 +40,18 @@ bench-cpp: $(STAMPS)/os
 soak: $(STAMPS)/install
 	$(PY) -m pytest -q -m "soak or slow"
 
-lint: $(STAMPS)/venv
+# Formatting and lint rules: ruff for Python, clang-format (Debian's) for C++. CI runs it before the tests.
+CPP_FILES = $(shell find cpp benchmarks -name '*.cpp' -o -name '*.hpp')
+lint: $(STAMPS)/install
 	$(VENV)/bin/ruff check python tests benchmarks
 	$(VENV)/bin/ruff format --check python tests benchmarks
+	clang-format --dry-run --Werror $(CPP_FILES)
+
+# Apply the formatters (what `make lint` checks).
+format: $(STAMPS)/install
+	$(VENV)/bin/ruff check --fix python tests benchmarks
+	$(VENV)/bin/ruff format python tests benchmarks
+	clang-format -i $(CPP_FILES)
 
 # Regenerate python/edgeswarm/_core.pyi after changing the bindings.
 stubs: $(STAMPS)/install
