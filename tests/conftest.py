@@ -10,3 +10,11 @@ def attacked_swarm() -> es.Swarm:
     swarm = es.Swarm(n_nodes=100, signal=0.5, noise_variance=0.0025, trim=0.3, seed=42)
     swarm.inject_byzantine(count=30, bias=0.9, attack="bias")
     return swarm
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/state_hashes.json from this run (results changed on purpose)",
+    )
