@@ -32,3 +32,16 @@ def test_readme_examples_print_what_they_say() -> None:
     report: list[str] = []
     runner.run(test, out=report.append)
     assert runner.failures == 0, "".join(report)
+
+
+def test_the_command_line_example_prints_what_the_readme_shows(capsys) -> None:
+    from edgeswarm.cli import main
+
+    block = re.search(
+        r"^```\n\$ (edgeswarm run [^\n]*)\n(.*?)^```", README.read_text(), re.MULTILINE | re.DOTALL
+    )
+    assert block is not None, "the README's `$ edgeswarm run ...` example is missing"
+    command, shown = block.group(1), [line for line in block.group(2).splitlines() if line != "..."]
+    assert main(command.split()[1:]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[: len(shown)] == shown
