@@ -58,6 +58,33 @@ CREATE TABLE IF NOT EXISTS emergencies (
 """
 
 
+# Epoch history rows stored before the API took the DataFrame's names (README "Names"): old key -> new
+# key, or None for a count the API no longer sends (honest = n_nodes - byzantine, sleeping = n_nodes - awake).
+_RENAMED_HISTORY_KEYS: dict[str, str | None] = {
+    "relative_drift": "drift",
+    "bandwidth_bytes_per_node_day": "bytes_per_node_day",
+    "fl_baseline_bytes_per_node_day": "fl_bytes_per_node_day",
+    "energy_mj_per_node": "energy_mj",
+    "nodes_byzantine": "byzantine",
+    "nodes_banned": "banned",
+    "nodes_awake": "awake",
+    "nodes_honest": None,
+    "nodes_sleeping": None,
+}
+# PRAGMA user_version once the history rows carry the DataFrame's names.
+_SCHEMA_VERSION = 1
+
+
+def _rename_history_keys_sql() -> str:
+    """One UPDATE that renames the old keys of every history row in place (SQLite's JSON functions)."""
+    data = "data"
+    for old, new in _RENAMED_HISTORY_KEYS.items():
+        if new is not None:
+            data = f"json_set({data}, '$.{new}', json_extract(data, '$.{old}'))"
+    removed = ", ".join(f"'$.{old}'" for old in _RENAMED_HISTORY_KEYS)
+    return f"UPDATE history SET data = json_remove({data}, {removed}) WHERE json_type(data, '$.relative_drift') IS NOT NULL"
+
+
 def utc_now() -> str:
     """The current time as UTC ISO 8601 with milliseconds."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
@@ -83,6 +110,11 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            if self._db.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+                with self._db:  # one transaction: every row migrated, or none
+                    self._db.execute("BEGIN")
+                    self._db.execute(_rename_history_keys_sql())
+                    self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._lock:

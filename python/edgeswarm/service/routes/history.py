@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
 
-from edgeswarm.service.deps import SwarmLoopDep, StoreDep
-from edgeswarm.service.hub import to_json_safe
+from edgeswarm._json import json_safe
+from edgeswarm.service.deps import StoreDep, SwarmLoopDep
 
 router = APIRouter(prefix="/api", tags=["swarm"])
 
@@ -32,13 +32,13 @@ def history(
     from memory (every epoch, the last `history_memory`). With `run`: that run as kept in
     SQLite (every `history_every`th epoch; survives restarts)."""
     if run is None:
-        return JSONResponse(to_json_safe(swarm_loop.history(limit)))  # JSON-safe already: skip the encoder
+        return JSONResponse(json_safe(swarm_loop.history(limit)))  # JSON-safe already: skip the encoder
     if not any(r["run"] == run for r in store.runs()):
         raise HTTPException(404, detail=f"run {run} does not exist")
-    return JSONResponse(to_json_safe(store.history(run, limit)))
+    return JSONResponse(json_safe(store.history(run, limit)))
 
 
 @router.get("/history/runs", summary="Every start of the live swarm kept in the database")
 def runs(store: StoreDep) -> list[dict[str, Any]]:
     """Run id, start time, configuration, epochs kept and the last one."""
-    return to_json_safe(store.runs())
+    return json_safe(store.runs())

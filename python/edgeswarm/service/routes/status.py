@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from edgeswarm.service.deps import SwarmLoopDep, HubDep
-from edgeswarm.service.hub import to_json_safe
+from edgeswarm._json import json_safe
+from edgeswarm.service.deps import HubDep, SwarmLoopDep
 
 router = APIRouter(prefix="/api", tags=["swarm"])
 
@@ -21,4 +21,4 @@ async def status(swarm_loop: SwarmLoopDep, hub: HubDep) -> JSONResponse:
     out["ws"] = hub.stats()
     # Already JSON-safe: a JSONResponse skips FastAPI's generic encoder (~9x the cost of the
     # status itself, and this is the endpoint every dashboard and monitor polls).
-    return JSONResponse(to_json_safe(out))
+    return JSONResponse(json_safe(out))
