@@ -75,14 +75,14 @@ _RENAMED_HISTORY_KEYS: dict[str, str | None] = {
 _SCHEMA_VERSION = 1
 
 
-def _rename_history_keys_sql() -> str:
-    """One UPDATE that renames the old keys of every history row in place (SQLite's JSON functions)."""
-    data = "data"
-    for old, new in _RENAMED_HISTORY_KEYS.items():
+def _renamed_history_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An old history row under the current names, in the same key order."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        new = _RENAMED_HISTORY_KEYS.get(key, key)
         if new is not None:
-            data = f"json_set({data}, '$.{new}', json_extract(data, '$.{old}'))"
-    removed = ", ".join(f"'$.{old}'" for old in _RENAMED_HISTORY_KEYS)
-    return f"UPDATE history SET data = json_remove({data}, {removed}) WHERE json_type(data, '$.relative_drift') IS NOT NULL"
+            out[new] = value
+    return out
 
 
 def utc_now() -> str:
@@ -111,10 +111,23 @@ class Store:
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
             if self._db.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
-                with self._db:  # one transaction: every row migrated, or none
-                    self._db.execute("BEGIN")
-                    self._db.execute(_rename_history_keys_sql())
-                    self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+                self._migrate_history_names()
+
+    def _migrate_history_names(self) -> None:
+        # In Python, not with SQLite's json_set: that would print floats with 15 digits and lose bits.
+        with self._db:  # one transaction: every row migrated, or none
+            self._db.execute("BEGIN")
+            old = self._db.execute(
+                "SELECT run, epoch, data FROM history WHERE json_type(data, '$.relative_drift') IS NOT NULL"
+            ).fetchall()
+            self._db.executemany(
+                "UPDATE history SET data = ? WHERE run = ? AND epoch = ?",
+                [
+                    (json.dumps(_renamed_history_row(json.loads(r["data"]))), r["run"], r["epoch"])
+                    for r in old
+                ],
+            )
+            self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._lock:

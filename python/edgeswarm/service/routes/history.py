@@ -27,8 +27,10 @@ def history(
         ),
     ] = None,
 ) -> JSONResponse:
-    """One row per epoch, oldest first: epoch, consensus, honest_mean, relative_drift, entropy,
-    regime, nodes_* counts, bandwidth, energy and sleep ratio. Without `run`: the live run,
+    """One row per epoch, oldest first, under the names of `Swarm.run()`'s columns (README "Names"):
+    epoch, time_s, consensus, honest_mean, drift, rmse, xi, entropy, regime, the node counts awake,
+    reporting, invalid, banned, byzantine, byzantine_banned, honest_banned, bytes_per_node_day,
+    fl_bytes_per_node_day, energy_mj, sleep_ratio, noise_intensity, attack_active. Without `run`: the live run,
     from memory (every epoch, the last `history_memory`). With `run`: that run as kept in
     SQLite (every `history_every`th epoch; survives restarts)."""
     if run is None:
