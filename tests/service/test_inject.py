@@ -116,7 +116,9 @@ def test_bad_noise_requests_are_422_naming_the_field(
 def test_a_zero_duration_ends_a_noise_storm(client: TestClient, operator: dict) -> None:
     # The engine allows duration 0 (it ends the storm in progress); the API used to refuse it.
     swarm_loop = client.app.state.swarm_loop
-    assert client.post("/api/inject_noise", json={"intensity": 0.5, "duration_sec": 60}, headers=operator).is_success
+    assert client.post(
+        "/api/inject_noise", json={"intensity": 0.5, "duration_sec": 60}, headers=operator
+    ).is_success
     swarm_loop.step()
     assert client.get("/api/status").json()["noise_intensity"] == 0.5
     response = client.post("/api/inject_noise", json={"intensity": 0.5, "duration_sec": 0}, headers=operator)
