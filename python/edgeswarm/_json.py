@@ -1,4 +1,4 @@
-"""One JSON cleaner for everything the package sends or stores as JSON (API bodies, WS messages, SQLite rows)."""
+"""The one JSON cleaner: for everything the package sends or stores as JSON (API, WebSocket, SQLite)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 
 def json_safe(value: Any) -> Any:
-    """`value` with NaN and infinities as None (JSON has neither) and NumPy scalars and arrays as plain Python.
+    """`value` with NaN and infinities as None (JSON has neither), NumPy scalars and arrays as plain Python.
 
     Dict keys become strings, tuples and arrays become lists; anything else is returned as it is.
     """

@@ -30,9 +30,9 @@ def history(
     """One row per epoch, oldest first, under the names of `Swarm.run()`'s columns (README "Names"):
     epoch, time_s, consensus, honest_mean, drift, rmse, xi, entropy, regime, the node counts awake,
     reporting, invalid, banned, byzantine, byzantine_banned, honest_banned, bytes_per_node_day,
-    fl_bytes_per_node_day, energy_mj, sleep_ratio, noise_intensity, attack_active. Without `run`: the live run,
-    from memory (every epoch, the last `history_memory`). With `run`: that run as kept in
-    SQLite (every `history_every`th epoch; survives restarts)."""
+    fl_bytes_per_node_day, energy_mj, sleep_ratio, noise_intensity, attack_active.
+    Without `run`: the live run, from memory (every epoch, the last `history_memory`). With `run`:
+    that run as kept in SQLite (every `history_every`th epoch; survives restarts)."""
     if run is None:
         return JSONResponse(json_safe(swarm_loop.history(limit)))  # JSON-safe already: skip the encoder
     if not any(r["run"] == run for r in store.runs()):
