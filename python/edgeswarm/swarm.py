@@ -371,7 +371,7 @@ class Swarm:
 
     def set_threads(self, threads: int) -> None:
         """Worker threads for the engine; results are bit-identical for any count."""
-        self._engine.set_threads(require_int("threads", threads, minimum=1))
+        self._engine.set_threads(_int32("threads", threads))  # the engine checks [1, 1024]
 
     def history(self) -> pd.DataFrame:
         """Every epoch run so far, one row each."""
