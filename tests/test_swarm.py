@@ -62,9 +62,9 @@ def test_status_and_nodes() -> None:
     swarm.inject_byzantine(count=10, bias=0.9)
     swarm.run(epochs=10)
     status = swarm.status()
-    assert status["nodes_byzantine"] == 10 and status["nodes_honest"] == 90
-    assert status["nodes_banned"] == 10
-    assert status["nodes_awake"] + status["nodes_sleeping"] == 100
+    assert status["byzantine"] == 10 and status["n_nodes"] - status["byzantine"] == 90
+    assert status["banned"] == 10
+    assert status["awake"] == swarm.nodes()["awake"].sum() and 0 <= status["awake"] <= 100
     assert status["regime"] in es.REGIMES
     nodes = swarm.nodes()
     assert list(nodes.columns[:6]) == ["id", "byzantine", "banned", "reputation", "awake", "role"]
@@ -272,3 +272,54 @@ def test_a_swarm_with_no_honest_node_left_keeps_running(attack: str) -> None:
     df = swarm.run(epochs=3)
     assert df["honest_mean"].isna().all() and df["drift"].isna().all()
     assert np.isfinite(df["consensus"]).all()
+
+
+def test_epoch_columns_are_the_frames_columns() -> None:
+    df = es.Swarm(n_nodes=20, seed=1).run(epochs=2)
+    assert tuple(df.columns) == es.swarm.EPOCH_COLUMNS
+
+
+def test_one_epoch_line_for_frame_rows_and_api_rows() -> None:
+    from edgeswarm.service.loop import history_row
+
+    row = es.Swarm(n_nodes=50, seed=3).step()
+    line = es.swarm.epoch_line(row)
+    assert line == (
+        f"[Epoch 1] Consensus: {row['consensus']:.4f}, Entropy: {row['entropy']:.2f}, "
+        f"Regime: {row['regime']}, Drift: {100 * row['drift']:.1f}%"
+    )
+    assert es.swarm.epoch_line(history_row(row)) == line  # the API's JSON-safe copy prints the same
+
+
+def test_epoch_line_prints_missing_figures_as_n_a() -> None:
+    swarm = es.Swarm(n_nodes=10, seed=4)
+    swarm.inject_byzantine(count=10)  # no honest node: no honest mean, no drift
+    row = swarm.step()
+    assert np.isnan(row["drift"])
+    assert es.swarm.epoch_line(row).endswith("Drift: n/a")
+    api_row = {**row, "drift": None, "consensus": None, "entropy": None}
+    assert es.swarm.epoch_line(api_row) == (
+        f"[Epoch 1] Consensus: n/a, Entropy: n/a, Regime: {row['regime']}, Drift: n/a"
+    )
+
+
+def test_epoch_line_of_a_vector_swarm_shows_three_coordinates() -> None:
+    row = es.Swarm(n_nodes=30, dim=12, signal=0.5, seed=5).step()
+    consensus = [row[f"consensus_{j}"] for j in range(3)]
+    shown = ", ".join(f"{v:.4f}" for v in consensus)
+    assert f"Consensus: [{shown}, ...]," in es.swarm.epoch_line(row)
+
+
+def test_the_facade_converts_types_and_leaves_ranges_to_the_engine() -> None:
+    with pytest.raises(ValueError, match=r"^n_nodes: 0 is out of range; allowed \[1, 50000000\]$"):
+        es.Swarm(n_nodes=0)  # the engine's message
+    with pytest.raises(ValueError, match=r"^n_nodes: -1 does not fit an unsigned 64-bit integer$"):
+        es.Swarm(n_nodes=-1)  # no C++ size_t holds it: the facade's type conversion
+    with pytest.raises(ValueError, match=r"^noise_variance: nan is out of range"):
+        es.Swarm(noise_variance=float("nan"))
+    with pytest.raises(ValueError, match=r"^bias: expected a number, got 'high'$"):
+        es.Swarm(n_nodes=10).inject_byzantine(count=1, bias="high")
+    with pytest.raises(ValueError, match=r"^attack: expected a string, got 3$"):
+        es.Swarm(n_nodes=10).inject_byzantine(count=1, attack=3)
+    with pytest.raises(ValueError, match=r"^on_epochs: 1099511627776 does not fit the engine's 32-bit int$"):
+        es.Swarm(n_nodes=10).inject_byzantine(count=1, attack="intermittent", on_epochs=2**40)

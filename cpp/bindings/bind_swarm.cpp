@@ -73,6 +73,16 @@ py::dict metrics_columns(const std::vector<EpochMetrics>& rows, std::size_t d) {
   return out;
 }
 
+/// A Python int as a Byzantine count: one outside [0, honest nodes left] (negative, or beyond any
+/// std::size_t) raises the engine's own error, so every count error reads the same.
+std::size_t byzantine_count(const swarm::Swarm& s, const py::int_& count) {
+  const std::size_t honest = s.honest_nodes();
+  if (count < py::int_(0) || count > py::int_(honest)) {
+    throw swarm::byzantine_count_error(py::str(count).cast<std::string>(), honest);
+  }
+  return count.cast<std::size_t>();
+}
+
 /// Runs epochs with the GIL released and returns their figures as columns.
 py::dict run_epochs(swarm::Swarm& s, std::size_t epochs) {
   std::vector<EpochMetrics> rows;
@@ -155,17 +165,23 @@ void bind_swarm(py::module_& m) {
            "Advances `epochs` epochs; returns one column per figure, one row per epoch.")
       .def(
           "inject_byzantine",
-          [](swarm::Swarm& s, std::size_t count, const std::string& attack, double bias, double jitter, double scale,
-             double sigma, double alie_z, double ipm_epsilon, int on_epochs, int off_epochs) {
-            s.inject_byzantine(count, attack_params(attack, bias, jitter, scale, sigma, alie_z, ipm_epsilon,
-                                                    on_epochs, off_epochs));
+          [](swarm::Swarm& s, const py::int_& count, const std::string& attack, double bias, double jitter,
+             double scale, double sigma, double alie_z, double ipm_epsilon, int on_epochs, int off_epochs) {
+            const auto params =
+                attack_params(attack, bias, jitter, scale, sigma, alie_z, ipm_epsilon, on_epochs, off_epochs);
+            s.inject_byzantine(byzantine_count(s, count), params);
           },
           py::arg("count"), py::kw_only(), py::arg("attack") = "bias", py::arg("bias") = 0.9,
           py::arg("jitter") = 0.01, py::arg("scale") = 1.0, py::arg("sigma") = 1.0, py::arg("alie_z") = -1.0,
           py::arg("ipm_epsilon") = 0.5, py::arg("on_epochs") = 5, py::arg("off_epochs") = 5,
-          "Turns `count` random honest nodes Byzantine with the given attack.")
+          "Turns `count` random honest nodes Byzantine with the given attack. Raises ValueError naming the "
+          "parameter: count outside [0, honest nodes left], an unknown attack, a bias outside the Q16.16 range, "
+          "or an attack option out of its range.")
       .def("inject_noise", &swarm::Swarm::inject_noise, py::arg("intensity"), py::arg("duration_s"),
-           "Adds noise of standard deviation `intensity` for `duration_s` simulated seconds.")
+           "Adds noise of standard deviation `intensity` for `duration_s` simulated seconds (0 ends a storm). "
+           "Raises ValueError naming the parameter: intensity outside [0, Q16.16 max], duration_s negative, "
+           "not finite or beyond 2^62 epochs.")
+      .def_property_readonly("honest_nodes", &swarm::Swarm::honest_nodes, "Nodes not (yet) Byzantine.")
       .def("set_threads", &swarm::Swarm::set_threads, py::arg("threads"))
       .def_property_readonly("epoch", &swarm::Swarm::epoch)
       .def_property_readonly("consensus_raw", [](const swarm::Swarm& s) { return to_array(s.consensus()); })

@@ -377,13 +377,13 @@ class Swarm:
     """
     def __init__(self, config: SwarmConfig) -> None:
         ...
-    def inject_byzantine(self, count: typing.SupportsInt | typing.SupportsIndex, *, attack: str = 'bias', bias: typing.SupportsFloat | typing.SupportsIndex = 0.9, jitter: typing.SupportsFloat | typing.SupportsIndex = 0.01, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, sigma: typing.SupportsFloat | typing.SupportsIndex = 1.0, alie_z: typing.SupportsFloat | typing.SupportsIndex = -1.0, ipm_epsilon: typing.SupportsFloat | typing.SupportsIndex = 0.5, on_epochs: typing.SupportsInt | typing.SupportsIndex = 5, off_epochs: typing.SupportsInt | typing.SupportsIndex = 5) -> None:
+    def inject_byzantine(self, count: int, *, attack: str = 'bias', bias: typing.SupportsFloat | typing.SupportsIndex = 0.9, jitter: typing.SupportsFloat | typing.SupportsIndex = 0.01, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, sigma: typing.SupportsFloat | typing.SupportsIndex = 1.0, alie_z: typing.SupportsFloat | typing.SupportsIndex = -1.0, ipm_epsilon: typing.SupportsFloat | typing.SupportsIndex = 0.5, on_epochs: typing.SupportsInt | typing.SupportsIndex = 5, off_epochs: typing.SupportsInt | typing.SupportsIndex = 5) -> None:
         """
-        Turns `count` random honest nodes Byzantine with the given attack.
+        Turns `count` random honest nodes Byzantine with the given attack. Raises ValueError naming the parameter: count outside [0, honest nodes left], an unknown attack, a bias outside the Q16.16 range, or an attack option out of its range.
         """
     def inject_noise(self, intensity: typing.SupportsFloat | typing.SupportsIndex, duration_s: typing.SupportsFloat | typing.SupportsIndex) -> None:
         """
-        Adds noise of standard deviation `intensity` for `duration_s` simulated seconds.
+        Adds noise of standard deviation `intensity` for `duration_s` simulated seconds (0 ends a storm). Raises ValueError naming the parameter: intensity outside [0, Q16.16 max], duration_s negative, not finite or beyond 2^62 epochs.
         """
     def nodes(self) -> dict:
         """
@@ -409,6 +409,11 @@ class Swarm:
     @property
     def epoch(self) -> int:
         ...
+    @property
+    def honest_nodes(self) -> int:
+        """
+        Nodes not (yet) Byzantine.
+        """
     @property
     def state_bytes_per_node(self) -> float:
         ...

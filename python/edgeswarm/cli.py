@@ -7,10 +7,8 @@ import json
 import sys
 from collections.abc import Sequence
 
-import numpy as np
-
 from edgeswarm import __version__
-from edgeswarm.swarm import AGGREGATORS, ATTACKS, TOPOLOGIES, Swarm
+from edgeswarm.swarm import AGGREGATORS, ATTACKS, TOPOLOGIES, Swarm, epoch_line
 
 
 def _format_consensus(row: dict) -> str:
@@ -19,15 +17,6 @@ def _format_consensus(row: dict) -> str:
     values = [row[k] for k in sorted(k for k in row if k.startswith("consensus_"))]
     shown = ", ".join(f"{v:.4f}" for v in values[:3])
     return f"[{shown}{', ...' if len(values) > 3 else ''}]"
-
-
-def _epoch_line(row: dict) -> str:
-    drift = row["drift"]
-    drift_text = "n/a" if np.isnan(drift) else f"{100 * drift:.1f}%"
-    return (
-        f"[Epoch {int(row['epoch'])}] Consensus: {_format_consensus(row)}, "
-        f"Entropy: {row['entropy']:.2f}, Regime: {row['regime']}, Drift: {drift_text}"
-    )
 
 
 def _make_swarm(args: argparse.Namespace) -> Swarm:
@@ -68,7 +57,7 @@ def _run(args: argparse.Namespace) -> int:
     else:
         for epoch in range(args.epochs):
             _inject_due(swarm, args, epoch)
-            print(_epoch_line(swarm.step()), flush=True)
+            print(epoch_line(swarm.step()), flush=True)
     history = swarm.history()
     _summary(swarm, history)
     if args.json:
@@ -87,7 +76,7 @@ def _summary(swarm: Swarm, history) -> None:
             f"rmse: {last['rmse']:.4f}, regime: {last['regime']}"
         )
         print(
-            f"byzantine: {status['nodes_byzantine']}, banned: {status['nodes_banned']} "
+            f"byzantine: {status['byzantine']}, banned: {status['banned']} "
             f"(byzantine {int(last['byzantine_banned'])}, honest {int(last['honest_banned'])})"
         )
         print(

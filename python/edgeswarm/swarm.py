@@ -10,16 +10,20 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import math
+import numbers
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from edgeswarm import _core
-from edgeswarm._validate import require_choice, require_float, require_int
+from edgeswarm._validate import require_int
 from edgeswarm.aggregators import AGGREGATORS
+
+__all__ = ["AGGREGATORS", "ATTACKS", "EPOCH_COLUMNS", "REGIMES", "ROLES", "TOPOLOGIES", "Swarm", "epoch_line"]
 
 REGIMES: tuple[str, ...] = tuple(_core.REGIMES)
 ROLES: tuple[str, ...] = tuple(_core.ROLES)
@@ -67,6 +71,102 @@ _EXTRA_OPTIONS: tuple[str, ...] = (
 
 # Runs longer than this (estimated) show a progress bar unless told otherwise.
 _PROGRESS_AFTER_S = 2.0
+
+# The columns of `Swarm.run()`'s DataFrame for dim 1, in order: the names the REST API, the WebSocket
+# and the dashboard use too (README "Names"). With dim > 1, consensus and honest_mean become
+# consensus_0, consensus_1, ... and honest_mean_0, ...
+EPOCH_COLUMNS: tuple[str, ...] = (
+    "epoch",
+    "time_s",
+    "consensus",
+    "honest_mean",
+    "drift",
+    "rmse",
+    "xi",
+    "entropy",
+    "regime",
+    "awake",
+    "reporting",
+    "invalid",
+    "banned",
+    "byzantine",
+    "byzantine_banned",
+    "honest_banned",
+    "bytes_per_node_day",
+    "fl_bytes_per_node_day",
+    "energy_mj",
+    "sleep_ratio",
+    "noise_intensity",
+    "attack_active",
+)
+
+# Attack options of `Swarm.inject_byzantine` and the engine's type for each.
+_ATTACK_OPTIONS: dict[str, type] = {
+    "jitter": float,
+    "scale": float,
+    "sigma": float,
+    "alie_z": float,
+    "ipm_epsilon": float,
+    "on_epochs": int,
+    "off_epochs": int,
+}
+
+
+def _real(name: str, value: object) -> float:
+    """`value` as a float for the engine, which checks its range (NaN and infinities included)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _int32(name: str, value: object) -> int:
+    """`value` as an int for an engine field of C++ type int, which the engine then range-checks."""
+    value = require_int(name, value)
+    if not -(2**31) <= value < 2**31:
+        raise ValueError(f"{name}: {value} does not fit the engine's 32-bit int")
+    return value
+
+
+def _text(name: str, value: object) -> str:
+    """`value` as a str for the engine, which checks it against its names."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name}: expected a string, got {value!r}")
+    return value
+
+
+def _set_field(config: Any, name: str, value: Any, kind: str = "the engine's type for it") -> None:
+    """Sets an engine config field; a value its C++ type cannot hold is a ValueError naming `name`."""
+    try:
+        setattr(config, name, value)
+    except TypeError:
+        raise ValueError(f"{name}: {value!r} does not fit {kind}") from None
+
+
+def _fixed_text(value: Any, digits: int) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def _consensus_text(row: Mapping[str, Any]) -> str:
+    if "consensus" in row:
+        return _fixed_text(row["consensus"], 4)
+    values = [
+        row[k] for k in sorted((k for k in row if k.startswith("consensus_")), key=lambda k: int(k[10:]))
+    ]
+    shown = ", ".join(_fixed_text(v, 4) for v in values[:3])
+    return f"[{shown}{', ...' if len(values) > 3 else ''}]"
+
+
+def epoch_line(row: Mapping[str, Any]) -> str:
+    """`[Epoch N] Consensus: ..., Entropy: ..., Regime: ..., Drift: ...%`: the line `edgeswarm run` and
+    `edgeswarm serve` print per epoch, from a row of `Swarm.run()` or of the API (where NaN is None)."""
+    drift = row["drift"]
+    drift_text = "n/a" if drift is None or math.isnan(drift) else f"{100 * drift:.1f}%"
+    return (
+        f"[Epoch {int(row['epoch'])}] Consensus: {_consensus_text(row)}, "
+        f"Entropy: {_fixed_text(row['entropy'], 2)}, Regime: {row['regime']}, Drift: {drift_text}"
+    )
 
 
 def _columns_to_frame(columns: dict[str, np.ndarray], dim: int) -> pd.DataFrame:
@@ -131,30 +231,27 @@ class Swarm:
         threads: int = 1,
         **options: Any,
     ) -> None:
+        # Types are converted here; ranges are the engine's to check (ValueError naming the field).
         config = _core.SwarmConfig()
-        config.n_nodes = require_int("n_nodes", n_nodes, minimum=1)
-        config.dim = require_int("dim", dim, minimum=1)
+        for name, value in (("n_nodes", n_nodes), ("dim", dim), ("seed", seed)):
+            _set_field(config, name, require_int(name, value), "an unsigned 64-bit integer")
         if np.ndim(signal) == 0:
-            config.signal = [require_float("signal", signal)]
+            config.signal = [_real("signal", signal)]
         else:
-            config.signal = [require_float("signal", s) for s in np.asarray(signal, dtype=float).ravel()]
-        config.noise_variance = require_float("noise_variance", noise_variance, minimum=0.0)
-        config.topology = require_choice("topology", topology, TOPOLOGIES)
-        config.aggregator = require_choice("aggregator", aggregator, AGGREGATORS)
-        config.trim = require_float("trim", trim)
+            config.signal = [_real("signal", s) for s in np.asarray(signal, dtype=float).ravel()]
+        config.noise_variance = _real("noise_variance", noise_variance)
+        _set_field(config, "topology", _text("topology", topology))
+        _set_field(config, "aggregator", _text("aggregator", aggregator))
+        config.trim = _real("trim", trim)
         if not isinstance(reputation, bool):
             raise ValueError(f"reputation: expected True or False, got {reputation!r}")
         config.use_reputation = reputation
-        config.seed = require_int("seed", seed, minimum=0, maximum=2**64 - 1)
-        config.epoch_ms = require_int("epoch_ms", epoch_ms, minimum=1)
-        config.threads = require_int("threads", threads, minimum=1)
+        _set_field(config, "epoch_ms", require_int("epoch_ms", epoch_ms), "a signed 64-bit integer")
+        config.threads = _int32("threads", threads)
         for name, value in options.items():
             if name not in _EXTRA_OPTIONS:
                 raise ValueError(f"{name}: unknown option; allowed: {', '.join(_EXTRA_OPTIONS)}")
-            try:
-                setattr(config, name, value)
-            except TypeError:
-                raise ValueError(f"{name}: {value!r} has the wrong type") from None
+            _set_field(config, name, value)
         self._config = config
         self._engine = _core.Swarm(config)  # validates every field (ValueError naming it)
         self._history: list[dict[str, np.ndarray]] = []
@@ -215,21 +312,24 @@ class Swarm:
         attack_options: jitter (bias), scale (sign_flip), sigma (gaussian), alie_z (alie),
         ipm_epsilon (ipm), on_epochs / off_epochs (intermittent).
         """
-        count = require_int("count", count, minimum=0)
-        attack = require_choice("attack", attack, ATTACKS)
-        bias = require_float("bias", bias)
-        allowed = ("jitter", "scale", "sigma", "alie_z", "ipm_epsilon", "on_epochs", "off_epochs")
-        for name in attack_options:
-            if name not in allowed:
-                raise ValueError(f"{name}: unknown attack option; allowed: {', '.join(allowed)}")
-        self._engine.inject_byzantine(count, attack=attack, bias=bias, **attack_options)
+        # Types are converted here; the engine checks every range (count against the honest nodes left,
+        # bias within Q16.16, the attack's name and options) and names the parameter.
+        options: dict[str, Any] = {}
+        for name, value in attack_options.items():
+            if name not in _ATTACK_OPTIONS:
+                raise ValueError(f"{name}: unknown attack option; allowed: {', '.join(_ATTACK_OPTIONS)}")
+            options[name] = _real(name, value) if _ATTACK_OPTIONS[name] is float else _int32(name, value)
+        self._engine.inject_byzantine(
+            require_int("count", count), attack=_text("attack", attack), bias=_real("bias", bias), **options
+        )
 
     def inject_noise(self, *, intensity: float, duration_s: float) -> None:
-        """Adds Gaussian noise of sd `intensity` to every reading for `duration_s` simulated seconds."""
-        self._engine.inject_noise(
-            require_float("intensity", intensity, minimum=0.0),
-            require_float("duration_s", duration_s, minimum=0.0),
-        )
+        """Adds Gaussian noise of sd `intensity` to every reading for `duration_s` simulated seconds.
+
+        A duration of 0 ends a storm in progress. The engine checks the ranges: intensity in
+        [0, 32767.99998] (Q16.16), duration_s finite, >= 0 and at most 2^62 epochs.
+        """
+        self._engine.inject_noise(_real("intensity", intensity), _real("duration_s", duration_s))
 
     # -- state ---------------------------------------------------------------------------
 
@@ -271,7 +371,7 @@ class Swarm:
 
     def set_threads(self, threads: int) -> None:
         """Worker threads for the engine; results are bit-identical for any count."""
-        self._engine.set_threads(require_int("threads", threads, minimum=1))
+        self._engine.set_threads(_int32("threads", threads))  # the engine checks [1, 1024]
 
     def history(self) -> pd.DataFrame:
         """Every epoch run so far, one row each."""
@@ -295,22 +395,22 @@ class Swarm:
         return digest.hexdigest()
 
     def status(self) -> dict[str, Any]:
-        """Figures of the last epoch plus node counts by state."""
+        """Figures of the last epoch (the keys of a `run` row), with the node counts byzantine, banned and
+        awake as of now, plus epoch, n_nodes, seed and the current consensus."""
         nodes = self._engine.nodes()
         byzantine = nodes["byzantine"].astype(bool)
         banned = nodes["banned"].astype(bool)
         awake = nodes["awake"].astype(bool)
         out: dict[str, Any] = dict(self._last or {})
+        # Node counts under their DataFrame names, as of now (an injection shows before the next epoch).
         out.update(
             epoch=self.epoch,
             n_nodes=self.n_nodes,
             seed=self.seed,
             consensus=self.consensus.tolist() if self.dim > 1 else float(self.consensus[0]),
-            nodes_honest=int((~byzantine).sum()),
-            nodes_byzantine=int(byzantine.sum()),
-            nodes_banned=int(banned.sum()),
-            nodes_awake=int(awake.sum()),
-            nodes_sleeping=int((~awake).sum()),
+            byzantine=int(byzantine.sum()),
+            banned=int(banned.sum()),
+            awake=int(awake.sum()),
         )
         if "regime" in out:
             out["regime"] = str(out["regime"])

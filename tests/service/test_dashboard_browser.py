@@ -305,7 +305,7 @@ def test_dashboard_live_charts_login_and_byzantine_injection(
     submit_byzantine(page, injected, 0.9, "alie")
     assert "Injected 20 Byzantine nodes (attack alie" in message_of(page, "ok")
     status, body = http("GET", live_server.base_url + "/api/status")
-    assert status == 200 and body["nodes_byzantine"] == injected
+    assert status == 200 and body["byzantine"] == injected
     page.wait_for_function(
         "n => Number(document.getElementById('node-grid').dataset.byzantine) === n", arg=injected
     )

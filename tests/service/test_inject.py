@@ -15,13 +15,13 @@ def test_inject_byzantine_turns_nodes_and_the_swarm_bans_them(client: TestClient
     body = response.json()
     assert body["injected"] == {"count": 30, "bias": 0.9, "attack": "bias"}
     assert body["by"] == "olivia"
-    assert body["status"]["nodes_byzantine"] == 30 and body["status"]["nodes_honest"] == 70
+    assert body["status"]["byzantine"] == 30 and body["status"]["n_nodes"] - body["status"]["byzantine"] == 70
     swarm_loop = client.app.state.swarm_loop
     for _ in range(40):
         swarm_loop.step()
     status = client.get("/api/status").json()
-    assert status["nodes_banned"] >= 25  # reputation catches the coordinated attackers
-    assert status["relative_drift"] < 0.05
+    assert status["banned"] >= 25  # reputation catches the coordinated attackers
+    assert status["drift"] < 0.05
 
 
 def test_inject_byzantine_defaults_to_the_bias_attack(client: TestClient, operator: dict) -> None:
@@ -61,17 +61,17 @@ def _loc_and_msg(response) -> list[tuple[list, str]]:
     [
         ({"count": 101}, "count", "honest nodes"),
         ({"count": 10**30}, "count", "honest nodes"),
-        ({"count": -1}, "count", "greater than or equal to 0"),
+        ({"count": -1}, "count", "allowed [0, 100] (the honest nodes left)"),
         ({"count": 1.5}, "count", "integer"),
         ({"count": "3"}, "count", "integer"),
         ({"count": True}, "count", "integer"),
         ({"count": None}, "count", "integer"),
         ({}, "count", "required"),
         ({"count": 1, "attack": "meteor"}, "attack", "bias"),
-        ({"count": 1, "attack": 3}, "attack", "bias"),
+        ({"count": 1, "attack": 3}, "attack", "valid string"),
         ({"count": 1, "bias": "high"}, "bias", "number"),
-        ({"count": 1, "bias": 1e308}, "bias", "less than or equal to"),
-        ({"count": 1, "bias": -1e308}, "bias", "greater than or equal to"),
+        ({"count": 1, "bias": 1e308}, "bias", "the Q16.16 range"),
+        ({"count": 1, "bias": -1e308}, "bias", "the Q16.16 range"),
         ({"count": 1, "bias": 0.9, "jitter": 1}, "jitter", "not permitted"),
     ],
 )
@@ -80,7 +80,7 @@ def test_bad_byzantine_requests_are_422_naming_the_field(
 ) -> None:
     errors = _loc_and_msg(client.post("/api/inject_byzantine", json=body, headers=operator))
     assert any(loc[-1] == field and rule in msg for loc, msg in errors), errors
-    assert client.get("/api/status").json()["nodes_byzantine"] == 0
+    assert client.get("/api/status").json()["byzantine"] == 0
 
 
 def test_count_above_the_honest_nodes_left_counts_earlier_injections(
@@ -95,11 +95,10 @@ def test_count_above_the_honest_nodes_left_counts_earlier_injections(
 @pytest.mark.parametrize(
     ("body", "field", "rule"),
     [
-        ({"intensity": -0.1, "duration_sec": 10}, "intensity", "greater than or equal to 0"),
-        ({"intensity": 1e9, "duration_sec": 10}, "intensity", "less than or equal to"),
-        ({"intensity": 0.1, "duration_sec": 0}, "duration_sec", "greater than 0"),
-        ({"intensity": 0.1, "duration_sec": -5}, "duration_sec", "greater than 0"),
-        ({"intensity": 0.1, "duration_sec": 1e300}, "duration_sec", "less than or equal to"),
+        ({"intensity": -0.1, "duration_sec": 10}, "intensity", "allowed finite values in [0, "),
+        ({"intensity": 1e9, "duration_sec": 10}, "intensity", "the Q16.16 range"),
+        ({"intensity": 0.1, "duration_sec": -5}, "duration_sec", "duration_s: -5 is out of range"),
+        ({"intensity": 0.1, "duration_sec": 1e300}, "duration_sec", "2^62 epochs of 500 ms"),
         ({"intensity": "loud", "duration_sec": 10}, "intensity", "number"),
         ({"intensity": [0.1], "duration_sec": 10}, "intensity", "number"),
         ({"duration_sec": 10}, "intensity", "required"),
@@ -112,6 +111,20 @@ def test_bad_noise_requests_are_422_naming_the_field(
 ) -> None:
     errors = _loc_and_msg(client.post("/api/inject_noise", json=body, headers=operator))
     assert any(loc[-1] == field and rule in msg for loc, msg in errors), errors
+
+
+def test_a_zero_duration_ends_a_noise_storm(client: TestClient, operator: dict) -> None:
+    # The engine allows duration 0 (it ends the storm in progress); the API used to refuse it.
+    swarm_loop = client.app.state.swarm_loop
+    assert client.post(
+        "/api/inject_noise", json={"intensity": 0.5, "duration_sec": 60}, headers=operator
+    ).is_success
+    swarm_loop.step()
+    assert client.get("/api/status").json()["noise_intensity"] == 0.5
+    response = client.post("/api/inject_noise", json={"intensity": 0.5, "duration_sec": 0}, headers=operator)
+    assert response.status_code == 200
+    swarm_loop.step()
+    assert client.get("/api/status").json()["noise_intensity"] == 0.0
 
 
 @pytest.mark.parametrize(

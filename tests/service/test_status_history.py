@@ -13,7 +13,7 @@ def test_status_before_the_first_epoch_has_counts_and_no_figures(client: TestCli
     body = client.get("/api/status").json()
     assert body["epoch"] == 0
     assert body["n_nodes"] == 100
-    assert body["nodes_honest"] == 100 and body["nodes_byzantine"] == 0
+    assert body["byzantine"] == 0 and body["banned"] == 0
     assert body["entropy"] is None and body["regime"] is None
     assert body["running"] is False  # realtime=False: nobody steps but the test
     assert body["seed"] == SEED and body["epoch_ms"] == 500
@@ -33,15 +33,15 @@ def test_status_and_history_match_a_swarm_with_the_same_seed(client: TestClient)
     assert status["honest_mean"] == rows[-1]["honest_mean"]
     assert status["entropy"] == rows[-1]["entropy"]
     assert status["regime"] == str(rows[-1]["regime"])
-    assert status["nodes_awake"] + status["nodes_sleeping"] == 100
-    assert status["bandwidth_bytes_per_node_day"] == rows[-1]["bytes_per_node_day"]
-    assert status["fl_baseline_bytes_per_node_day"] == rows[-1]["fl_bytes_per_node_day"]
-    assert status["energy_mj_per_node"] == rows[-1]["energy_mj"]
+    assert status["awake"] == rows[-1]["awake"] and 0 <= status["awake"] <= 100
+    assert status["bytes_per_node_day"] == rows[-1]["bytes_per_node_day"]
+    assert status["fl_bytes_per_node_day"] == rows[-1]["fl_bytes_per_node_day"]
+    assert status["energy_mj"] == rows[-1]["energy_mj"]
 
     history = client.get("/api/history").json()
     assert [h["epoch"] for h in history] == [1, 2, 3, 4, 5]
     assert [h["consensus"] for h in history] == [r["consensus"] for r in rows]
-    assert [h["relative_drift"] for h in history] == [r["drift"] for r in rows]
+    assert [h["drift"] for h in history] == [r["drift"] for r in rows]
     assert client.get("/api/history", params={"limit": 2}).json() == history[-2:]
 
 
@@ -101,4 +101,4 @@ def test_byzantine_nodes_from_the_settings(tmp_path) -> None:
     from tests.service.conftest import make_settings
 
     with TestClient(create_app(make_settings(tmp_path / "s.db", byzantine=30))) as client:
-        assert client.get("/api/status").json()["nodes_byzantine"] == 30
+        assert client.get("/api/status").json()["byzantine"] == 30

@@ -73,7 +73,11 @@ std::string to_string(AttackKind kind) {
 
 void validate(const AttackParams& params) {
   to_string(params.kind);
-  require_finite("bias", params.bias, "a finite value");
+  // Reports are Q16.16: a bias beyond its range would silently saturate.
+  core::require(std::isfinite(params.bias) && params.bias >= fixed::kMinReal && params.bias <= fixed::kMaxReal, "bias",
+                params.bias,
+                "a finite value in [" + core::format_value(fixed::kMinReal) + ", " +
+                    core::format_value(fixed::kMaxReal) + "] (the Q16.16 range)");
   if (!(params.jitter >= 0.0) || !std::isfinite(params.jitter)) {
     fail("jitter: " + core::format_value(params.jitter) + " is out of range; allowed a finite value >= 0");
   }

@@ -168,10 +168,7 @@ void Swarm::inject_byzantine(std::size_t count, const AttackParams& attack) {
   for (std::size_t i = 0; i < n_; ++i) {
     if (!byzantine_[i]) honest.push_back(static_cast<std::uint32_t>(i));
   }
-  if (count > honest.size()) {
-    throw std::invalid_argument("count: " + std::to_string(count) + " exceeds the " + std::to_string(honest.size()) +
-                                " honest nodes left");
-  }
+  if (count > honest.size()) throw byzantine_count_error(std::to_string(count), honest.size());
   // Partial Fisher-Yates: a uniform sample without replacement, seeded.
   Rng rng(config_.seed, core::stream_id(injections_++, epoch_, static_cast<std::uint64_t>(Purpose::Selection)));
   for (std::size_t k = 0; k < count; ++k) {
@@ -182,9 +179,27 @@ void Swarm::inject_byzantine(std::size_t count, const AttackParams& attack) {
   attack_ = attack;
 }
 
+std::invalid_argument byzantine_count_error(const std::string& count, std::size_t honest) {
+  const std::string left = std::to_string(honest);
+  if (!count.empty() && count[0] == '-') {
+    return std::invalid_argument("count: " + count + " is out of range; allowed [0, " + left +
+                                 "] (the honest nodes left)");
+  }
+  return std::invalid_argument("count: " + count + " exceeds the " + left + " honest nodes left");
+}
+
+std::size_t Swarm::honest_nodes() const {
+  return n_ - static_cast<std::size_t>(std::count(byzantine_.begin(), byzantine_.end(), std::uint8_t{1}));
+}
+
 void Swarm::inject_noise(double intensity, double duration_s) {
-  require(intensity >= 0.0 && std::isfinite(intensity), "intensity", intensity, "finite and >= 0");
-  require(duration_s >= 0.0 && std::isfinite(duration_s), "duration_s", duration_s, "finite and >= 0");
+  // A standard deviation beyond the Q16.16 range would only saturate every reading.
+  require(intensity >= 0.0 && intensity <= fixed::kMaxReal, "intensity", intensity,
+          "finite values in [0, " + core::format_value(fixed::kMaxReal) + "] (the Q16.16 range)");
+  const double max_s = kMaxNoiseEpochs * static_cast<double>(config_.epoch_ms) / 1000.0;
+  require(duration_s >= 0.0 && duration_s <= max_s, "duration_s", duration_s,
+          "finite values in [0, " + core::format_value(max_s) + "] (2^62 epochs of " +
+              std::to_string(config_.epoch_ms) + " ms)");
   noise_intensity_ = intensity;
   noise_until_ = epoch_ + static_cast<std::uint64_t>(std::ceil(duration_s * 1000.0 / config_.epoch_ms));
 }

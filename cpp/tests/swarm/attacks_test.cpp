@@ -70,6 +70,13 @@ TEST(Attacks, ValidateNamesTheBadField) {
   };
   EXPECT_NO_THROW(edgeswarm::swarm::validate(AttackParams{}));
   bad([](AttackParams& p) { p.bias = NAN; }, "bias");
+  bad([](AttackParams& p) { p.bias = 32768.0; }, "bias");  // beyond Q16.16: would saturate
+  bad([](AttackParams& p) { p.bias = -1e308; }, "bias");
+  AttackParams edge;
+  edge.bias = edgeswarm::fixed::kMinReal;
+  EXPECT_NO_THROW(edgeswarm::swarm::validate(edge));
+  edge.bias = edgeswarm::fixed::kMaxReal;
+  EXPECT_NO_THROW(edgeswarm::swarm::validate(edge));
   bad([](AttackParams& p) { p.jitter = -0.1; }, "jitter");
   bad([](AttackParams& p) { p.scale = 0.0; }, "scale");
   bad([](AttackParams& p) { p.sigma = -1.0; }, "sigma");

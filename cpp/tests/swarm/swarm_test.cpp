@@ -56,6 +56,9 @@ TEST(Swarm, InjectionValidation) {
   Swarm s(reference_config());
   EXPECT_THROW(s.inject_byzantine(101, AttackParams{}), std::invalid_argument);
   EXPECT_THROW(s.inject_noise(-1.0, 10.0), std::invalid_argument);
+  EXPECT_THROW(s.inject_noise(1e6, 10.0), std::invalid_argument);  // sd beyond Q16.16
+  EXPECT_THROW(s.inject_noise(0.5, NAN), std::invalid_argument);
+  EXPECT_THROW(s.inject_noise(0.5, 1e300), std::invalid_argument);  // end epoch would overflow
   SwarmConfig bad = reference_config();
   bad.dim = 0;
   EXPECT_THROW(Swarm{bad}, std::invalid_argument);
@@ -65,5 +68,28 @@ TEST(Swarm, NoiseInjectionLastsItsDuration) {
   Swarm s(reference_config());
   s.inject_noise(0.5, 2.0);  // 4 epochs at 500 ms
   for (int e = 0; e < 4; ++e) EXPECT_DOUBLE_EQ(s.step().noise_intensity, 0.5);
+  EXPECT_DOUBLE_EQ(s.step().noise_intensity, 0.0);
+}
+
+TEST(Swarm, ByzantineCountErrorsNameTheHonestNodesLeft) {
+  Swarm s(reference_config());
+  s.inject_byzantine(30, AttackParams{});
+  EXPECT_EQ(s.honest_nodes(), 70u);
+  try {
+    s.inject_byzantine(71, AttackParams{});
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "count: 71 exceeds the 70 honest nodes left");
+  }
+  EXPECT_STREQ(byzantine_count_error("-1", 70).what(),
+               "count: -1 is out of range; allowed [0, 70] (the honest nodes left)");
+  EXPECT_EQ(s.honest_nodes(), 70u);  // the failed injection changed nothing
+}
+
+TEST(Swarm, ZeroDurationEndsANoiseStorm) {
+  Swarm s(reference_config());
+  s.inject_noise(0.5, 60.0);
+  EXPECT_DOUBLE_EQ(s.step().noise_intensity, 0.5);
+  s.inject_noise(0.5, 0.0);
   EXPECT_DOUBLE_EQ(s.step().noise_intensity, 0.0);
 }

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from edgeswarm._json import json_safe
 from edgeswarm.ml import detectors as ml
 from edgeswarm.fleet.emergency import SEVERITIES, Emergency, EmergencyCoordinator
 from edgeswarm.fleet.devices import (
@@ -226,22 +227,6 @@ class _MemoryStore:
 
     def emergencies(self, limit: int = 100) -> list[dict[str, Any]]:
         return [dict(e) for e in list(self._emergencies.values())[::-1][:limit]]
-
-
-def _clean(value: Any) -> Any:
-    """JSON-ready copy: numpy scalars to Python, NaN and infinities to None."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    return value
 
 
 def _utc_now() -> str:
@@ -439,7 +424,7 @@ class EdgeRuntime:
             rows = np.flatnonzero(online)
             self._link.send(rows, self._table["signal_strength"].to_numpy()[rows], online[rows], self._t_s)
             messages.append({"type": "edge", "data": self._summary()})
-            return _clean(messages)
+            return json_safe(messages)
 
     def _new_readings(self) -> tuple[Any, ...]:
         o = self.options
@@ -760,7 +745,7 @@ class EdgeRuntime:
                 source="operator",
                 reported_by=reported_by,
             )
-            return _clean(dict(record))
+            return json_safe(dict(record))
 
     def resolve_emergency(self, emergency_id: str, *, reported_by: str = "operator") -> dict[str, Any]:
         """Marks an emergency resolved by an operator; UnknownItem when there is no such id,
@@ -772,7 +757,7 @@ class EdgeRuntime:
                 raise UnknownItem(f"emergency_id: {emergency_id!r} is not a known emergency")
             if record.get("resolved"):
                 raise DeviceConflict(f"emergency_id: {emergency_id!r} is already resolved")
-            return _clean(self._resolve(record, f"resolved by {reported_by}"))
+            return json_safe(self._resolve(record, f"resolved by {reported_by}"))
 
     def emergencies(
         self, *, limit: int = 100, status: str | None = None, open_only: bool = False
@@ -788,7 +773,7 @@ class EdgeRuntime:
                 out.append(dict(record))
                 if len(out) >= limit:
                     break
-            return _clean(out)
+            return json_safe(out)
 
     def emergency_list(
         self, *, limit: int = 100, status: str | None = None, open_only: bool = False
@@ -804,7 +789,7 @@ class EdgeRuntime:
 
     async def broadcast(self, messages: Iterable[dict[str, Any]]) -> None:
         """Sends messages now through ``hub_publish``, or queues them for the next tick."""
-        messages = _clean(list(messages))
+        messages = json_safe(list(messages))
         if self._hub_publish is None:
             with self._lock:
                 self._outbox.extend(messages)
@@ -881,7 +866,7 @@ class EdgeRuntime:
                 mask &= self._table["online"].to_numpy(bool) == online
             rows = np.flatnonzero(mask)
             page = rows[offset : offset + limit]
-            return _clean(
+            return json_safe(
                 {
                     "total": int(rows.size),
                     "offset": offset,
@@ -894,7 +879,7 @@ class EdgeRuntime:
     def device(self, device_id: str) -> dict[str, Any]:
         """One device's state (UnknownItem for an unknown id)."""
         with self._lock:
-            return _clean({**self._device_row(self._row(device_id)), "device_time_s": self.device_time_s})
+            return json_safe({**self._device_row(self._row(device_id)), "device_time_s": self.device_time_s})
 
     def device_status(self, device_id: str) -> dict[str, Any]:
         """A device's live status: online, battery, health, link and alerts."""
@@ -903,7 +888,7 @@ class EdgeRuntime:
             d = self._device_row(row)
             keys = ("device_id", "device_type", "sensor", "online", "battery", "health", "signal_strength")
             keys += ("buffered", "buffer_utilisation", "cluster_id", "last_value", "last_reading_s")
-            return _clean(
+            return json_safe(
                 {
                     **{k: d[k] for k in keys},
                     "active_alerts": len(d["active_alerts"]),
@@ -918,12 +903,12 @@ class EdgeRuntime:
         """Per model performance on one device (see :class:`FleetModelTracker`)."""
         with self._lock:
             self._row(device_id)
-            return _clean({"device_id": device_id, "models": self._tracker.report(device_id)})
+            return json_safe({"device_id": device_id, "models": self._tracker.report(device_id)})
 
     def device_metrics(self, device_id: str) -> dict[str, Any]:
         """The device's uplink counters (see :meth:`DeviceLink.metrics`)."""
         with self._lock:
-            return _clean({"device_id": device_id, **self._link.metrics(self._row(device_id))})
+            return json_safe({"device_id": device_id, **self._link.metrics(self._row(device_id))})
 
     def publish(self, device_id: str, message: Any) -> dict[str, Any]:
         """Sends ``message`` from the device through its link at the current simulated time."""
@@ -938,7 +923,7 @@ class EdgeRuntime:
                 self._t_s,
                 payloads=[message],
             )[0]
-            return _clean({"device_id": device_id, **outcome})
+            return json_safe({"device_id": device_id, **outcome})
 
     def _check_device(self, id: Any, device_type: Any, sensor: Any, x: Any, y: Any) -> None:
         if not isinstance(id, str) or not _DEVICE_ID.match(id):
@@ -1032,7 +1017,7 @@ class EdgeRuntime:
                         ),
                     }
                 )
-            return _clean(out)
+            return json_safe(out)
 
     def cluster(self, cluster_id: int) -> dict[str, Any]:
         """One cluster with its Raft status and its devices (UnknownItem for an unknown id)."""
@@ -1042,7 +1027,7 @@ class EdgeRuntime:
             summary = next(c for c in self.clusters() if c["cluster_id"] == cluster_id)
             s = self._coordinator.status()[cluster_id]
             rows = self._cluster_rows()[cluster_id]
-            return _clean(
+            return json_safe(
                 {
                     **summary,
                     "raft": {
@@ -1115,7 +1100,7 @@ class EdgeRuntime:
         with self._lock:
             # /api/status reads this on every request; recompute only after a state change.
             if self._summary_cache is None:
-                self._summary_cache = _clean(self._summary())
+                self._summary_cache = json_safe(self._summary())
             return dict(self._summary_cache)
 
     def analytics(self) -> dict[str, Any]:
@@ -1128,7 +1113,7 @@ class EdgeRuntime:
             by_type: dict[str, int] = {}
             for a in self._active.values():
                 by_type[a["alert_type"]] = by_type.get(a["alert_type"], 0) + 1
-            return _clean(
+            return json_safe(
                 {
                     **self._summary(),
                     "devices_by_type": {

@@ -25,6 +25,7 @@ import pandas as pd
 
 from edgeswarm.ml import detectors as ml
 from edgeswarm.ml import nab
+from edgeswarm._json import json_safe
 from edgeswarm._validate import require_choice
 
 __all__ = [
@@ -98,7 +99,8 @@ def _split_scores(scores: dict[str, np.ndarray], data_dir: str | Path) -> dict:
 
     def on(corpus: dict, threshold: float | None = None) -> dict:
         part = {name: scores[name] for name in corpus}
-        return _json_safe(nab.score_detector(part, data_dir=data_dir, corpus=corpus, threshold=threshold))
+        # json_safe: a detector whose best choice is never to fire gets threshold inf, which JSON lacks.
+        return json_safe(nab.score_detector(part, data_dir=data_dir, corpus=corpus, threshold=threshold))
 
     e = on(even)
     # Never firing is best on the even half: carry that over as a threshold above every score.
@@ -128,8 +130,8 @@ def bench(
         scores = detector_scores(name, data_dir)
         seconds = time.perf_counter() - start
         out["detectors"][name] = {
-            "profiles": {p: _json_safe(r) for p, r in nab.evaluate(scores, data_dir=data_dir).items()},
-            "frozen": _json_safe(
+            "profiles": {p: json_safe(r) for p, r in nab.evaluate(scores, data_dir=data_dir).items()},
+            "frozen": json_safe(
                 nab.evaluate(scores, data_dir=data_dir, profiles=("standard",), threshold=frozen_threshold)[
                     "standard"
                 ]
@@ -139,11 +141,6 @@ def bench(
             "samples": int(sum(len(s) for s in scores.values())),
         }
     return out
-
-
-def _json_safe(result: dict) -> dict:
-    # A detector whose best choice is never to fire gets threshold inf; JSON has no infinity.
-    return {k: (None if k == "threshold" and not np.isfinite(v) else v) for k, v in result.items()}
 
 
 def markdown_table(result: dict) -> str:

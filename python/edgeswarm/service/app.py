@@ -24,11 +24,11 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from edgeswarm import __version__
+from edgeswarm.fleet.runtime import DeviceConflict, EdgeRuntime, UnknownItem
 from edgeswarm.service.audit import AuditMiddleware
 from edgeswarm.service.auth import announce_admin_password, ensure_admin, signing_key
-from edgeswarm.fleet.runtime import DeviceConflict, EdgeRuntime, UnknownItem
-from edgeswarm.service.loop import SwarmLoop
 from edgeswarm.service.hub import Hub
+from edgeswarm.service.loop import SwarmLoop
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import Store
 
@@ -126,9 +126,11 @@ def _field_of(message: str) -> str:
 
 
 def _value_error(request: Request, error: Exception) -> JSONResponse:
-    """A facade's ValueError ('name: value ... allowed ...') as a 422 naming the field."""
+    """The engine's or a facade's ValueError ('name: value ... allowed ...') as a 422 carrying its message,
+    naming the field: the error's `field` when a route set one (a body field named differently from the
+    engine's parameter), else the message's leading name."""
     message = str(error)
-    field = _field_of(message)
+    field = getattr(error, "field", None) or _field_of(message)
     detail = [
         {"loc": ["body", field] if field != "body" else ["body"], "msg": message, "type": "value_error"}
     ]

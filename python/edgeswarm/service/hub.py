@@ -9,21 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 from typing import Any
 
-
-def to_json_safe(value: Any) -> Any:
-    """`value` with NaN and infinities replaced by None (JSON has no NaN) and NumPy scalars made plain."""
-    if isinstance(value, dict):
-        return {str(k): to_json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_json_safe(v) for v in value]
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if hasattr(value, "item") and callable(value.item):  # NumPy scalar
-        return to_json_safe(value.item())
-    return value
+from edgeswarm._json import json_safe
 
 
 class Subscription:
@@ -74,11 +62,11 @@ class Hub:
 
     async def publish(self, message: dict[str, Any]) -> None:
         """Queues `message` for every client; never waits for a client. Call from the event loop."""
-        self._deliver(json.dumps(to_json_safe(message)))
+        self._deliver(json.dumps(json_safe(message)))
 
     def publish_threadsafe(self, message: dict[str, Any]) -> None:
         """Like `publish`, from any thread (the epoch loop's worker, a test)."""
-        text = json.dumps(to_json_safe(message))
+        text = json.dumps(json_safe(message))
         if self._loop is None or self._loop.is_closed():
             return  # no server loop: nobody can be listening
         self._loop.call_soon_threadsafe(self._deliver, text)

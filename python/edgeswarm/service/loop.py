@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import threading
 import time
 from collections import deque
@@ -22,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from edgeswarm.service.hub import Hub, to_json_safe
+from edgeswarm._json import json_safe
+from edgeswarm.service.hub import Hub
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import Store
-from edgeswarm.swarm import ATTACKS, Swarm
+from edgeswarm.swarm import EPOCH_COLUMNS, Swarm, epoch_line
 
 _log = logging.getLogger("edgeswarm.service")
 
@@ -33,54 +33,14 @@ _log = logging.getLogger("edgeswarm.service")
 NODE_HONEST, NODE_BYZANTINE, NODE_SLEEPING, NODE_BANNED = 0, 1, 2, 3
 # Above this many nodes, epoch messages carry no per-node states.
 MAX_NODES_STREAMED = 10_000
-# Largest |bias| the engine represents in Q16.16.
-MAX_BIAS = 32767.0
 
 
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def history_row(row: dict[str, Any], n_nodes: int) -> dict[str, Any]:
-    """One epoch as the API names it (the keys of GET /api/history and WS 'epoch' data)."""
-    return {
-        "epoch": int(row["epoch"]),
-        "time_s": _number(row["time_s"]),
-        "consensus": _number(row["consensus"]),
-        "honest_mean": _number(row["honest_mean"]),
-        "relative_drift": _number(row["drift"]),
-        "rmse": _number(row["rmse"]),
-        "xi": _number(row["xi"]),
-        "entropy": _number(row["entropy"]),
-        "regime": str(row["regime"]),
-        "nodes_honest": n_nodes - int(row["byzantine"]),
-        "nodes_byzantine": int(row["byzantine"]),
-        "nodes_banned": int(row["banned"]),
-        "nodes_awake": int(row["awake"]),
-        "nodes_sleeping": n_nodes - int(row["awake"]),
-        "byzantine_banned": int(row["byzantine_banned"]),
-        "honest_banned": int(row["honest_banned"]),
-        "bandwidth_bytes_per_node_day": _number(row["bytes_per_node_day"]),
-        "fl_baseline_bytes_per_node_day": _number(row["fl_bytes_per_node_day"]),
-        "energy_mj_per_node": _number(row["energy_mj"]),
-        "sleep_ratio": _number(row["sleep_ratio"]),
-        "noise_intensity": _number(row["noise_intensity"]),
-        "attack_active": bool(row["attack_active"]),
-    }
-
-
-def epoch_line(row: dict[str, Any]) -> str:
-    """The line `edgeswarm serve` prints per epoch."""
-    drift = row["relative_drift"]
-    consensus = row["consensus"]
-    return (
-        f"[Epoch {row['epoch']}] Consensus: {'n/a' if consensus is None else f'{consensus:.4f}'}, "
-        f"Entropy: {row['entropy']:.2f}, Regime: {row['regime']}, "
-        f"Drift: {'n/a' if drift is None else f'{100 * drift:.1f}%'}"
-    )
+def history_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One epoch as the API sends it (GET /api/history, WS 'epoch' data): a row of `Swarm.run()`'s
+    DataFrame under the same names, JSON-safe (NaN as null)."""
+    out = json_safe(row)
+    out["regime"] = str(row["regime"])
+    return out
 
 
 def _report_crash(task: asyncio.Task) -> None:
@@ -117,7 +77,7 @@ class SwarmLoop:
         self.edge_errors = 0
         self.last_step_ms: float | None = None  # wall time of the last epoch, edge tick included
         if settings.byzantine:
-            self.swarm.inject_byzantine(self._check_count(settings.byzantine), bias=0.9)
+            self.swarm.inject_byzantine(settings.byzantine, bias=0.9)
         self._status = self._make_status()
 
     # -- state ---------------------------------------------------------------------------
@@ -162,30 +122,9 @@ class SwarmLoop:
         return states.tolist()
 
     def _make_status(self) -> dict[str, Any]:
-        status = self.swarm.status()
-        last = self._history[-1] if self._history else {}
-        keys = (
-            "honest_mean",
-            "relative_drift",
-            "rmse",
-            "xi",
-            "entropy",
-            "bandwidth_bytes_per_node_day",
-            "fl_baseline_bytes_per_node_day",
-            "energy_mj_per_node",
-            "sleep_ratio",
-            "noise_intensity",
-            "attack_active",
-            "time_s",
-        )
-        out: dict[str, Any] = {
-            "epoch": status["epoch"],
-            "n_nodes": status["n_nodes"],
-            "consensus": _number(status["consensus"]),
-            "regime": last.get("regime"),
-        }
-        out.update({key: last.get(key) for key in keys})
-        out.update({key: status[key] for key in status if key.startswith("nodes_")})
+        # Every figure of an epoch, null until the first one has run; node counts as of now.
+        out: dict[str, Any] = dict.fromkeys(EPOCH_COLUMNS)
+        out.update(json_safe(self.swarm.status()))
         out.update(epoch_ms=self.settings.epoch_ms, seed=self.settings.seed, run=self.run_id)
         return out
 
@@ -195,27 +134,17 @@ class SwarmLoop:
                 {"loaded": False} if self.edge_error is None else {"loaded": False, "error": self.edge_error}
             )
         summary = getattr(self.edge, "summary", None)
-        return {"loaded": True, **(to_json_safe(summary()) if callable(summary) else {})}
+        return {"loaded": True, **(json_safe(summary()) if callable(summary) else {})}
 
     # -- commands ------------------------------------------------------------------------
 
-    def _check_count(self, count: int) -> int:
-        # Checked here, not only by the engine, so that a huge count is a clear 422, not an overflow.
-        honest = self.swarm.n_nodes - int(self.swarm.node_arrays()["byzantine"].sum())
-        if count > honest:
-            raise ValueError(f"count: {count} exceeds the {honest} honest nodes left")
-        return count
-
     def inject_byzantine(self, count: int, *, bias: float = 0.9, attack: str = "bias") -> dict[str, Any]:
-        """Turns `count` honest nodes Byzantine from the next epoch; returns the new status."""
-        if attack not in ATTACKS:
-            raise ValueError(f"attack: {attack!r} is not one of {', '.join(ATTACKS)}")
-        if not math.isfinite(bias) or abs(bias) > MAX_BIAS:
-            raise ValueError(
-                f"bias: {bias} is out of range; allowed a finite value in [-{MAX_BIAS}, {MAX_BIAS}]"
-            )
+        """Turns `count` honest nodes Byzantine from the next epoch; returns the new status.
+
+        The engine checks every argument (ValueError naming it, which the API answers as 422).
+        """
         with self._lock:
-            self.swarm.inject_byzantine(self._check_count(count), bias=bias, attack=attack)
+            self.swarm.inject_byzantine(count, bias=bias, attack=attack)
             self._status = self._make_status()
         return self.status()
 
@@ -232,7 +161,7 @@ class SwarmLoop:
         """Runs one epoch, records and publishes it; returns the 'epoch' message."""
         started = time.perf_counter()
         with self._lock:
-            row = history_row(self.swarm.step(), self.swarm.n_nodes)
+            row = history_row(self.swarm.step())
             with self._history_lock:
                 self._history.append(row)
             self._status = self._make_status()

@@ -58,6 +58,33 @@ CREATE TABLE IF NOT EXISTS emergencies (
 """
 
 
+# Epoch history rows stored before the API took the DataFrame's names (README "Names"): old key -> new
+# key, or None for a count the API no longer sends (honest = n_nodes - byzantine, sleeping = n_nodes - awake).
+_RENAMED_HISTORY_KEYS: dict[str, str | None] = {
+    "relative_drift": "drift",
+    "bandwidth_bytes_per_node_day": "bytes_per_node_day",
+    "fl_baseline_bytes_per_node_day": "fl_bytes_per_node_day",
+    "energy_mj_per_node": "energy_mj",
+    "nodes_byzantine": "byzantine",
+    "nodes_banned": "banned",
+    "nodes_awake": "awake",
+    "nodes_honest": None,
+    "nodes_sleeping": None,
+}
+# PRAGMA user_version once the history rows carry the DataFrame's names.
+_SCHEMA_VERSION = 1
+
+
+def _renamed_history_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An old history row under the current names, in the same key order."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        new = _RENAMED_HISTORY_KEYS.get(key, key)
+        if new is not None:
+            out[new] = value
+    return out
+
+
 def utc_now() -> str:
     """The current time as UTC ISO 8601 with milliseconds."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
@@ -83,6 +110,24 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            if self._db.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+                self._migrate_history_names()
+
+    def _migrate_history_names(self) -> None:
+        # In Python, not with SQLite's json_set: that would print floats with 15 digits and lose bits.
+        with self._db:  # one transaction: every row migrated, or none
+            self._db.execute("BEGIN")
+            old = self._db.execute(
+                "SELECT run, epoch, data FROM history WHERE json_type(data, '$.relative_drift') IS NOT NULL"
+            ).fetchall()
+            self._db.executemany(
+                "UPDATE history SET data = ? WHERE run = ? AND epoch = ?",
+                [
+                    (json.dumps(_renamed_history_row(json.loads(r["data"]))), r["run"], r["epoch"])
+                    for r in old
+                ],
+            )
+            self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._lock:

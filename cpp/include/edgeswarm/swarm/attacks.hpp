@@ -38,7 +38,7 @@ std::string to_string(AttackKind kind);
 
 struct AttackParams {
   AttackKind kind = AttackKind::Bias;
-  double bias = 0.9;        ///< bias / intermittent: reported value
+  double bias = 0.9;        ///< bias / intermittent: reported value (finite, in the Q16.16 range)
   double jitter = 0.01;     ///< bias / intermittent: sd of per-node jitter (>= 0)
   double scale = 1.0;       ///< sign_flip: multiplier of the negated reading (> 0)
   double sigma = 1.0;       ///< gaussian: noise sd (> 0)

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,14 @@ struct SwarmConfig {
 /// Checks every field; throws std::invalid_argument naming it.
 void validate(const SwarmConfig& config);
 
+/// The longest noise storm in epochs (2^62): its end epoch never overflows the epoch counter.
+inline constexpr double kMaxNoiseEpochs = 4611686018427387904.0;
+
+/// The error for a Byzantine count outside [0, honest], e.g. "count: 500 exceeds
+/// the 70 honest nodes left". `count` is decimal text, so that a binding can
+/// report an integer no std::size_t holds (negative, or beyond 2^64).
+std::invalid_argument byzantine_count_error(const std::string& count, std::size_t honest);
+
 /// Figures of one epoch (the columns of Swarm.run's DataFrame).
 struct EpochMetrics {
   std::uint64_t epoch = 0;
@@ -98,11 +107,16 @@ class Swarm {
 
   /// Turns `count` randomly chosen honest nodes Byzantine with `attack`
   /// (all Byzantine nodes then use it). Throws std::invalid_argument when
-  /// count exceeds the honest nodes left.
+  /// count exceeds the honest nodes left or `attack` is invalid.
   void inject_byzantine(std::size_t count, const AttackParams& attack);
-  /// Adds Gaussian noise of standard deviation `intensity` (real units) to
-  /// every reading for `duration_s` simulated seconds from the next epoch.
+  /// Adds Gaussian noise of standard deviation `intensity` (real units, in
+  /// [0, Q16.16 max]) to every reading for `duration_s` simulated seconds
+  /// (finite, >= 0, at most kMaxNoiseEpochs epochs) from the next epoch; a
+  /// duration of 0 ends a storm in progress. Throws std::invalid_argument
+  /// naming the parameter otherwise.
   void inject_noise(double intensity, double duration_s);
+  /// Nodes not (yet) Byzantine.
+  std::size_t honest_nodes() const;
   /// Sets the worker thread count (>= 1).
   void set_threads(int threads);
 

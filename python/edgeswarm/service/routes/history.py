@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
 
-from edgeswarm.service.deps import SwarmLoopDep, StoreDep
-from edgeswarm.service.hub import to_json_safe
+from edgeswarm._json import json_safe
+from edgeswarm.service.deps import StoreDep, SwarmLoopDep
 
 router = APIRouter(prefix="/api", tags=["swarm"])
 
@@ -27,18 +27,20 @@ def history(
         ),
     ] = None,
 ) -> JSONResponse:
-    """One row per epoch, oldest first: epoch, consensus, honest_mean, relative_drift, entropy,
-    regime, nodes_* counts, bandwidth, energy and sleep ratio. Without `run`: the live run,
-    from memory (every epoch, the last `history_memory`). With `run`: that run as kept in
-    SQLite (every `history_every`th epoch; survives restarts)."""
+    """One row per epoch, oldest first, under the names of `Swarm.run()`'s columns (README "Names"):
+    epoch, time_s, consensus, honest_mean, drift, rmse, xi, entropy, regime, the node counts awake,
+    reporting, invalid, banned, byzantine, byzantine_banned, honest_banned, bytes_per_node_day,
+    fl_bytes_per_node_day, energy_mj, sleep_ratio, noise_intensity, attack_active.
+    Without `run`: the live run, from memory (every epoch, the last `history_memory`). With `run`:
+    that run as kept in SQLite (every `history_every`th epoch; survives restarts)."""
     if run is None:
-        return JSONResponse(to_json_safe(swarm_loop.history(limit)))  # JSON-safe already: skip the encoder
+        return JSONResponse(json_safe(swarm_loop.history(limit)))  # JSON-safe already: skip the encoder
     if not any(r["run"] == run for r in store.runs()):
         raise HTTPException(404, detail=f"run {run} does not exist")
-    return JSONResponse(to_json_safe(store.history(run, limit)))
+    return JSONResponse(json_safe(store.history(run, limit)))
 
 
 @router.get("/history/runs", summary="Every start of the live swarm kept in the database")
 def runs(store: StoreDep) -> list[dict[str, Any]]:
     """Run id, start time, configuration, epochs kept and the last one."""
-    return to_json_safe(store.runs())
+    return json_safe(store.runs())

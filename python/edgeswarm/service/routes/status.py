@@ -5,20 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from edgeswarm.service.deps import SwarmLoopDep, HubDep
-from edgeswarm.service.hub import to_json_safe
+from edgeswarm._json import json_safe
+from edgeswarm.service.deps import HubDep, SwarmLoopDep
 
 router = APIRouter(prefix="/api", tags=["swarm"])
 
 
 @router.get("/status", summary="The live swarm's current figures")
 async def status(swarm_loop: SwarmLoopDep, hub: HubDep) -> JSONResponse:
-    """Epoch, consensus, honest mean, relative drift, entropy, regime, node counts by state,
-    bandwidth per node per day beside the federated-learning baseline, energy, sleep ratio,
-    and the edge runtime's summary (`edge.loaded` is false until it is loaded).
-    Figures of an epoch not run yet are null."""
+    """The last epoch's figures under the names of an /api/history row (`Swarm.run()`'s columns:
+    drift, bytes_per_node_day beside fl_bytes_per_node_day, energy_mj, ...), the node counts
+    byzantine, banned and awake as of now (an injection shows before the next epoch), n_nodes,
+    seed, epoch_ms, run, the loop's timing, and the edge runtime's summary (`edge.loaded` is false
+    until it is loaded). Figures of an epoch not run yet are null."""
     out = swarm_loop.status()
     out["ws"] = hub.stats()
     # Already JSON-safe: a JSONResponse skips FastAPI's generic encoder (~9x the cost of the
     # status itself, and this is the endpoint every dashboard and monitor polls).
-    return JSONResponse(to_json_safe(out))
+    return JSONResponse(json_safe(out))

@@ -1,34 +1,62 @@
-"""Commands to the live swarm: inject Byzantine nodes, inject sensor noise (operator and above)."""
+"""Commands to the live swarm: inject Byzantine nodes, inject sensor noise (operator and above).
+
+The request models give the body's shape and types (documented in the OpenAPI schema); the engine
+checks every range and names the parameter, and the app answers its ValueError as a 422 carrying
+the engine's message. The bodies keep the names the swarm seed gave them: `duration_sec` is
+`Swarm.inject_noise(duration_s=...)`, and a 422 about it names `duration_sec`.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgeswarm.service.deps import SwarmLoopDep, OperatorUser
-from edgeswarm.service.loop import MAX_BIAS
-from edgeswarm.service.hub import to_json_safe
+from edgeswarm._json import json_safe
+from edgeswarm.service.deps import OperatorUser, SwarmLoopDep
 from edgeswarm.swarm import ATTACKS
 
 router = APIRouter(prefix="/api", tags=["swarm"])
 
-# A year of simulated time: longer noise would only overflow the engine's epoch counter.
-MAX_NOISE_S = 365 * 24 * 3600.0
-MAX_NOISE_SD = 1000.0
+# Body fields named differently from the engine's parameters: engine parameter -> body field.
+NOISE_FIELDS: dict[str, str] = {"duration_s": "duration_sec"}
+
+
+class BodyFieldError(ValueError):
+    """An engine error about a parameter that the request body calls `field` (the 422 names `field`)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _for_body(error: ValueError, fields: dict[str, str]) -> ValueError:
+    message = str(error)
+    for parameter, field in fields.items():
+        if message.startswith(f"{parameter}: "):
+            return BodyFieldError(message, field)
+    return error
 
 
 class ByzantineRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     count: int = Field(
-        ..., ge=0, strict=True, description="honest nodes to turn Byzantine (at most the honest nodes left)"
+        ...,
+        strict=True,
+        description="honest nodes to turn Byzantine; the engine allows [0, honest nodes left]",
     )
     bias: float = Field(
-        0.9, ge=-MAX_BIAS, le=MAX_BIAS, allow_inf_nan=False, description="the value the attackers push"
+        0.9,
+        description="the value the attackers push; the engine allows a finite value in the Q16.16 range "
+        "[-32768, 32767.99998]",
     )
-    attack: Literal[ATTACKS] = Field("bias", description="the attack the Byzantine nodes run")  # type: ignore[valid-type]
+    attack: str = Field(
+        "bias",
+        description="the attack the Byzantine nodes run (the engine checks the name)",
+        json_schema_extra={"enum": list(ATTACKS)},
+    )
 
 
 class NoiseRequest(BaseModel):
@@ -36,13 +64,12 @@ class NoiseRequest(BaseModel):
 
     intensity: float = Field(
         ...,
-        ge=0.0,
-        le=MAX_NOISE_SD,
-        allow_inf_nan=False,
-        description="sd of the noise added to every reading",
+        description="sd of the noise added to every reading; the engine allows [0, 32767.99998] (Q16.16)",
     )
     duration_sec: float = Field(
-        ..., gt=0.0, le=MAX_NOISE_S, allow_inf_nan=False, description="how long, in simulated seconds"
+        ...,
+        description="how long, in simulated seconds (Swarm.inject_noise's duration_s); 0 ends a storm; "
+        "the engine allows finite values >= 0 up to 2^62 epochs",
     )
 
 
@@ -55,7 +82,7 @@ def inject_byzantine(
     """Picks `count` random honest nodes (seeded) that run `attack` with `bias` from the next epoch.
     Answers the injection and the swarm's status right after it."""
     status = swarm_loop.inject_byzantine(body.count, bias=body.bias, attack=body.attack)
-    return to_json_safe({"injected": body.model_dump(), "by": user.username, "status": status})
+    return json_safe({"injected": body.model_dump(), "by": user.username, "status": status})
 
 
 @router.post("/inject_noise", summary="Add sensor noise for a while (operator)")
@@ -66,5 +93,8 @@ def inject_noise(
 ) -> dict[str, Any]:
     """Adds Gaussian noise of sd `intensity` to every reading for `duration_sec` simulated seconds
     (a storm: entropy rises and the regime moves to PreStorm / Storm)."""
-    status = swarm_loop.inject_noise(intensity=body.intensity, duration_s=body.duration_sec)
-    return to_json_safe({"injected": body.model_dump(), "by": user.username, "status": status})
+    try:
+        status = swarm_loop.inject_noise(intensity=body.intensity, duration_s=body.duration_sec)
+    except ValueError as error:
+        raise _for_body(error, NOISE_FIELDS) from error
+    return json_safe({"injected": body.model_dump(), "by": user.username, "status": status})

@@ -8,7 +8,8 @@ import contextlib
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from edgeswarm.service.hub import Subscription, to_json_safe
+from edgeswarm._json import json_safe
+from edgeswarm.service.hub import Subscription
 
 router = APIRouter(tags=["stream"])
 
@@ -34,7 +35,7 @@ async def stream(websocket: WebSocket) -> None:
     try:
         hello = {"type": "hello", "status": swarm_loop.status(), "history": swarm_loop.history(HELLO_HISTORY)}
         hello["status"]["ws"] = hub.stats()
-        await websocket.send_json(to_json_safe(hello))
+        await websocket.send_json(json_safe(hello))
         pump = asyncio.create_task(_pump(websocket, subscription))
         while True:
             message = await websocket.receive()

@@ -2,7 +2,7 @@
 // bandwidth vs the federated-learning baseline, energy and sleep ratio.
 // Epochs are kept in bounded arrays and the charts redrawn at most once per animation frame.
 
-import { finite, pick, scalar } from "./format.js";
+import { finite, scalar } from "./format.js";
 
 const MAX_POINTS = 1500; // epochs kept for the charts (older ones scroll out)
 const REGIME_NAMES = ["Calm", "PreStorm", "Storm"]; // codes 0, 1, 2 when sent as numbers
@@ -21,6 +21,7 @@ const BASE_LAYOUT = {
   font: { size: 11 },
 };
 
+// The series kept per epoch: the API's names (README "Names"), which are Swarm.run()'s columns.
 const KEYS = [
   "epoch",
   "consensus",
@@ -28,9 +29,9 @@ const KEYS = [
   "drift",
   "entropy",
   "regime",
-  "bandwidth",
-  "fl_baseline",
-  "energy",
+  "bytes_per_node_day",
+  "fl_bytes_per_node_day",
+  "energy_mj",
   "sleep_ratio",
 ];
 
@@ -49,12 +50,12 @@ function fields(row) {
     epoch: finite(row.epoch),
     consensus: scalar(row.consensus),
     honest_mean: scalar(row.honest_mean),
-    drift: finite(pick(row, "relative_drift", "drift")),
+    drift: finite(row.drift),
     entropy: finite(row.entropy),
     regime: regimeName(row.regime),
-    bandwidth: finite(pick(row, "bandwidth_bytes_per_node_day", "bytes_per_node_day")),
-    fl_baseline: finite(pick(row, "fl_baseline_bytes_per_node_day", "fl_bytes_per_node_day")),
-    energy: finite(pick(row, "energy_mj_per_node", "energy_mj")),
+    bytes_per_node_day: finite(row.bytes_per_node_day),
+    fl_bytes_per_node_day: finite(row.fl_bytes_per_node_day),
+    energy_mj: finite(row.energy_mj),
     sleep_ratio: finite(row.sleep_ratio),
   };
 }
@@ -164,8 +165,8 @@ export class Charts {
     this.plot(
       this.ids.bandwidth,
       [
-        { x, y: s.bandwidth, name: "swarm (bytes/node/day)", mode: "lines", line: { color: "#1f6feb", width: 2 } },
-        { x, y: s.fl_baseline, name: "federated learning baseline", mode: "lines", line: { color: "#8b949e", dash: "dash" } },
+        { x, y: s.bytes_per_node_day, name: "swarm (bytes/node/day)", mode: "lines", line: { color: "#1f6feb", width: 2 } },
+        { x, y: s.fl_bytes_per_node_day, name: "federated learning baseline", mode: "lines", line: { color: "#8b949e", dash: "dash" } },
       ],
       {
         yaxis: { title: { text: "bytes per node per day" }, type: "log", automargin: true },
@@ -175,7 +176,7 @@ export class Charts {
     this.plot(
       this.ids.energy,
       [
-        { x, y: s.energy, name: "energy per node (mJ)", mode: "lines", line: { color: "#bf8700", width: 2 } },
+        { x, y: s.energy_mj, name: "energy per node (mJ)", mode: "lines", line: { color: "#bf8700", width: 2 } },
         { x, y: s.sleep_ratio, name: "sleep ratio", mode: "lines", yaxis: "y2", line: { color: "#0a7ea4" } },
       ],
       {

@@ -106,7 +106,7 @@ export class Controls {
     };
     await this.send("/api/inject_byzantine", body, (answer) => {
       const status = (answer && answer.status) || answer || {};
-      const now = status.nodes_byzantine !== undefined ? `; ${fmt(status.nodes_byzantine)} byzantine now` : "";
+      const now = status.byzantine !== undefined ? `; ${fmt(status.byzantine)} byzantine now` : "";
       return `Injected ${body.count} Byzantine nodes (attack ${body.attack}, bias ${body.bias})${now}.`;
     });
   }

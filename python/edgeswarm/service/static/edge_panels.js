@@ -4,7 +4,7 @@
 // runtime (503 or 404), the section says so and shows nothing else: no placeholder figures.
 
 import { request } from "./api.js";
-import { cellText, el, finite, fmt, percent, pick } from "./format.js";
+import { cellText, el, finite, fmt, percent } from "./format.js";
 
 const POLL_MS = 5000;
 const RETRY_UNLOADED_MS = 15000;
@@ -12,12 +12,9 @@ const MAX_ALERTS = 100;
 const MAX_ROWS = 25;
 const DEVICE_PAGE = 1000; // devices fetched per poll (the API pages them)
 
-/** A list of rows from a list or from {<listKey>: list, ...} (the API's pages). */
-function rowsOf(data, ...listKeys) {
-  if (Array.isArray(data)) return data;
-  if (!data || typeof data !== "object") return [];
-  for (const key of listKeys) if (Array.isArray(data[key])) return data[key];
-  return [];
+/** The list under `key` of one of the API's pages ({devices: [...]}, {emergencies: [...]}, ...). */
+function rowsOf(data, key) {
+  return data && Array.isArray(data[key]) ? data[key] : [];
 }
 
 /** A table of `rows` with the `preferred` columns that occur (else the first keys seen). */
@@ -149,7 +146,7 @@ export class EdgePanels {
       this.show(devices, this.box.devices, (d) => this.showDevices(d));
       this.show(clusters, this.box.clusters, (d) => this.showClusters(d));
       this.show(emergencies, this.box.emergencies, (d) => {
-        this.emergencyRows = rowsOf(d, "emergencies", "items");
+        this.emergencyRows = rowsOf(d, "emergencies");
         this.showEmergencies();
       });
     } finally {
@@ -187,9 +184,9 @@ export class EdgePanels {
     renderPairs(extra, [
       ["messages buffered", buffer.buffered],
       ["dropped (buffer full)", buffer.dropped],
-      ["uplink sent", pick(summary.link, "sent")],
-      ["uplink received", pick(summary.link, "received")],
-      ["uplink dropped", pick(summary.link, "dropped")],
+      ["uplink sent", summary.link?.sent],
+      ["uplink received", summary.link?.received],
+      ["uplink dropped", summary.link?.dropped],
     ]);
     this.box.buffer.append(extra);
     if (!this.box.buffer.querySelector(".bar-row, dd")) {
@@ -259,7 +256,7 @@ export class EdgePanels {
   }
 
   showDevices(data) {
-    const rows = rowsOf(data, "devices", "items").map((d) => ({
+    const rows = rowsOf(data, "devices").map((d) => ({
       ...d,
       active_alerts: Array.isArray(d.active_alerts) ? d.active_alerts.length : d.active_alerts,
     }));
@@ -268,7 +265,7 @@ export class EdgePanels {
       const on = Number(Boolean(a.online)) - Number(Boolean(b.online));
       return on !== 0 ? on : (finite(a.battery) ?? 1e9) - (finite(b.battery) ?? 1e9);
     });
-    const total = finite(pick(data, "total"));
+    const total = finite(data?.total);
     const note = total !== null && total > rows.length ? ` (first ${rows.length} of ${fmt(total)} fetched)` : "";
     renderTable(
       this.box.devices,
@@ -280,7 +277,7 @@ export class EdgePanels {
   }
 
   showClusters(data) {
-    const rows = rowsOf(data, "clusters", "items").map((r) =>
+    const rows = rowsOf(data, "clusters").map((r) =>
       Array.isArray(r.members) && r.size === undefined ? { ...r, size: r.members.length } : r,
     );
     renderTable(

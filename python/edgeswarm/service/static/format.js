@@ -40,15 +40,6 @@ export function bytes(value) {
   return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
-/** The value of the first key of `names` present (not undefined) in `obj`. */
-export function pick(obj, ...names) {
-  if (!obj || typeof obj !== "object") return undefined;
-  for (const name of names) {
-    if (obj[name] !== undefined) return obj[name];
-  }
-  return undefined;
-}
-
 /** An element with text content (never innerHTML: server strings are not trusted markup). */
 export function el(tag, text, className) {
   const node = document.createElement(tag);

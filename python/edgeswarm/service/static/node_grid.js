@@ -35,11 +35,18 @@ export class NodeGrid {
     this.draw();
   }
 
-  /** Counts only (swarms above 10,000 nodes do not stream per-node states). */
+  /** Counts only (swarms above 10,000 nodes do not stream per-node states), from the byzantine,
+   * awake and banned counts of an epoch row or status: honest = n - byzantine, sleeping = n - awake. */
   updateCounts(row, nNodes, epoch) {
-    const counts = [row.nodes_honest, row.nodes_byzantine, row.nodes_sleeping, row.nodes_banned].map(
-      (x) => (Number.isFinite(Number(x)) ? Number(x) : 0),
-    );
+    const count = (x) => (Number.isFinite(Number(x)) && x !== null ? Number(x) : null);
+    const byzantine = count(row.byzantine);
+    const awake = count(row.awake);
+    const counts = [
+      byzantine === null ? 0 : nNodes - byzantine,
+      byzantine ?? 0,
+      awake === null ? 0 : nNodes - awake,
+      count(row.banned) ?? 0,
+    ];
     this.setCounts(counts, nNodes, epoch, true);
   }
 

@@ -1,6 +1,6 @@
 // The status bar: connection state, epoch, regime, consensus, honest mean, drift, nodes.
 
-import { fmt, percent, pick, scalar } from "./format.js";
+import { fmt, percent, scalar } from "./format.js";
 import { regimeName } from "./charts.js";
 
 const $ = (id) => document.getElementById(id);
@@ -25,8 +25,7 @@ export function showFigures(figures, nNodes) {
   }
   if (figures.consensus !== undefined) $("sb-consensus").textContent = fmt(scalar(figures.consensus));
   if (figures.honest_mean !== undefined) $("sb-honest-mean").textContent = fmt(scalar(figures.honest_mean));
-  const drift = pick(figures, "relative_drift", "drift");
-  if (drift !== undefined) $("sb-drift").textContent = percent(drift, 2);
+  if (figures.drift !== undefined) $("sb-drift").textContent = percent(figures.drift, 2);
   if (nNodes !== undefined && nNodes !== null) $("sb-nodes").textContent = fmt(nNodes);
   if (figures.epoch_ms !== undefined) $("sb-epoch-ms").textContent = `${fmt(figures.epoch_ms)} ms`;
 }
