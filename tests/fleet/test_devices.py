@@ -7,7 +7,6 @@ import hashlib
 import numpy as np
 import pytest
 from edgeswarm import _core
-from edgeswarm.fleet.emergency import Emergency
 from edgeswarm.fleet import (
     ALERT_TYPES,
     DEVICE_TYPES,
@@ -17,6 +16,7 @@ from edgeswarm.fleet import (
     Fleet,
     cluster,
 )
+from edgeswarm.fleet.emergency import Emergency
 
 
 def _digest(*arrays: np.ndarray) -> str:

@@ -330,7 +330,8 @@ def test_emergencies_survive_a_restart() -> None:
     after = {e["id"]: e for e in restarted.emergencies()}
     assert set(after) == set(before)
     for key, e in after.items():
-        expected = "abandoned" if before[key]["status"] == "proposed" else before[key]["status"]
+        in_flight = ("proposed", "acknowledged", "unknown")  # its Raft group died with the process
+        expected = "abandoned" if before[key]["status"] in in_flight else before[key]["status"]
         assert e["status"] == expected
     # New emergencies continue the numbering instead of reusing ids.
     new = restarted.raise_emergency(type="fire", severity="high", affected_devices=["dev-0001"])
@@ -365,19 +366,28 @@ def test_operator_emergency_goes_to_the_cluster_of_most_devices() -> None:
         rt.raise_emergency(type="fire", severity="high", affected_devices=["dev-0001"], cluster_id=99)
 
 
-def test_clusters_have_heads_once_raft_elected() -> None:
+def test_clusters_have_heads_at_once_and_leaders_once_raft_elected() -> None:
     rt = EdgeRuntime(devices=N, seed=SEED)
     clusters = rt.clusters()
     assert sum(c["size"] for c in clusters) == N
-    assert all(c["head"] is None for c in clusters)  # no simulated time yet: no leader
+    assert all(c["leader"] is None for c in clusters)  # no simulated time yet: no leader
+    # The head is es.fleet.cluster's: the device nearest the centroid, fixed by the positions.
+    o = rt.options
+    positions = es.fleet.Fleet(N, seed=SEED, area_m=o.area_m).positions()
+    found = es.fleet.cluster(positions, k=round(math.sqrt(N / 2)), seed=SEED)
+    assert [c["cluster_id"] for c in clusters] == list(range(found.k))
+    assert [c["head"] for c in clusters] == [f"dev-{h:04d}" for h in found.heads]
+    assert [c["centroid"] for c in clusters] == found.centroids.tolist()
+    assert o.n_clusters is None  # the default k, round(sqrt(devices / 2)), as used above
     run(rt, 2)
     clusters = rt.clusters()
     for c in clusters:
-        assert c["head"] in c["members"]
+        assert c["leader"] in c["members"] and c["members"][0] == c["head"]
         detail = rt.cluster(c["cluster_id"])
         assert [d["device_id"] for d in detail["devices"]] == [
             d["device_id"] for d in rt.devices()["devices"] if d["cluster_id"] == c["cluster_id"]
         ]
+    assert rt.summary()["clusters"] == {"count": len(clusters), "with_leader": len(clusters)}
     with pytest.raises(UnknownItem):
         rt.cluster(99)
 

@@ -47,8 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from edgeswarm.ml import detectors as ml
-from edgeswarm.fleet.emergency import SEVERITIES, Emergency, EmergencyCoordinator
+from edgeswarm._validate import require_choice
 from edgeswarm.fleet.devices import (
     ALERT_TYPES,
     DEVICE_TYPES,
@@ -58,7 +57,16 @@ from edgeswarm.fleet.devices import (
     Fleet,
 )
 from edgeswarm.fleet.devices import cluster as cluster_by_location
+from edgeswarm.fleet.emergency import (
+    EMERGENCY_STATUSES,
+    LIVE_STATUSES,
+    PENDING_STATUSES,
+    SEVERITIES,
+    Emergency,
+    EmergencyCoordinator,
+)
 from edgeswarm.fleet.link import DeviceLink, LinkOptions
+from edgeswarm.ml import detectors as ml
 from edgeswarm.ml.fleet_model_tracker import FleetModelTracker
 
 __all__ = [
@@ -77,6 +85,8 @@ _RECORD_KEYS = frozenset(
     | {"reported_by", "status", "resolved", "raised_epoch", "raised_t_s"}
 )
 _CRITICAL = 2
+#: Statuses of a proposal still in flight (it may yet commit).
+_IN_FLIGHT = tuple(s for s in PENDING_STATUSES if s != "failed")
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 #: Metrics the alert rules watch on readings (battery is watched on every device).
 _READING_METRICS = ("temperature", "humidity", "vibration")
@@ -402,8 +412,8 @@ class EdgeRuntime:
                 self._store_skipped["emergencies"] += 1  # not one of ours
                 continue
             record = dict(stored)
-            if record["status"] == "proposed":
-                # Its Raft group died with the previous process before committing it.
+            if record["status"] in _IN_FLIGHT:
+                # Its Raft group died with the previous process before it was seen committed.
                 record["status"] = "abandoned"
                 self._store.update_emergency(record["id"], record)
             self._emergencies[record["id"]] = record
@@ -583,7 +593,7 @@ class EdgeRuntime:
 
     @staticmethod
     def _is_open(record: dict[str, Any]) -> bool:
-        return not record.get("resolved") and record.get("status") in ("proposed", "committed")
+        return not record.get("resolved") and record.get("status") in LIVE_STATUSES
 
     def _next_emergency_id(self) -> str:
         seq = 0
@@ -682,6 +692,11 @@ class EdgeRuntime:
                 record["status"] = "committed"
                 record["raft_index"] = indexes[c].get(emergency_id)
                 record["committed_t_s"] = self._t_s
+            elif status != record["status"]:  # still in flight: proposed, acknowledged or unknown
+                record["status"] = status
+                self._store.update_emergency(emergency_id, dict(record))
+                messages.append({"type": "emergency", "data": dict(record)})
+                continue
             else:
                 continue
             del self._pending[emergency_id]
@@ -777,7 +792,9 @@ class EdgeRuntime:
     def emergencies(
         self, *, limit: int = 100, status: str | None = None, open_only: bool = False
     ) -> list[dict[str, Any]]:
-        """Emergency records, newest first."""
+        """Emergency records, newest first; ``status`` (one of :data:`EMERGENCY_STATUSES`) selects."""
+        if status is not None:
+            require_choice("status", status, EMERGENCY_STATUSES)
         with self._lock:
             out = []
             for record in reversed(list(self._emergencies.values())):
@@ -1003,12 +1020,9 @@ class EdgeRuntime:
     def _cluster_rows(self) -> dict[int, np.ndarray]:
         return {c: np.flatnonzero(self._labels == c) for c in sorted(self._coordinator.cluster_ids)}
 
-    def _centre_device(self, c: int, rows: np.ndarray) -> str:
-        d2 = ((self._positions[rows] - self._centroids[c]) ** 2).sum(axis=1)
-        return self._ids[int(rows[np.argmin(d2)])]  # ties to the lower row
-
     def clusters(self) -> list[dict[str, Any]]:
-        """Every cluster: size, centroid, Raft head (None during an election), online devices."""
+        """Every cluster: size, centroid, head (the device nearest the centroid), Raft leader
+        (None during an election), Raft members, term, online devices, open emergencies."""
         with self._lock:
             status = self._coordinator.status()
             online = self._table["online"].to_numpy(bool)
@@ -1020,9 +1034,9 @@ class EdgeRuntime:
                         "cluster_id": c,
                         "size": int(rows.size),
                         "online": int(online[rows].sum()),
-                        "centroid": [float(v) for v in self._centroids[c]],
+                        "centroid": s["centroid"],
                         "head": s["head"],
-                        "centre_device": self._centre_device(c, rows),
+                        "leader": s["leader"],
                         "members": s["members"],
                         "term": s["term"],
                         "open_emergencies": sum(
@@ -1062,11 +1076,9 @@ class EdgeRuntime:
         battery = t["battery"].to_numpy(np.float64)
         util = t["buffer_utilisation"].to_numpy(np.float64)
         health = t["health"].to_numpy(np.float64)
-        heads = self._coordinator.heads()
+        leaders = self._coordinator.leaders()
         records = list(self._emergencies.values())
-        by_status = {
-            s: sum(1 for e in records if e.get("status") == s) for s in ("proposed", "committed", "failed")
-        }
+        by_status = {s: sum(1 for e in records if e.get("status") == s) for s in EMERGENCY_STATUSES}
         severities = [a["severity"] for a in self._active.values()]
         return {
             "loaded": True,
@@ -1099,7 +1111,7 @@ class EdgeRuntime:
                 "raised": self._alerts_raised,
                 "suppressed": self._alerts_suppressed,
             },
-            "clusters": {"count": len(heads), "with_head": sum(h is not None for h in heads.values())},
+            "clusters": {"count": len(leaders), "with_leader": sum(d is not None for d in leaders.values())},
             "emergencies": {
                 "total": len(records),
                 "open": sum(self._is_open(e) for e in records),
