@@ -24,11 +24,11 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from edgeswarm import __version__
-from edgeswarm.fleet.runtime import DeviceConflict, EdgeRuntime, UnknownItem
 from edgeswarm.service.audit import AuditMiddleware
 from edgeswarm.service.auth import announce_admin_password, ensure_admin, signing_key
-from edgeswarm.service.hub import Hub
+from edgeswarm.fleet.runtime import DeviceConflict, EdgeRuntime, UnknownItem
 from edgeswarm.service.loop import SwarmLoop
+from edgeswarm.service.hub import Hub
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import Store
 

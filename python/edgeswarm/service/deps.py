@@ -9,8 +9,8 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from edgeswarm.service.auth import ROLES, User, user_from_token
-from edgeswarm.service.hub import Hub
 from edgeswarm.service.loop import SwarmLoop
+from edgeswarm.service.hub import Hub
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import Store
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
 
-from edgeswarm.service.deps import StoreDep, SwarmLoopDep
+from edgeswarm.service.deps import SwarmLoopDep, StoreDep
 from edgeswarm.service.hub import to_json_safe
 
 router = APIRouter(prefix="/api", tags=["swarm"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from edgeswarm.service.deps import HubDep, SwarmLoopDep
+from edgeswarm.service.deps import SwarmLoopDep, HubDep
 from edgeswarm.service.hub import to_json_safe
 
 router = APIRouter(prefix="/api", tags=["swarm"])

@@ -7,9 +7,9 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgeswarm.service.deps import OperatorUser, SwarmLoopDep
-from edgeswarm.service.hub import to_json_safe
+from edgeswarm.service.deps import SwarmLoopDep, OperatorUser
 from edgeswarm.service.loop import MAX_BIAS
+from edgeswarm.service.hub import to_json_safe
 from edgeswarm.swarm import ATTACKS
 
 router = APIRouter(prefix="/api", tags=["swarm"])
