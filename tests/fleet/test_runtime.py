@@ -221,8 +221,8 @@ def test_ml_counts_match_a_numpy_recomputation() -> None:
 
 
 def test_ml_reports_equal_the_project_model_tracker_fed_device_by_device() -> None:
-    """The fleet-wide tracker gives what edgeswarm.ml.model_tracking.ModelTracker gives for the
-    same calls (timings aside), row for row and key for key."""
+    """The runtime's batched record_fleet gives what ModelTracker.track gives for the same
+    calls fed device by device (timings aside), row for row and key for key."""
     rt = EdgeRuntime(devices=5, seed=6, fault_rate_per_day=24.0, time_scale=1200.0)
     o = rt.options
     fleet = es.fleet.Fleet(5, seed=6, report_interval_s=o.sample_s, fault_rate_per_day=24.0)

@@ -13,7 +13,7 @@ The service's engine calls :meth:`EdgeRuntime.tick` once per epoch with the simu
 3. runs each streaming detector of :data:`DETECTORS` once per device on that device's new
    readings (one batched call each, never one call per sample) and records counts, time
    per sample and the confusion against the fleet's injected-fault labels
-   (:class:`FleetModelTracker`, the counters of :mod:`edgeswarm.model_tracking`);
+   (:class:`~edgeswarm.ml.model_tracking.ModelTracker`, one ``record_fleet`` call per model);
 4. evaluates the alert rules (issue defaults: temperature 15-35 degC, humidity 20-80 %,
    battery 10-100 %, vibration 0-5 g) and emits an ``alert`` message when a (device, alert
    type) becomes active or escalates;
@@ -67,7 +67,7 @@ from edgeswarm.fleet.emergency import (
 )
 from edgeswarm.fleet.link import DeviceLink, LinkOptions
 from edgeswarm.ml import detectors as ml
-from edgeswarm.ml.fleet_model_tracker import FleetModelTracker
+from edgeswarm.ml.model_tracking import ModelTracker
 
 __all__ = [
     "DETECTORS",
@@ -298,7 +298,7 @@ class EdgeRuntime:
         width = max(4, len(str(o.devices - 1)))
         self._ids: list[str] = [f"dev-{i:0{width}d}" for i in range(o.devices)]
         self._admin: list[_AdminDevice] = []
-        self._tracker = FleetModelTracker(o.models, threshold=0.5, fault_labels=FAULT_LABELS)
+        self._tracker = ModelTracker(threshold=0.5, models=o.models, fault_labels=FAULT_LABELS)
         self._link = DeviceLink(o.devices, seed=o.seed, options=o.link)
         self._detectors: dict[str, list[Any]] = {m: [] for m in o.models}
         self._epoch = 0
@@ -524,7 +524,7 @@ class EdgeRuntime:
                 start = time.perf_counter_ns()
                 scores[row], confidence[row] = detector.score(values[row])
                 elapsed[row] = time.perf_counter_ns() - start
-            self._tracker.record(model, scores, confidence, elapsed, labels=truth, kinds=labels)
+            self._tracker.record_fleet(model, scores, confidence, elapsed, labels=truth, kinds=labels)
 
     def _update_alerts(
         self, values: np.ndarray, types: np.ndarray, severities: np.ndarray, times: np.ndarray
@@ -932,7 +932,7 @@ class EdgeRuntime:
             )
 
     def device_models(self, device_id: str) -> dict[str, Any]:
-        """Per model performance on one device (see :class:`FleetModelTracker`)."""
+        """Per model performance on one device (see :class:`~edgeswarm.ml.model_tracking.ModelTracker`)."""
         with self._lock:
             self._row(device_id)
             return _clean({"device_id": device_id, "models": self._tracker.report(device_id)})
