@@ -9,7 +9,8 @@ from pathlib import Path
 
 import edgeswarm as es
 import pytest
-from edgeswarm.fleet.runtime import DETECTORS, EdgeRuntime
+from edgeswarm.fleet.runtime import EdgeRuntime
+from edgeswarm.ml.registry import EDGE_DETECTORS
 from edgeswarm.service import Settings, create_app
 from fastapi.testclient import TestClient
 
@@ -113,7 +114,7 @@ def test_devices_paging_filters_and_detail(client: TestClient) -> None:
 
 def test_ml_models_of_a_device(client: TestClient) -> None:
     body = client.get("/api/edge/devices/dev-0001/ml-models").json()
-    assert [m["model"] for m in body["models"]] == sorted(DETECTORS)  # by name
+    assert [m["model"] for m in body["models"]] == sorted(EDGE_DETECTORS)  # the default models, by name
     for m in body["models"]:
         assert m["calls"] == TICKS and m["inferences"] + m["invalid"] > 0
         assert m["tp"] + m["fp"] + m["tn"] + m["fn"] == m["labelled"]

@@ -10,7 +10,8 @@ The service's engine calls :meth:`EdgeRuntime.tick` once per epoch with the simu
 2. advances device time to ``t_s * time_scale`` (a time-lapse: one device-minute per 500 ms
    epoch with the EdgeOptions default, ten with the service settings' demo default) and generates every device's new readings, one reading per
    ``sample_s`` device-seconds, in one batched C++ call for the generated fleet;
-3. runs each streaming detector of :data:`DETECTORS` once per device on that device's new
+3. runs each streaming detector of ``models`` (named configurations of
+   :data:`edgeswarm.ml.registry.DETECTORS`, by default its ``EDGE_DETECTORS``) once per device on that device's new
    readings (one batched call each, never one call per sample) and records counts, time
    per sample and the confusion against the fleet's injected-fault labels
    (:class:`~edgeswarm.ml.model_tracking.ModelTracker`, one ``record_fleet`` call per model);
@@ -66,11 +67,10 @@ from edgeswarm.fleet.emergency import (
     EmergencyCoordinator,
 )
 from edgeswarm.fleet.link import DeviceLink, LinkOptions
-from edgeswarm.ml import detectors as ml
 from edgeswarm.ml.model_tracking import ModelTracker
+from edgeswarm.ml.registry import DETECTORS, EDGE_DETECTORS
 
 __all__ = [
-    "DETECTORS",
     "DeviceConflict",
     "EdgeOptions",
     "EdgeRuntime",
@@ -111,24 +111,6 @@ def detector_seed(seed: int, row: int) -> int:
     return z ^ (z >> 31)
 
 
-#: Streaming detectors run on every device: name → factory(seed) of one device's detector.
-#: Chosen with benchmarks/bench_edge_detectors.py on the fleet's labelled faults: one reading
-#: per 10 s is 8640 a day, so a per-sample |z| > 3 rule gives ~25+ false alarms per device-day
-#: against ~1 fault; |z| > 5 keeps the 8-15 sd spikes. LikelihoodAlarm rings once per anomaly;
-#: its range break is off because while the daily cycle is first learned every new daily
-#: extreme broke the range (most of its false alarms, all on the first device-day).
-#: Neither sees a stuck or drifting sensor before it recovers: StuckSensor flags a run of equal
-#: readings the sensor's own history calls improbable, DriftCusum runs a CUSUM on the residual
-#: from the same time one and two days before (its period, 8640 samples, is one day at the
-#: default sample_s of 10 s; it scores nothing for the first two device-days).
-DETECTORS: dict[str, Callable[[int], Any]] = {
-    "ewma": lambda seed: ml.EwmaZScore(alpha=0.02, threshold=5.0, warmup=100.0),
-    "likelihood": lambda seed: ml.LikelihoodAlarm(base="ewma", range_break=False),
-    "stuck": lambda seed: ml.StuckSensor(),
-    "drift": lambda seed: ml.DriftCusum(period=8640),
-}
-
-
 class UnknownItem(LookupError):
     """A device, cluster or emergency id that does not exist (the API answers 404)."""
 
@@ -156,7 +138,7 @@ class EdgeOptions:
     fault_rate_per_day: float = 0.5  # injected faults per device per day (device time)
     wear_fraction: float = 0.05  # share of devices that wear out and fail ...
     wear_horizon_days: float = 30.0  # ... within this many device-days
-    models: tuple[str, ...] = ("ewma", "likelihood", "stuck", "drift")
+    models: tuple[str, ...] = EDGE_DETECTORS  # names of edgeswarm.ml.registry.DETECTORS
     alert_rules: AlertRules = field(default_factory=AlertRules)
     link: LinkOptions = field(default_factory=LinkOptions)
     max_alert_messages: int = 50  # per tick; the rest are counted in alerts.suppressed
@@ -186,8 +168,11 @@ class EdgeOptions:
         if self.n_clusters is not None and self.n_clusters < 1:
             raise ValueError(f"n_clusters: {self.n_clusters} is out of range; allowed >= 1")
         unknown = [m for m in self.models if m not in DETECTORS]
-        if unknown or not self.models:
-            raise ValueError(f"models: {list(self.models)!r} must be a non-empty subset of {list(DETECTORS)}")
+        if unknown or not self.models or len(set(self.models)) != len(self.models):
+            raise ValueError(
+                f"models: {list(self.models)!r} must be distinct names of the detector registry, "
+                f"one or more of {list(DETECTORS)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -360,7 +345,7 @@ class EdgeRuntime:
         start = len(next(iter(self._detectors.values())))
         for model, detectors in self._detectors.items():
             for row in range(start, n):
-                detectors.append(DETECTORS[model](detector_seed(self.options.seed, row)))
+                detectors.append(DETECTORS[model].create(detector_seed(self.options.seed, row)))
         self._row_of = {d: r for r, d in enumerate(self._ids)}
         self._tracker.add_devices(self._ids)
         self._link.grow(n)
