@@ -304,6 +304,8 @@ class EdgeRuntime:
         positions = self._fleet.positions()
         k = o.n_clusters or max(1, round(math.sqrt(o.devices / 2)))
         found = cluster_by_location(positions, k=min(k, o.devices), seed=o.seed)
+        # The generated fleet's k-means centroids: admin-added devices join the nearest of these.
+        # Reported centroids and heads are the coordinator's (over every device of a cluster).
         self._centroids = np.asarray(found.centroids, np.float64)
         self._labels = np.asarray(found.labels, np.int64)
         self._positions = positions
