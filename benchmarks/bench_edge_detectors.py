@@ -13,8 +13,8 @@ and scores it against the injected-fault labels in two ways, side by side:
   event recall" is what flags at the same rate, placed at random, would get: a detector that
   flags often hits the long stuck and drift windows by luck.
 
-"before" is the runtime's previous DETECTORS (EWMA |z| > 3, MAD |z| > 3 over 51, Half-Space
-Trees); "after" is the current ``edgeswarm.fleet.runtime.DETECTORS`` (with StuckSensor
+"before" is the runtime's previous models (EWMA |z| > 3, MAD |z| > 3 over 51, Half-Space
+Trees); "after" is the current ``edgeswarm.ml.registry.EDGE_DETECTORS`` (with StuckSensor
 and DriftCusum); "considered" are alternatives that were not taken. DriftCusum scores nothing
 for its first two device-days (its baseline is the same time one and two days before), so its
 row is also given over the windows that start after that ("drift, day 3+"). Writes
@@ -36,22 +36,25 @@ from typing import Any
 import edgeswarm as es
 import numpy as np
 from edgeswarm import ml
-from edgeswarm.fleet.runtime import DETECTORS, detector_seed
+from edgeswarm.fleet.runtime import detector_seed
+from edgeswarm.ml.registry import DETECTORS, EDGE_DETECTORS
 
 KINDS = ("spike", "stuck", "drift")  # dropout, failure and empty batteries are NaN: not scored
 GRACE = 6  # samples (one device-minute) after a window in which a flag still counts
 SAMPLE_S = 10.0
 
+#: The runtime's earlier models: the registry's "ewma" and two configurations that are no longer
+#: in the registry, named here by what differs from the registry's defaults.
 BEFORE: dict[str, Callable[[int], Any]] = {
-    "ewma": lambda seed: ml.EwmaZScore(alpha=0.02, threshold=3.0, warmup=30.0),
-    "mad": lambda seed: ml.RobustMad(window=51, threshold=3.0, warmup=30.0),
-    "hst": lambda seed: ml.HalfSpaceTrees(dim=1, n_trees=10, depth=6, window=100, warmup=100.0, seed=seed),
+    "ewma": DETECTORS["ewma"].create,
+    "mad_window_51": lambda seed: ml.RobustMad(window=51, threshold=3.0, warmup=30.0),
+    "hst_10_trees_depth_6": lambda seed: ml.HalfSpaceTrees(
+        dim=1, n_trees=10, depth=6, window=100, warmup=100.0, seed=seed
+    ),
 }
 #: Alternatives looked at for "after": LikelihoodAlarm with its range break, and its NAB base.
 CONSIDERED: dict[str, Callable[[int], Any]] = {
-    "likelihood_ewma_range_break": lambda seed: ml.LikelihoodAlarm(base="ewma"),
-    "likelihood_rarity_range_break": lambda seed: ml.LikelihoodAlarm(),
-    "likelihood_rarity": lambda seed: ml.LikelihoodAlarm(range_break=False),
+    name: DETECTORS[name].create for name in ("ewma_alarm", "rarity_alarm", "rarity_alarm_no_range_break")
 }
 
 
@@ -143,12 +146,12 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {"before": {}, "after": {}, "considered": {}}
     for name, factory in BEFORE.items():
         results["before"][name] = evaluate(factory, readings, args.days)
-    for name, factory in DETECTORS.items():
-        results["after"][name] = evaluate(factory, readings, args.days)
+    for name in EDGE_DETECTORS:
+        results["after"][name] = evaluate(DETECTORS[name].create, readings, args.days)
     two_days = round(2 * 86400 / SAMPLE_S)
     if readings.values.shape[1] > two_days:
-        drift_after = evaluate(DETECTORS["drift"], readings, args.days - 2.0, skip=two_days)
-        results["after"]["drift, day 3+"] = drift_after
+        drift_after = evaluate(DETECTORS["drift_cusum"].create, readings, args.days - 2.0, skip=two_days)
+        results["after"]["drift_cusum, day 3+"] = drift_after
     for name, factory in CONSIDERED.items():
         results["considered"][name] = evaluate(factory, readings, args.days)
     head = "| set | model | precision | recall | event precision | event recall | chance event recall |"

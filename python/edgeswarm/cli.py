@@ -100,10 +100,11 @@ def _write_json(path: str, swarm: Swarm, history) -> None:
 
 def _bench_nab(args: argparse.Namespace) -> int:
     from edgeswarm.ml import nab_bench
+    from edgeswarm.ml.registry import DETECTORS, NAB_DETECTORS
 
-    names = tuple(nab_bench.DETECTORS) if args.detector == "all" else (args.detector,)
-    if args.detector != "all" and args.detector not in nab_bench.DETECTORS:
-        allowed = ", ".join((*nab_bench.DETECTORS, "all"))
+    names = NAB_DETECTORS if args.detector == "all" else (args.detector,)
+    if args.detector != "all" and args.detector not in DETECTORS:
+        allowed = ", ".join((*DETECTORS, "all"))
         raise ValueError(f"--detector: {args.detector!r} is not a detector; expected one of {allowed}")
     result = nab_bench.bench(args.data, names)
     print(nab_bench.markdown_table(result))
@@ -195,7 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="score the detectors on a public benchmark")
     bench_sub = bench.add_subparsers(dest="benchmark", required=True)
-    nab_parser = bench_sub.add_parser("nab", help="Numenta Anomaly Benchmark: all three profiles")
+    # Every choice comes from the one registry of named detector configurations.
+    from edgeswarm.ml.registry import DETECTORS, NAB_DETECTORS
+
+    nab_parser = bench_sub.add_parser(
+        "nab",
+        help="Numenta Anomaly Benchmark: all three profiles",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="detectors (edgeswarm.ml.registry.DETECTORS):\n"
+        + "\n".join(f"  {name:<28} {config.description}" for name, config in DETECTORS.items()),
+    )
     nab_parser.add_argument(
         "--data", required=True, metavar="DIR", help="the NAB folder (data/, labels/, config/)"
     )
@@ -203,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--detector",
         default="all",
         metavar="NAME",
-        help="ewma, mad, hst, mahalanobis, ensemble or all (default)",
+        help=f"one of {', '.join(DETECTORS)}; or all (default): {', '.join(NAB_DETECTORS)}",
     )
     nab_parser.add_argument("--json", metavar="FILE", help="write every score, threshold and count as JSON")
     nab_parser.set_defaults(handler=_bench_nab)
@@ -244,4 +254,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"edgeswarm: error: {error}", file=sys.stderr)
         return 2
-

@@ -7,7 +7,6 @@ import hashlib
 import numpy as np
 import pytest
 from edgeswarm import _core
-from edgeswarm.fleet.emergency import Emergency
 from edgeswarm.fleet import (
     ALERT_TYPES,
     DEVICE_TYPES,
@@ -16,7 +15,9 @@ from edgeswarm.fleet import (
     AlertRules,
     Fleet,
     cluster,
+    rank_by_centroid,
 )
+from edgeswarm.fleet.emergency import Emergency
 
 
 def _digest(*arrays: np.ndarray) -> str:
@@ -201,3 +202,37 @@ def test_clustering_covers_everyone_with_member_heads_and_is_deterministic() -> 
 def test_bad_input_names_the_parameter(call, name) -> None:
     with pytest.raises(ValueError, match=rf"^{name}:"):
         call()
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3, 4, 6])
+def test_rank_by_centroid_puts_the_engine_head_first(dim: int) -> None:
+    """The head rule computed once in Python (Raft members) agrees with the engine's heads."""
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        pts = rng.random((int(rng.integers(1, 120)), dim))
+        if seed % 2:
+            pts = np.round(pts * 3) / 3  # coarse grid: many exact ties, broken to the lower index
+        found = cluster(pts, k=min(6, len(pts)), seed=seed)
+        centroids, ranked = rank_by_centroid(pts, found.labels, heads=found.heads)
+        np.testing.assert_array_equal(centroids, found.centroids)  # summed as the engine sums
+        assert [r[0] for r in ranked] == found.heads.tolist()
+        for j, r in enumerate(ranked):
+            assert sorted(r.tolist()) == np.flatnonzero(found.labels == j).tolist()
+            d2 = ((pts[r] - centroids[j]) ** 2).sum(axis=1)
+            assert np.all(np.diff(d2[1:]) >= 0)  # the rest nearest first
+        if dim <= 3:  # up to 3 coordinates the engine sums a distance in order, as NumPy does
+            _, unforced = rank_by_centroid(pts, found.labels)
+            assert [r[0] for r in unforced] == found.heads.tolist()
+
+
+def test_rank_by_centroid_rejects_bad_input() -> None:
+    pts = np.zeros((3, 2))
+    for kwargs, name in [
+        ({"positions": np.zeros((0, 2)), "labels": []}, "positions"),
+        ({"positions": [[0.0, np.nan]], "labels": [0]}, "positions"),
+        ({"positions": pts, "labels": [0, 1]}, "labels"),
+        ({"positions": pts, "labels": [0, 2, 2]}, "labels"),  # cluster 1 empty
+        ({"positions": pts, "labels": [0, 0, 1], "heads": [2, 2]}, "heads"),  # 2 is not in cluster 0
+    ]:
+        with pytest.raises(ValueError, match=f"^{name}:"):
+            rank_by_centroid(**kwargs)

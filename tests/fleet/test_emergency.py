@@ -1,4 +1,4 @@
-"""Emergency coordination: clustering, heads, emergencies recorded only on commit, faults, real time."""
+"""Emergency coordination: clustering, leaders, emergencies recorded only on commit, faults, real time."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 import edgeswarm as es
 import numpy as np
 import pytest
-from edgeswarm.fleet.emergency import PENDING_STATUSES, SEVERITIES, RealTimeDriver, cluster_positions
+from edgeswarm.fleet.emergency import EMERGENCY_STATUSES, PENDING_STATUSES, SEVERITIES, RealTimeDriver
 
 
 def _positions(n: int = 40, seed: int = 3) -> np.ndarray:
@@ -28,8 +28,8 @@ def _five() -> es.EmergencyCoordinator:
     co = es.EmergencyCoordinator(
         clusters=mapping, group_size=5, seed=2, raft_options={"client_timeout_ms": 3000}
     )
-    heads = co.run_until_heads(timeout_ms=5000)
-    assert all(h is not None for h in heads.values())
+    leaders = co.run_until_leaders(timeout_ms=5000)
+    assert all(h is not None for h in leaders.values())
     return co
 
 
@@ -52,8 +52,6 @@ def test_clustering_is_deterministic_and_covers_every_device_once(options: dict[
     every = [d for devices in a.clusters().values() for d in devices]
     assert sorted(every) == list(range(len(pos)))  # each device exactly once
     assert a.cluster_ids == list(range(len(a.cluster_ids)))
-    firsts = [devices[0] for devices in a.clusters().values()]
-    assert firsts == sorted(firsts)  # numbered by first device
     for c, devices in a.clusters().items():
         assert all(a.cluster_of(d) == c for d in devices)
         # Members: the min(size, group_size) devices nearest to the centroid, nearest first.
@@ -61,23 +59,48 @@ def test_clustering_is_deterministic_and_covers_every_device_once(options: dict[
         dist = ((pts - pts.mean(axis=0)) ** 2).sum(axis=1)
         expected = [devices[j] for j in np.argsort(dist, kind="stable")[:3]]
         assert a.members(c) == expected
+        assert a.head(c) == expected[0]  # the head: the device nearest the centroid
         assert a.raft(c).n == min(3, len(devices))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 7])
+@pytest.mark.parametrize("options", [{"n_clusters": 5}, {"n_clusters": 1}, {"cell_size": 0.25}])
+def test_clusters_and_heads_are_those_of_fleet_cluster(options: dict[str, float], seed: int) -> None:
+    """One clustering: the coordinator's clusters, numbering, centroids and heads are
+    es.fleet.cluster's for the same positions, k (or cell size) and seed."""
+    pos = _positions(60, seed=seed)
+    co = es.EmergencyCoordinator(positions=pos, group_size=4, seed=seed, **options)
+    if "n_clusters" in options:
+        found = es.fleet.cluster(pos, k=options["n_clusters"], seed=seed)
+    else:
+        found = es.fleet.cluster(pos, cell_size=options["cell_size"])
+    assert co.cluster_ids == list(range(found.k))
+    assert [co.cluster_of(d) for d in range(len(pos))] == found.labels.tolist()
+    assert co.clusters() == {j: np.flatnonzero(found.labels == j).tolist() for j in range(found.k)}
+    assert co.heads() == dict(enumerate(found.heads.tolist()))
+    assert [co.centroid(c) for c in co.cluster_ids] == found.centroids.tolist()
+    for c in co.cluster_ids:
+        assert co.members(c)[0] == co.head(c) == co.status()[c]["head"]
+    if options.get("n_clusters") == 5:  # another seed, another k-means start: the coordinator follows it
+        other = es.fleet.cluster(pos, k=5, seed=seed + 100)
+        co2 = es.EmergencyCoordinator(positions=pos, n_clusters=5, seed=seed + 100)
+        assert [co2.cluster_of(d) for d in range(len(pos))] == other.labels.tolist()
 
 
 def test_kmeans_groups_separated_blobs_and_grid_follows_cells() -> None:
     rng = np.random.default_rng(0)
     centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
     pts = np.concatenate([c + rng.normal(scale=0.3, size=(8, 2)) for c in centres])
-    labels = cluster_positions(pts, n_clusters=3, seed=1)
-    assert labels.tolist() == [0] * 8 + [1] * 8 + [2] * 8
+    blobs = sorted([list(range(8)), list(range(8, 16)), list(range(16, 24))])
     for seed in range(5):  # any seed finds the same well-separated blobs
-        assert cluster_positions(pts, n_clusters=3, seed=seed).tolist() == labels.tolist()
-    grid = cluster_positions(
-        np.array([[0.1, 0.1], [0.9, 0.2], [1.1, 0.1], [0.2, 1.5], [1.9, 0.9]]), cell_size=1.0
+        co = es.EmergencyCoordinator(positions=pts, n_clusters=3, seed=seed)
+        assert sorted(co.clusters().values()) == blobs
+    grid = es.EmergencyCoordinator(
+        positions=np.array([[0.1, 0.1], [0.9, 0.2], [1.1, 0.1], [0.2, 1.5], [1.9, 0.9]]), cell_size=1.0
     )
-    assert grid.tolist() == [0, 0, 1, 2, 1]
+    assert grid.clusters() == {0: [0, 1], 1: [2, 4], 2: [3]}  # cells numbered by their first device
     # More clusters than distinct points: fewer clusters, none empty.
-    assert cluster_positions(np.zeros((4, 2)), n_clusters=3).tolist() == [0, 0, 0, 0]
+    assert es.EmergencyCoordinator(positions=np.zeros((4, 2)), n_clusters=3).clusters() == {0: [0, 1, 2, 3]}
 
 
 def test_explicit_clusters_use_the_first_devices_as_members() -> None:
@@ -86,22 +109,24 @@ def test_explicit_clusters_use_the_first_devices_as_members() -> None:
     assert co.cluster_ids == ["x", "y"]
     assert co.clusters() == {"x": [10, 12, 13, 14], "y": [11, 15]}
     assert co.members("x") == [10, 12, 13] and co.members("y") == [11, 15]
+    assert co.heads() == {"x": 10, "y": 11} and co.centroid("x") is None  # no positions: first device
     # With positions as well, members are the devices nearest to the centroid.
     pos = {10: (0.0, 0.0), 11: (5.0, 5.0), 12: (9.0, 0.0), 13: (3.0, 0.0), 14: (4.0, 0.0), 15: (5.0, 6.0)}
     co = es.EmergencyCoordinator(clusters=mapping, positions=pos, group_size=2)
     assert co.members("x") == [14, 13]
+    assert co.head("x") == 14 and co.centroid("x") == [4.0, 0.0]
 
 
-def test_each_cluster_elects_a_head() -> None:
+def test_each_cluster_elects_a_leader() -> None:
     co = es.EmergencyCoordinator.from_swarm(es.Swarm(n_nodes=30, seed=1), n_clusters=3, group_size=3, seed=1)
-    assert all(h is None for h in co.heads().values())  # nobody elected at time 0
-    heads = co.run_until_heads(timeout_ms=5000)
-    assert set(heads) == set(co.cluster_ids)
-    for c, head in heads.items():
-        assert head in co.members(c)
+    assert all(h is None for h in co.leaders().values())  # nobody elected at time 0
+    leaders = co.run_until_leaders(timeout_ms=5000)
+    assert set(leaders) == set(co.cluster_ids)
+    for c, leader in leaders.items():
+        assert leader in co.members(c)
         raft = co.raft(c)
-        assert raft.role(co.members(c).index(head)) == "leader"
-        assert co.status()[c]["head"] == head
+        assert raft.role(co.members(c).index(leader)) == "leader"
+        assert co.status()[c]["leader"] == leader
     assert co.violations() == []
 
 
@@ -144,36 +169,36 @@ def test_an_emergency_is_recorded_only_once_committed_with_every_field() -> None
     assert co.emergencies("south") == [g]
 
 
-def test_emergency_proposed_while_the_head_is_down_commits_under_the_new_head() -> None:
+def test_emergency_proposed_while_the_leader_is_down_commits_under_the_new_leader() -> None:
     co = _five()
-    old = co.head("north")
+    old = co.leader("north")
     co.crash("north", old)
     e = _report(co, ["b", "d"])
     co.advance(20)
     assert co.emergencies() == []
     assert co.pending()[0]["status"] == "proposed"  # the client keeps retrying
     co.advance(1500)
-    new = co.head("north")
+    new = co.leader("north")
     assert new is not None and new != old
     assert co.emergencies("north") == [e] and co.pending() == []
     assert co.status()["north"]["down"] == [old]
     assert co.violations() == []
 
 
-def test_emergencies_survive_crash_and_restart_of_the_head_and_of_everyone() -> None:
+def test_emergencies_survive_crash_and_restart_of_the_leader_and_of_everyone() -> None:
     co = _five()
     e1 = _report(co, ["a"], id="e1")
     co.advance(100)
-    head = co.head("north")
-    co.crash("north", head)
+    leader = co.leader("north")
+    co.crash("north", leader)
     co.advance(1000)
     assert co.emergencies("north") == [e1]
     e2 = _report(co, ["b"], id="e2")
     co.advance(200)
-    co.restart("north", head)
+    co.restart("north", leader)
     co.advance(200)
     assert co.emergencies("north") == [e1, e2]
-    i = co.members("north").index(head)
+    i = co.members("north").index(leader)
     assert [k for _, _, k, _ in co.raft("north").emergencies(i)] == ["e1", "e2"]  # caught up after restart
     members = co.members("north")
     for d in members:
@@ -181,7 +206,7 @@ def test_emergencies_survive_crash_and_restart_of_the_head_and_of_everyone() -> 
     assert co.emergencies("north") == [e1, e2]  # what was seen committed stays recorded
     for d in members:
         co.restart("north", d)
-    co.run_until_heads(timeout_ms=5000)
+    co.run_until_leaders(timeout_ms=5000)
     co.advance(100)
     raft = co.raft("north")
     for i in range(5):  # rebuilt from every node's disk
@@ -191,9 +216,9 @@ def test_emergencies_survive_crash_and_restart_of_the_head_and_of_everyone() -> 
 
 def test_a_cluster_without_a_majority_does_not_record() -> None:
     co = _five()
-    head = co.head("north")
-    others = [d for d in co.members("north") if d != head]
-    co.partition("north", [[head, others[0]]])  # the rest each alone: no majority anywhere
+    leader = co.leader("north")
+    others = [d for d in co.members("north") if d != leader]
+    co.partition("north", [[leader, others[0]]])  # the rest each alone: no majority anywhere
     commit = co.status()["north"]["commit_index"]
     e = _report(co, ["a", "e"])
     co.advance(1000)
@@ -230,10 +255,10 @@ def test_a_proposal_that_times_out_is_reported_then_retried_once_recorded() -> N
 
 def test_an_unknown_outcome_retried_is_recorded_once_even_if_both_attempts_commit() -> None:
     co = _five()
-    head = co.head("north")
-    others = [d for d in co.members("north") if d != head]
+    leader = co.leader("north")
+    others = [d for d in co.members("north") if d != leader]
     for d in others[:3]:
-        co.crash("north", d)  # the head accepts the proposal but cannot commit it
+        co.crash("north", d)  # the leader accepts the proposal but cannot commit it
     e = _report(co, ["a"])
     co.advance(3500)
     assert co.pending()[0]["status"] == "unknown"  # a leader took it: it may still commit
@@ -243,7 +268,7 @@ def test_an_unknown_outcome_retried_is_recorded_once_even_if_both_attempts_commi
         co.restart("north", d)
     co.advance(1000)
     assert co.emergencies() == [e] and co.pending() == []
-    logged = [k for _, _, k, _ in co.raft("north").emergencies(co.members("north").index(head))]
+    logged = [k for _, _, k, _ in co.raft("north").emergencies(co.members("north").index(leader))]
     assert logged == [e.id, e.id]  # for this seed both attempts committed; the first one counts
     assert co.violations() == []
 
@@ -251,7 +276,7 @@ def test_an_unknown_outcome_retried_is_recorded_once_even_if_both_attempts_commi
 def test_same_seed_same_run() -> None:
     def run(seed: int) -> tuple[object, ...]:
         co = es.EmergencyCoordinator(positions=_positions(20), n_clusters=2, group_size=3, seed=seed)
-        co.run_until_heads()
+        co.run_until_leaders()
         for c in co.cluster_ids:
             _report(co, [co.devices_of(c)[-1]])
         co.advance(300)
@@ -304,7 +329,7 @@ def _fresh() -> es.EmergencyCoordinator:
 @pytest.mark.parametrize(
     ("call", "name"),
     [
-        (lambda co: co.head("nope"), "cluster_id"),
+        (lambda co: co.leader("nope"), "cluster_id"),
         (lambda co: co.crash(9, 1), "cluster_id"),
         (lambda co: co.crash(0, 99), "device"),
         (lambda co: co.crash(0, 3), "device"),  # known, but a member of another cluster
@@ -327,7 +352,7 @@ def _fresh() -> es.EmergencyCoordinator:
         (lambda co: (_report(co, [1], id="x"), _report(co, [2], id="x")), "id"),
         (lambda co: co.propose("fire"), "emergency"),
         (lambda co: co.retry("missing"), "emergency_id"),
-        (lambda co: co.run_until_heads(timeout_ms=-5), "timeout_ms"),
+        (lambda co: co.run_until_leaders(timeout_ms=-5), "timeout_ms"),
         (lambda co: RealTimeDriver(co, max_step_ms=0), "max_step_ms"),
         (lambda co: RealTimeDriver(co, speed=0), "speed"),
         (lambda co: co.tick_realtime("now"), "now_s"),
@@ -349,6 +374,8 @@ def test_bad_input_names_the_parameter(call: object, name: str) -> None:
         ({"positions": np.zeros((3, 2)), "cell_size": -1.0}, "cell_size"),
         ({"positions": np.array([[0.0, np.nan]]), "n_clusters": 1}, "positions"),
         ({"positions": np.zeros(3), "n_clusters": 1}, "positions"),
+        ({"positions": np.zeros((3, 2)), "n_clusters": 1.5}, "n_clusters"),
+        ({"positions": np.zeros((3, 2)), "n_clusters": 2, "seed": 2**64}, "seed"),
         ({"clusters": {}}, "clusters"),
         ({"clusters": [1, 2]}, "clusters"),
         ({"clusters": {1: 0.5}}, "clusters"),
@@ -375,6 +402,8 @@ def test_emergency_validation_and_json_round_trip() -> None:
     assert es.Emergency.from_dict(e.to_dict()) == e
     assert SEVERITIES == ("low", "medium", "high", "critical")
     assert set(PENDING_STATUSES) == {"proposed", "acknowledged", "unknown", "failed"}
+    # One vocabulary: the pending statuses, then committed, and abandoned (the runtime's, after a restart).
+    assert EMERGENCY_STATUSES == (*PENDING_STATUSES, "committed", "abandoned")
     with pytest.raises(ValueError, match="^severity:"):
         es.Emergency(id="x", type="t", severity="HIGH", zone="", affected_devices=(), action="", time=0)
     with pytest.raises(ValueError, match="^time:"):

@@ -9,13 +9,13 @@ import edgeswarm as es
 import numpy as np
 import pytest
 from edgeswarm.fleet.runtime import (
-    DETECTORS,
     DeviceConflict,
     EdgeRuntime,
     UnknownItem,
     _MemoryStore,
     detector_seed,
 )
+from edgeswarm.ml.registry import DETECTORS, EDGE_DETECTORS
 
 # Tight limits so a 10-device fleet raises warnings, critical alerts and emergencies within
 # a few ticks; seed 1 has temperature, humidity and vibration sensors among its 10 devices.
@@ -45,6 +45,26 @@ def test_defaults_are_the_issue_thresholds() -> None:
     assert (rules.humidity_low, rules.humidity_high) == (20.0, 80.0)
     assert (rules.battery_low, rules.battery_high) == (10.0, 100.0)
     assert (rules.vibration_low, rules.vibration_high) == (0.0, 5.0)
+
+
+def test_models_are_named_configurations_of_the_detector_registry() -> None:
+    rt = EdgeRuntime(devices=2, seed=0)
+    assert rt.options.models == EDGE_DETECTORS and set(rt.summary()["ml"]) == set(EDGE_DETECTORS)
+    for bad in (("likelihood",), ("ewma_z5", "ewma_z5"), ()):  # an old name, a repeat, none
+        with pytest.raises(ValueError, match="^models:"):
+            EdgeRuntime(devices=2, models=bad)
+    # Any registry name runs with the registry's configuration (here a NAB one).
+    rt = EdgeRuntime(devices=3, seed=2, models=("rarity_alarm",))
+    run(rt, 3)
+    o = rt.options
+    steps = math.floor(3 * 0.5 * o.time_scale / o.sample_s) + 1
+    values = (
+        es.fleet.Fleet(3, seed=2, report_interval_s=o.sample_s).readings(steps, dt_s=o.sample_s).values[0]
+    )
+    scores, _ = DETECTORS["rarity_alarm"].score(values)
+    (report,) = rt.device_models("dev-0000")["models"]
+    assert report["model"] == "rarity_alarm" and report["anomalies"] == int((scores > 0.5).sum())
+    assert report["inferences"] == int(np.isfinite(scores).sum())
 
 
 def test_same_seed_same_messages_and_other_seed_differs() -> None:
@@ -168,7 +188,7 @@ def test_ml_counts_match_a_numpy_recomputation() -> None:
         reported = {m["model"]: m for m in rt.device_models(device_id)["models"]}
         assert set(reported) == set(o.models)
         for model in o.models:
-            scores, confidence = DETECTORS[model](detector_seed(o.seed, row)).score(r.values[row])
+            scores, confidence = DETECTORS[model].create(detector_seed(o.seed, row)).score(r.values[row])
             valid = np.isfinite(scores)
             flag = valid & (scores > 0.5)
             truth = (r.labels[row] != 0) & valid
@@ -179,7 +199,7 @@ def test_ml_counts_match_a_numpy_recomputation() -> None:
             assert got["tp"] == (flag & truth).sum() and got["fp"] == (flag & ~truth).sum()
             assert got["fn"] == (~flag & truth).sum() and got["tn"] == (valid & ~flag & ~truth).sum()
             if not valid.any():  # drift scores nothing before two device-days (this run is 4 h)
-                assert model == "drift" and got["last_score"] is None and got["accuracy"] is None
+                assert model == "drift_cusum" and got["last_score"] is None and got["accuracy"] is None
                 continue
             last = np.flatnonzero(valid)[-1]
             assert got["last_score"] == scores[last] and got["last_confidence"] == confidence[last]
@@ -193,9 +213,11 @@ def test_ml_counts_match_a_numpy_recomputation() -> None:
     # Every confusion cell for the value models; stuck and drift do not misfire on clean data
     # (and drift scores nothing in a run this short), so only their own cells are checked.
     assert all(
-        summary[m][cell] > 0 for m in ("ewma", "likelihood") for cell in ("tp", "fp", "tn", "fn", "invalid")
+        summary[m][cell] > 0
+        for m in ("ewma_z5", "ewma_alarm_no_range_break")
+        for cell in ("tp", "fp", "tn", "fn", "invalid")
     )
-    assert summary["stuck"]["tp"] > 0 and summary["drift"]["invalid"] == r.values.size
+    assert summary["stuck_sensor"]["tp"] > 0 and summary["drift_cusum"]["invalid"] == r.values.size
     for model in o.models:
         rows = [
             m for d in range(6) for m in rt.device_models(f"dev-{d:04d}")["models"] if m["model"] == model
@@ -206,7 +228,7 @@ def test_ml_counts_match_a_numpy_recomputation() -> None:
         scored = np.zeros(r.values.shape, bool)
         flagged = np.zeros(r.values.shape, bool)
         for row in range(6):
-            scores, _ = DETECTORS[model](detector_seed(o.seed, row)).score(r.values[row])
+            scores, _ = DETECTORS[model].create(detector_seed(o.seed, row)).score(r.values[row])
             scored[row] = np.isfinite(scores)
             flagged[row] = scored[row] & (scores > 0.5)
         expected = {}
@@ -215,19 +237,21 @@ def test_ml_counts_match_a_numpy_recomputation() -> None:
             if n:
                 expected[name] = {"labelled": n, "detected": k, "recall": k / n}
         assert summary[model]["by_fault"] == expected
-        if model != "drift":  # drift scored nothing (see above)
+        if model != "drift_cusum":  # drift_cusum scored nothing (see above)
             assert {"spike", "stuck", "drift"} <= set(expected)  # NaN kinds (dropout, ...) are never scored
         assert sum(v["labelled"] for v in expected.values()) == summary[model]["tp"] + summary[model]["fn"]
 
 
 def test_ml_reports_equal_the_project_model_tracker_fed_device_by_device() -> None:
-    """The fleet-wide tracker gives what edgeswarm.ml.model_tracking.ModelTracker gives for the
-    same calls (timings aside), row for row and key for key."""
+    """The runtime's batched record_fleet gives what ModelTracker.track gives for the same
+    calls fed device by device (timings aside), row for row and key for key."""
     rt = EdgeRuntime(devices=5, seed=6, fault_rate_per_day=24.0, time_scale=1200.0)
     o = rt.options
     fleet = es.fleet.Fleet(5, seed=6, report_interval_s=o.sample_s, fault_rate_per_day=24.0)
     reference = es.model_tracking.ModelTracker()
-    detectors = {(row, m): DETECTORS[m](detector_seed(o.seed, row)) for row in range(5) for m in o.models}
+    detectors = {
+        (row, m): DETECTORS[m].create(detector_seed(o.seed, row)) for row in range(5) for m in o.models
+    }
     start = 0
     for e in range(1, 9):
         rt.tick(e, e * 0.5)
@@ -330,7 +354,8 @@ def test_emergencies_survive_a_restart() -> None:
     after = {e["id"]: e for e in restarted.emergencies()}
     assert set(after) == set(before)
     for key, e in after.items():
-        expected = "abandoned" if before[key]["status"] == "proposed" else before[key]["status"]
+        in_flight = ("proposed", "acknowledged", "unknown")  # its Raft group died with the process
+        expected = "abandoned" if before[key]["status"] in in_flight else before[key]["status"]
         assert e["status"] == expected
     # New emergencies continue the numbering instead of reusing ids.
     new = restarted.raise_emergency(type="fire", severity="high", affected_devices=["dev-0001"])
@@ -365,19 +390,28 @@ def test_operator_emergency_goes_to_the_cluster_of_most_devices() -> None:
         rt.raise_emergency(type="fire", severity="high", affected_devices=["dev-0001"], cluster_id=99)
 
 
-def test_clusters_have_heads_once_raft_elected() -> None:
+def test_clusters_have_heads_at_once_and_leaders_once_raft_elected() -> None:
     rt = EdgeRuntime(devices=N, seed=SEED)
     clusters = rt.clusters()
     assert sum(c["size"] for c in clusters) == N
-    assert all(c["head"] is None for c in clusters)  # no simulated time yet: no leader
+    assert all(c["leader"] is None for c in clusters)  # no simulated time yet: no leader
+    # The head is es.fleet.cluster's: the device nearest the centroid, fixed by the positions.
+    o = rt.options
+    positions = es.fleet.Fleet(N, seed=SEED, area_m=o.area_m).positions()
+    found = es.fleet.cluster(positions, k=round(math.sqrt(N / 2)), seed=SEED)
+    assert [c["cluster_id"] for c in clusters] == list(range(found.k))
+    assert [c["head"] for c in clusters] == [f"dev-{h:04d}" for h in found.heads]
+    assert [c["centroid"] for c in clusters] == found.centroids.tolist()
+    assert o.n_clusters is None  # the default k, round(sqrt(devices / 2)), as used above
     run(rt, 2)
     clusters = rt.clusters()
     for c in clusters:
-        assert c["head"] in c["members"]
+        assert c["leader"] in c["members"] and c["members"][0] == c["head"]
         detail = rt.cluster(c["cluster_id"])
         assert [d["device_id"] for d in detail["devices"]] == [
             d["device_id"] for d in rt.devices()["devices"] if d["cluster_id"] == c["cluster_id"]
         ]
+    assert rt.summary()["clusters"] == {"count": len(clusters), "with_leader": len(clusters)}
     with pytest.raises(UnknownItem):
         rt.cluster(99)
 

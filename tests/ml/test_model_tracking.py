@@ -176,7 +176,16 @@ def test_concurrent_records_are_all_counted() -> None:
         (lambda t: t.record(1, "m", [0.1], [0.1], elapsed_ns=1, labels=[2]), "labels"),
         (lambda t: t.record(1, "m", [0.1], [0.1], elapsed_ns=1, labels=[np.nan]), "labels"),
         (lambda t: t.report(None), "device_id"),
+        (lambda t: t.record(1, "m", [0.1], [0.1], elapsed_ns=1, kinds=[1]), "kinds"),  # no fault_labels
+        (lambda t: t.record_fleet("m", [0.1], [0.1], [1], devices=[1]), "scores"),
+        (lambda t: t.record_fleet("m", [[0.1]], [[0.1]], [1]), "scores"),  # no device added
+        (lambda t: t.record_fleet("m", [[0.1], [0.2]], [[0.1], [0.2]], [1, 1], devices=[1, 1]), "devices"),
+        (lambda t: t.record_fleet("m", [[0.1]], [[0.1]], [1, 2], devices=[1]), "elapsed_ns"),
+        (lambda t: t.record_fleet("m", [[0.1]], [[0.1]], [1], devices=[1], kinds=[[0.5]]), "kinds"),
+        (lambda t: t.add_devices([3, 3]), "ids"),
         (lambda t: ModelTracker(threshold=float("nan")), "threshold"),
+        (lambda t: ModelTracker(threshold=1.5), "threshold"),
+        (lambda t: ModelTracker(models=["a", "a"]), "models"),
     ],
 )
 def test_bad_input_names_the_parameter(call, name: str) -> None:
@@ -184,3 +193,48 @@ def test_bad_input_names_the_parameter(call, name: str) -> None:
     with pytest.raises(ValueError, match=f"^{name}:"):
         call(tracker)
     assert tracker.devices() == []  # nothing half-recorded
+
+
+def test_record_fleet_equals_one_record_per_device_and_counts_faults_by_kind() -> None:
+    """The batched per-fleet path and the per-call path are one counter: same reports, key for key."""
+    rng = np.random.default_rng(5)
+    kinds_names = ("none", "spike", "stuck")
+    n, steps = 4, 50
+    per_call = ModelTracker(fault_labels=kinds_names)
+    fleet = ModelTracker(models=["m", "unused"], fault_labels=kinds_names)
+    fleet.add_devices([f"d{i}" for i in range(n)])
+    assert fleet.summary()["unused"]["devices"] == 0 and fleet.report("d0") == []  # nothing recorded yet
+    for call in range(3):
+        scores = rng.random((n, steps))
+        scores[rng.random((n, steps)) < 0.1] = np.nan
+        scores[3, :] = np.nan if call == 2 else scores[3, :]  # a call without any scored sample
+        confidence = rng.random((n, steps))
+        kinds = rng.integers(0, 3, size=(n, steps))
+        elapsed = rng.integers(0, 1000, size=n)
+        fleet.record_fleet("m", scores, confidence, elapsed, labels=kinds != 0, kinds=kinds)
+        for i in range(n):
+            per_call.record(
+                f"d{i}",
+                "m",
+                scores[i],
+                confidence[i],
+                elapsed_ns=int(elapsed[i]),
+                labels=kinds[i] != 0,
+                kinds=kinds[i],
+            )
+    for i in range(n):
+        assert fleet.report(f"d{i}") == per_call.report(f"d{i}")
+    summary = fleet.summary()
+    assert summary["m"] == per_call.summary()["m"]
+    assert summary["m"]["devices"] == n and summary["m"]["tp"] == sum(
+        r["tp"] for r in fleet.frame().to_dict("records")
+    )
+    by_fault = summary["m"]["by_fault"]
+    assert set(by_fault) == {"spike", "stuck"}
+    assert sum(v["labelled"] for v in by_fault.values()) == summary["m"]["tp"] + summary["m"]["fn"]
+    for v in by_fault.values():
+        assert v["recall"] == v["detected"] / v["labelled"]
+    # Explicit device ids: rows in any order, new devices appended.
+    fleet.record_fleet("m", np.full((2, 3), 0.9), np.ones((2, 3)), [5, 5], devices=["new", "d1"])
+    assert fleet.report("new")[0]["anomalies"] == 3 and fleet.n_devices == n + 1
+    assert fleet.report("d1")[0]["calls"] == 4

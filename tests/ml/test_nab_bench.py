@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from edgeswarm import cli
 from edgeswarm.ml import nab_bench
+from edgeswarm.ml.registry import DETECTORS, NAB_DETECTORS
 
 
 def _data_dir() -> Path:
@@ -32,7 +34,7 @@ needs_data = pytest.mark.skipif(
 def test_run_detector_gives_scores_in_unit_interval_and_flags_a_spike():
     values = np.sin(np.arange(2000) / 20.0) + 0.01 * np.random.default_rng(0).standard_normal(2000)
     values[1500] += 10.0
-    for name in nab_bench.DETECTORS:
+    for name in DETECTORS:  # every named configuration runs on a NAB-like series
         scores = nab_bench.run_detector(name, values)
         assert scores.shape == values.shape
         assert np.all((scores >= 0.0) & (scores <= 1.0)), name
@@ -43,6 +45,31 @@ def test_run_detector_gives_scores_in_unit_interval_and_flags_a_spike():
 def test_unknown_detector_names_the_parameter():
     with pytest.raises(ValueError, match="^detector"):
         nab_bench.run_detector("nope", np.zeros(10))
+
+
+def test_bench_nab_help_lists_every_detector(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["bench", "nab", "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    for name, config in DETECTORS.items():  # the registry, including the best one (rarity_alarm)
+        assert re.search(rf"\b{name}\b", text), name
+        assert config.description in text
+    assert "all" in text and set(NAB_DETECTORS) <= set(DETECTORS)
+
+
+def test_one_name_one_configuration():
+    """The same name gives the same scores wherever it is used: nab bench and the edge runtime."""
+    from edgeswarm.fleet.runtime import EdgeOptions
+
+    values = np.random.default_rng(3).standard_normal(3000)
+    values[2000] += 12.0
+    assert set(EdgeOptions().models) <= set(DETECTORS)
+    for name in (*NAB_DETECTORS, *EdgeOptions().models):
+        raw, _ = DETECTORS[name].score(values)
+        np.testing.assert_array_equal(nab_bench.run_detector(name, values), np.clip(np.nan_to_num(raw), 0, 1))
+    ewma, ewma_z5 = nab_bench.run_detector("ewma", values), nab_bench.run_detector("ewma_z5", values)
+    assert (ewma > 0.5).sum() > (ewma_z5 > 0.5).sum()  # different names, different configurations
 
 
 def test_cli_rejects_unknown_detector_naming_the_option(capsys):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import edgeswarm as es
 import pytest
+from edgeswarm.fleet.runtime import EdgeRuntime
+from edgeswarm.ml.registry import EDGE_DETECTORS
 from edgeswarm.service import Settings, create_app
-from edgeswarm.fleet.runtime import DETECTORS, EdgeRuntime
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import make_settings, token_headers
@@ -72,14 +74,14 @@ def test_clusters_and_one_cluster(client: TestClient) -> None:
     clusters = client.get("/api/edge/clusters").json()["clusters"]
     assert sum(c["size"] for c in clusters) == 10
     for c in clusters:
-        assert c["head"] in c["members"]
+        assert c["head"] == c["members"][0] and c["leader"] in c["members"]
         detail = client.get(f"/api/edge/clusters/{c['cluster_id']}")
         assert detail.status_code == 200
         body = detail.json()
         assert len(body["devices"]) == c["size"] and {d["cluster_id"] for d in body["devices"]} == {
             c["cluster_id"]
         }
-        assert body["raft"]["up"] and body["head"] == c["head"]
+        assert body["raft"]["up"] and body["head"] == c["head"] and body["leader"] == c["leader"]
     assert client.get("/api/edge/clusters/999").status_code == 404
     assert "cluster_id" in client.get("/api/edge/clusters/999").json()["detail"]
     bad = client.get("/api/edge/clusters/abc")
@@ -112,7 +114,7 @@ def test_devices_paging_filters_and_detail(client: TestClient) -> None:
 
 def test_ml_models_of_a_device(client: TestClient) -> None:
     body = client.get("/api/edge/devices/dev-0001/ml-models").json()
-    assert [m["model"] for m in body["models"]] == sorted(DETECTORS)  # by name
+    assert [m["model"] for m in body["models"]] == sorted(EDGE_DETECTORS)  # the default models, by name
     for m in body["models"]:
         assert m["calls"] == TICKS and m["inferences"] + m["invalid"] > 0
         assert m["tp"] + m["fp"] + m["tn"] + m["fn"] == m["labelled"]
@@ -331,3 +333,17 @@ def test_each_epoch_streams_the_edge_messages(client: TestClient, runtime: EdgeR
     summary = messages[-1]["data"]
     assert summary["epoch"] == TICKS + 1 and summary == runtime.summary()
     assert client.get("/api/status").json()["edge"] == {"loaded": True, **summary}
+
+
+def test_one_emergency_status_vocabulary_in_runtime_api_and_dashboard(client: TestClient) -> None:
+    """The summary counts, the REST filter and the dashboard's panel use EMERGENCY_STATUSES."""
+    from edgeswarm.fleet.emergency import EMERGENCY_STATUSES
+
+    summary = client.get("/api/edge/analytics").json()["emergencies"]
+    assert set(EMERGENCY_STATUSES) <= set(summary)
+    assert summary["total"] == sum(summary[s] for s in EMERGENCY_STATUSES)
+    for s in EMERGENCY_STATUSES:
+        assert client.get("/api/edge/emergencies", params={"status": s}).status_code == 200
+    panels = (Path(es.__file__).parent / "service" / "static" / "edge_panels.js").read_text()
+    (listed,) = re.findall(r"const EMERGENCY_STATUSES = \[([^\]]*)\]", panels)
+    assert tuple(re.findall(r'"([a-z]+)"', listed)) == EMERGENCY_STATUSES

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import edgeswarm as es
-from edgeswarm.service import Settings, create_app
 from edgeswarm.fleet.runtime import EdgeOptions
+from edgeswarm.service import Settings, create_app
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import make_settings

@@ -2,7 +2,7 @@
 
 - :mod:`edgeswarm.fleet.devices`: devices and sensors, signals with faults and wear, alert
   rules, clustering by location (``es.fleet.Fleet``, ``es.fleet.AlertRules``,
-  ``es.fleet.cluster`` as before);
+  ``es.fleet.cluster`` as before; ``es.fleet.rank_by_centroid`` ranks members by its head rule);
 - :mod:`edgeswarm.fleet.emergency`: emergencies committed through one Raft group per cluster
   (``es.EmergencyCoordinator``);
 - :mod:`edgeswarm.fleet.link`: the simulated device uplink;
@@ -25,6 +25,7 @@ from edgeswarm.fleet.devices import (
     Fleet,
     Readings,
     cluster,
+    rank_by_centroid,
 )
 from edgeswarm.fleet.emergency import Emergency, EmergencyCoordinator, RealTimeDriver
 
@@ -44,4 +45,5 @@ __all__ = [
     "RealTimeDriver",
     "cluster",
     "emergency",
+    "rank_by_centroid",
 ]

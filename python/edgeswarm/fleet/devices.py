@@ -44,6 +44,7 @@ __all__ = [
     "Fleet",
     "Readings",
     "cluster",
+    "rank_by_centroid",
 ]
 
 #: Device types, in code order.
@@ -360,8 +361,9 @@ class AlertRules:
 
 @dataclass(frozen=True)
 class Clusters:
-    """Devices grouped by location; ``heads[j]`` is the member of cluster ``j`` nearest its
-    centroid (ties to the lower device id)."""
+    """Devices grouped by location; ``heads[j]`` is the *head* of cluster ``j``: its member
+    nearest its centroid (ties to the lower device id). :func:`rank_by_centroid` ranks every
+    member by the same rule, so its first member of cluster ``j`` is ``heads[j]``."""
 
     labels: np.ndarray  #: int32 (n,), cluster of each device
     centroids: np.ndarray  #: float64 (k, d)
@@ -408,3 +410,62 @@ def cluster(
             raise ValueError(f"cell_size: {side} is out of range; allowed > 0")
         result = _core.grid_clusters(points, cell_size=side)
     return Clusters(**result)
+
+
+def rank_by_centroid(
+    positions: Any, labels: Any, *, heads: Any = None
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Centroids and members ranked nearest first: ``(centroids (k, d), [indices of cluster j's
+    members, nearest to centroids[j] first])`` for an (n, d) array of positions and labels 0..k-1.
+
+    The rule of the engine's cluster heads (:attr:`Clusters.heads`), computed the same way: a
+    centroid is its members' mean, summed in device order; nearness is the squared Euclidean
+    distance, summed over coordinates in order; ties go to the lower device index. So
+    ``rank_by_centroid(p, c.labels)[1][j][0] == c.heads[j]`` for ``c = cluster(p, ...)`` with
+    positions of up to 3 coordinates. With more, the engine sums a distance in SIMD lanes, and
+    two members at the same distance in exact arithmetic may then tie differently in the last
+    bit; ``heads`` (the engine's, ``c.heads``) puts each cluster's head first whatever the
+    dimension. The emergency coordinator's Raft voters of a cluster are its first ranked members.
+    """
+    points = np.asarray(positions)
+    if points.dtype.kind not in "fiu" or points.ndim != 2 or points.shape[0] == 0 or points.shape[1] == 0:
+        raise ValueError(
+            f"positions: expected a non-empty numeric (n, d) array, got shape {points.shape} dtype {points.dtype}"
+        )
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    if not np.isfinite(points).all():
+        raise ValueError("positions: contains NaN or infinite values; allowed finite coordinates")
+    codes = np.asarray(labels)
+    if codes.shape != (len(points),) or codes.dtype.kind not in "iu":
+        raise ValueError(
+            f"labels: expected {len(points)} integer cluster labels, got shape {codes.shape} dtype {codes.dtype}"
+        )
+    codes = codes.astype(np.int64)
+    k = int(codes.max()) + 1
+    counts = np.bincount(codes, minlength=k) if codes.min() >= 0 else np.zeros(0)
+    if codes.min() < 0 or (counts == 0).any():
+        raise ValueError(
+            f"labels: expected labels 0..k-1 with no empty cluster, got {sorted(set(codes.tolist()))}"
+        )
+    # np.bincount adds the weights in input order: the engine's sums, to the last bit.
+    centroids = (
+        np.column_stack(
+            [np.bincount(codes, weights=points[:, j], minlength=k) for j in range(points.shape[1])]
+        )
+        / counts[:, None]
+    )
+    d2 = np.zeros(len(points))
+    for j in range(points.shape[1]):
+        d2 += (points[:, j] - centroids[codes, j]) ** 2
+    order = np.lexsort((np.arange(len(points)), d2, codes))  # by cluster, nearness, index
+    ranked = np.split(order, np.cumsum(counts)[:-1])
+    if heads is None:
+        return centroids, ranked
+    chosen = np.asarray(heads)
+    if (
+        chosen.shape != (k,)
+        or chosen.dtype.kind not in "iu"
+        or not all(codes[h] == j if 0 <= h < len(points) else False for j, h in enumerate(chosen.tolist()))
+    ):
+        raise ValueError(f"heads: expected one member of each of the {k} clusters, got {chosen.tolist()!r}")
+    return centroids, [np.concatenate([[h], r[r != h]]) for h, r in zip(chosen.tolist(), ranked, strict=True)]

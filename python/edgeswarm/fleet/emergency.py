@@ -1,26 +1,33 @@
 """Emergency coordination: device clusters, one Raft group each, emergencies recorded on commit.
 
 An :class:`EmergencyCoordinator` groups devices into clusters (an explicit mapping device →
-cluster, or from device positions by seeded k-means or a grid), runs one
+cluster, or from device positions with :func:`edgeswarm.fleet.cluster`, the engine's seeded
+k-means or grid, so the same positions, k and seed give the same clusters everywhere), runs one
 :class:`~edgeswarm.raft.RaftCluster` per cluster, and proposes each :class:`Emergency` as a
 JSON payload to its cluster's replicated emergency log through a key-value client. An
 emergency is *recorded* only once committed: :meth:`EmergencyCoordinator.emergencies` reads
 the applied emergency logs of the cluster's up nodes; :meth:`EmergencyCoordinator.pending`
-lists the ones proposed but not yet seen committed, with their status. The head of a cluster
-is its Raft leader.
+lists the ones proposed but not yet seen committed, with their status (one of
+:data:`EMERGENCY_STATUSES`).
+
+Head and leader (one meaning each, as everywhere in the project). The *head* of a cluster is
+its device nearest the centroid (:attr:`edgeswarm.fleet.Clusters.heads`); it is fixed by the
+positions. The *leader* is the device currently leading the cluster's Raft group; it changes
+with elections and is None during one.
 
 Raft members. A cluster's Raft group has ``min(devices in the cluster, group_size)``
-voters. With positions, they are the devices nearest to the cluster's centroid (ties go to
-the device listed first); without, the cluster's first devices in the order given. The
-other devices of the cluster are coordinated by the group but do not vote. Raft node ``i``
-of a cluster is ``members[i]``.
+voters. With positions, they are the devices nearest to the cluster's centroid, ranked by
+:func:`edgeswarm.fleet.devices.rank_by_centroid` (the head first; ties go to the lower
+device index); without, the cluster's first devices in the order given (the first is then
+the head). The other devices of the cluster are coordinated by the group but do not vote.
+Raft node ``i`` of a cluster is ``members[i]``.
 
 Simulated time (tests, notebooks, batch runs)::
 
     >>> import edgeswarm as es
     >>> co = es.EmergencyCoordinator(positions=es.Swarm(n_nodes=30, seed=1).topology()["positions"],
     ...                              n_clusters=3, group_size=3, seed=1)
-    >>> co.run_until_heads(timeout_ms=5_000)           # {cluster_id: head device}
+    >>> co.run_until_leaders(timeout_ms=5_000)         # {cluster_id: Raft leader device}
     >>> e = co.report(type="fire", severity="high", zone="north", affected_devices=[4, 7],
     ...               action="evacuate")
     >>> co.emergencies()                               # [] : proposed, not committed yet
@@ -59,26 +66,45 @@ from typing import Any
 import numpy as np
 
 from edgeswarm._validate import require_float, require_int
+from edgeswarm.fleet.devices import Clusters, cluster, rank_by_centroid
 from edgeswarm.raft import KVClient, RaftCluster
 
 __all__ = [
+    "EMERGENCY_STATUSES",
+    "LIVE_STATUSES",
     "PENDING_STATUSES",
     "SEVERITIES",
     "Emergency",
     "EmergencyCoordinator",
     "RealTimeDriver",
-    "cluster_positions",
 ]
 
 #: Allowed Emergency.severity values, least to most severe.
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 
-#: Statuses :meth:`EmergencyCoordinator.pending` reports. ``proposed``: the client is still
-#: retrying; ``acknowledged``: a leader applied it (so it is committed) but no up node's
-#: applied log shows it yet; ``unknown``: the client gave up after some leader accepted it,
-#: so it may still commit; ``failed``: no leader accepted it before the client timeout, so
-#: it will not commit unless retried (:meth:`EmergencyCoordinator.retry`).
-PENDING_STATUSES: tuple[str, ...] = ("proposed", "acknowledged", "unknown", "failed")
+#: Every state of a proposed emergency, one word each; the coordinator, the edge runtime's
+#: records (:mod:`edgeswarm.fleet.runtime`) and the REST API use these words and no others.
+#: ``proposed``: the client is still retrying; ``acknowledged``: a leader applied it (so it is
+#: committed) but no up node's applied log shows it yet; ``unknown``: the client gave up after
+#: some leader accepted it, so it may still commit; ``failed``: no leader accepted it before
+#: the client timeout, so it will not commit unless retried (:meth:`EmergencyCoordinator.retry`);
+#: ``committed``: an up node's applied log shows it, so it is recorded
+#: (:meth:`EmergencyCoordinator.emergencies`); ``abandoned``: its Raft group was lost before
+#: it was seen committed (the edge runtime's records proposed by an earlier process).
+EMERGENCY_STATUSES: tuple[str, ...] = (
+    "proposed",
+    "acknowledged",
+    "unknown",
+    "failed",
+    "committed",
+    "abandoned",
+)
+
+#: Statuses :meth:`EmergencyCoordinator.pending` reports: proposed, not yet seen committed.
+PENDING_STATUSES: tuple[str, ...] = EMERGENCY_STATUSES[:4]
+
+#: Statuses of an emergency that is committed or may still commit.
+LIVE_STATUSES: tuple[str, ...] = ("proposed", "acknowledged", "unknown", "committed")
 
 DeviceId = int | str
 ClusterId = int | str
@@ -171,71 +197,6 @@ class Emergency:
         return cls.from_dict(data)
 
 
-# --------------------------------------------------------------------------- clustering
-
-
-def _kmeans(points: np.ndarray, k: int, seed: int, max_iter: int = 100) -> np.ndarray:
-    n = len(points)
-    rng = np.random.default_rng(seed)
-    chosen = [int(rng.integers(n))]
-    d2 = ((points - points[chosen[0]]) ** 2).sum(axis=1)
-    while len(chosen) < k:
-        total = float(d2.sum())
-        if total <= 0.0:
-            break  # fewer distinct points than clusters
-        # k-means++: the next centre with probability proportional to squared distance.
-        pick = int(np.searchsorted(np.cumsum(d2), rng.random() * total, side="right"))
-        pick = min(pick, n - 1)
-        chosen.append(pick)
-        d2 = np.minimum(d2, ((points - points[pick]) ** 2).sum(axis=1))
-    centres = points[chosen].copy()
-    labels = np.full(n, -1, dtype=np.int64)
-    for _ in range(max_iter):
-        dist = ((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
-        new = np.argmin(dist, axis=1)  # ties go to the lower centre
-        if np.array_equal(new, labels):
-            break
-        labels = new
-        for c in range(len(centres)):
-            mine = labels == c
-            if mine.any():
-                centres[c] = points[mine].mean(axis=0)
-    return labels
-
-
-def _first_appearance(keys: Sequence[object]) -> np.ndarray:
-    order: dict[object, int] = {}
-    return np.array([order.setdefault(key, len(order)) for key in keys], dtype=np.int64)
-
-
-def cluster_positions(
-    positions: Any, *, n_clusters: int | None = None, cell_size: float | None = None, seed: int = 1
-) -> np.ndarray:
-    """Cluster labels 0..k-1 for an (n, d) array of positions, numbered by first device.
-
-    Exactly one of ``n_clusters`` (seeded k-means++ then Lloyd iterations; fewer clusters
-    when there are fewer distinct points) or ``cell_size`` (a grid of square cells of that
-    side, anchored at the origin) must be given. Same input and seed, same labels.
-    """
-    points = np.asarray(positions, dtype=np.float64)
-    if points.ndim != 2 or points.shape[0] == 0 or points.shape[1] == 0:
-        raise ValueError(f"positions: expected a non-empty (n, d) array, got shape {points.shape}")
-    if not np.isfinite(points).all():
-        raise ValueError("positions: contains NaN or infinite values")
-    if (n_clusters is None) == (cell_size is None):
-        raise ValueError("n_clusters: give exactly one of n_clusters (k-means) or cell_size (grid)")
-    if n_clusters is not None:
-        k = require_int("n_clusters", n_clusters, minimum=1)
-        seed = require_int("seed", seed, minimum=0, maximum=2**64 - 1)
-        labels = _kmeans(points, min(k, len(points)), seed)
-        return _first_appearance(labels.tolist())
-    side = require_float("cell_size", cell_size, minimum=0.0)
-    if side <= 0.0:
-        raise ValueError(f"cell_size: {side} is out of range; allowed > 0")
-    cells = np.floor(points / side).astype(np.int64)
-    return _first_appearance([tuple(row) for row in cells.tolist()])
-
-
 # --------------------------------------------------------------------------- coordinator
 
 
@@ -251,8 +212,9 @@ class _Proposal:
 class _Group:
     id: ClusterId
     devices: list[DeviceId]
-    members: list[DeviceId]
+    members: list[DeviceId]  # ranked: nearest the centroid first (the given order without positions)
     raft: RaftCluster
+    centroid: list[float] | None  # mean position of the devices; None without positions
     clients: list[KVClient] = field(default_factory=list)
     pending: dict[str, _Proposal] = field(default_factory=dict)
     committed: list[tuple[int, Emergency]] = field(default_factory=list)
@@ -265,8 +227,10 @@ class EmergencyCoordinator:
 
     Give either ``clusters`` (a mapping device id → cluster id; ``positions`` optional, used
     to pick Raft members near the centroid) or ``positions`` (an (n, d) array for devices
-    0..n-1, or a mapping device id → position) with exactly one of ``n_clusters`` (k-means)
-    or ``cell_size`` (grid); derived clusters are numbered 0..k-1 by their first device.
+    0..n-1, or a mapping device id → position) with exactly one of ``n_clusters`` (k-means
+    with ``seed``, at most as many clusters as devices) or ``cell_size`` (grid): derived
+    clusters are those of :func:`edgeswarm.fleet.cluster` with the same arguments, numbered
+    as it numbers them (0..k-1), and their heads are its heads.
     ``group_size`` caps the Raft voters per cluster; cluster ``k`` (in cluster order) runs
     with seed ``(seed + k * 0x9E3779B97F4A7C15) mod 2**64``; ``raft_options`` are passed to
     every :class:`~edgeswarm.raft.RaftCluster` (anything but ``n`` and ``seed``).
@@ -291,6 +255,7 @@ class EmergencyCoordinator:
                 raise ValueError(f"raft_options: {bad!r} is set by the coordinator; leave it out")
 
         devices, points = self._devices_and_points(clusters, positions)
+        found: Clusters | None = None
         if clusters is not None:
             if n_clusters is not None or cell_size is not None:
                 raise ValueError("clusters: give either clusters or n_clusters/cell_size, not both")
@@ -304,11 +269,24 @@ class EmergencyCoordinator:
         else:
             if points is None:
                 raise ValueError("positions: give clusters or positions")
-            labels = cluster_positions(points, n_clusters=n_clusters, cell_size=cell_size, seed=seed).tolist()
+            found = self._cluster(points, n_clusters, cell_size, seed)
+            labels = found.labels.tolist()
 
+        # Cluster order: the order of first appearance of a given mapping; 0..k-1 when derived.
         by_cluster: dict[ClusterId, list[int]] = {}
+        for label in labels if found is None else range(found.k):
+            by_cluster.setdefault(label, [])
         for row, label in enumerate(labels):
-            by_cluster.setdefault(label, []).append(row)
+            by_cluster[label].append(row)
+        if points is None:
+            centroids, ranked = None, list(by_cluster.values())
+        else:
+            # Raft voters are the members nearest the centroid: the rule of es.fleet.cluster's heads.
+            code = {label: j for j, label in enumerate(by_cluster)}
+            centroids, ranked_rows = rank_by_centroid(
+                points, [code[label] for label in labels], heads=None if found is None else found.heads
+            )
+            ranked = [r.tolist() for r in ranked_rows]
 
         self._devices = devices
         self._cluster_of: dict[DeviceId, ClusterId] = {devices[r]: label for r, label in enumerate(labels)}
@@ -318,15 +296,21 @@ class EmergencyCoordinator:
         self._next_id = 1
         self._driver: RealTimeDriver | None = None
         for k, (label, rows) in enumerate(by_cluster.items()):
-            if points is not None:
-                local = points[rows]
-                dist = ((local - local.mean(axis=0)) ** 2).sum(axis=1)
-                rows_by_nearness = [rows[j] for j in np.argsort(dist, kind="stable")]
-            else:
-                rows_by_nearness = rows
+            rows_by_nearness = ranked[k]
             members = [devices[r] for r in rows_by_nearness[:group_size]]
             raft = RaftCluster(n=len(members), seed=(seed + k * _SEED_MIX) % 2**64, **options)
-            self._groups[label] = _Group(label, [devices[r] for r in rows], members, raft)
+            centroid = None if centroids is None else [float(v) for v in centroids[k]]
+            self._groups[label] = _Group(label, [devices[r] for r in rows], members, raft, centroid)
+
+    @staticmethod
+    def _cluster(points: np.ndarray, n_clusters: int | None, cell_size: float | None, seed: int) -> Clusters:
+        """es.fleet.cluster of the positions: the one clustering (and numbering) of the project."""
+        if (n_clusters is None) == (cell_size is None):
+            raise ValueError("n_clusters: give exactly one of n_clusters (k-means) or cell_size (grid)")
+        if n_clusters is None:
+            return cluster(points, cell_size=cell_size)
+        k = require_int("n_clusters", n_clusters, minimum=1)
+        return cluster(points, k=min(k, len(points)), seed=seed)
 
     @staticmethod
     def _devices_and_points(
@@ -398,15 +382,29 @@ class EmergencyCoordinator:
         """The cluster's RaftCluster (node i is members(cluster_id)[i]), for inspection."""
         return self._group(cluster_id).raft
 
-    def head(self, cluster_id: ClusterId) -> DeviceId | None:
-        """The cluster head: the device leading its Raft group, or None without a leader."""
+    def head(self, cluster_id: ClusterId) -> DeviceId:
+        """The cluster head: its device nearest the centroid (``es.fleet.cluster``'s head rule),
+        which is ``members(cluster_id)[0]``; without positions, the cluster's first device."""
+        return self._group(cluster_id).members[0]
+
+    def heads(self) -> dict[ClusterId, DeviceId]:
+        """Cluster id → head (see :meth:`head`)."""
+        return {c: g.members[0] for c, g in self._groups.items()}
+
+    def centroid(self, cluster_id: ClusterId) -> list[float] | None:
+        """The mean position of the cluster's devices; None when no positions were given."""
+        g = self._group(cluster_id)
+        return None if g.centroid is None else list(g.centroid)
+
+    def leader(self, cluster_id: ClusterId) -> DeviceId | None:
+        """The device leading the cluster's Raft group, or None during an election."""
         g = self._group(cluster_id)
         leader = g.raft.leader()
         return None if leader is None else g.members[leader]
 
-    def heads(self) -> dict[ClusterId, DeviceId | None]:
-        """Cluster id → head (None without a leader)."""
-        return {c: self.head(c) for c in self._groups}
+    def leaders(self) -> dict[ClusterId, DeviceId | None]:
+        """Cluster id → Raft leader (None without a leader)."""
+        return {c: self.leader(c) for c in self._groups}
 
     # ------------------------------------------------------------------ time
 
@@ -431,18 +429,19 @@ class EmergencyCoordinator:
         for g in self._groups.values():
             self._refresh(g)
 
-    def run_until_heads(
+    def run_until_leaders(
         self, *, timeout_ms: float = 5000, step_ms: float = 5
     ) -> dict[ClusterId, DeviceId | None]:
-        """Advances in ``step_ms`` steps until every cluster has a head (at most ``timeout_ms``)."""
+        """Advances in ``step_ms`` steps until every cluster has a Raft leader (at most
+        ``timeout_ms``); returns :meth:`leaders`."""
         timeout_us = round(require_float("timeout_ms", timeout_ms, minimum=0.0) * 1000)
         step_us = round(require_float("step_ms", step_ms, minimum=0.0) * 1000)
         if step_us <= 0:
             raise ValueError(f"step_ms: {step_ms} is out of range; allowed > 0")
         end = self._now_us() + timeout_us
-        while any(h is None for h in self.heads().values()) and self._now_us() < end:
+        while any(h is None for h in self.leaders().values()) and self._now_us() < end:
             self._advance_us(min(step_us, end - self._now_us()))
-        return self.heads()
+        return self.leaders()
 
     def tick_realtime(self, now_s: float) -> int:
         """Follows wall time with a default :class:`RealTimeDriver`; returns simulated µs advanced."""
@@ -561,7 +560,8 @@ class EmergencyCoordinator:
     # ------------------------------------------------------------------ status and faults
 
     def status(self) -> dict[ClusterId, dict[str, Any]]:
-        """Per cluster: devices, members, head, term, commit_index, roles, up, down and the
+        """Per cluster: devices, members, head (nearest the centroid), centroid, leader (of the
+        Raft group; None during an election), term, commit_index, roles, up, down and the
         numbers of committed and pending emergencies (JSON-ready apart from the key types)."""
         self._refresh_all()
         out: dict[ClusterId, dict[str, Any]] = {}
@@ -572,7 +572,9 @@ class EmergencyCoordinator:
             out[g.id] = {
                 "devices": list(g.devices),
                 "members": list(g.members),
-                "head": None if leader is None else g.members[leader],
+                "head": g.members[0],
+                "centroid": None if g.centroid is None else list(g.centroid),
+                "leader": None if leader is None else g.members[leader],
                 "term": max(r.term(i) for i in range(n)),
                 "commit_index": r.commit_index(leader)
                 if leader is not None

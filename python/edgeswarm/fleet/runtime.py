@@ -10,10 +10,11 @@ The service's engine calls :meth:`EdgeRuntime.tick` once per epoch with the simu
 2. advances device time to ``t_s * time_scale`` (a time-lapse: one device-minute per 500 ms
    epoch with the EdgeOptions default, ten with the service settings' demo default) and generates every device's new readings, one reading per
    ``sample_s`` device-seconds, in one batched C++ call for the generated fleet;
-3. runs each streaming detector of :data:`DETECTORS` once per device on that device's new
+3. runs each streaming detector of ``models`` (named configurations of
+   :data:`edgeswarm.ml.registry.DETECTORS`, by default its ``EDGE_DETECTORS``) once per device on that device's new
    readings (one batched call each, never one call per sample) and records counts, time
    per sample and the confusion against the fleet's injected-fault labels
-   (:class:`FleetModelTracker`, the counters of :mod:`edgeswarm.model_tracking`);
+   (:class:`~edgeswarm.ml.model_tracking.ModelTracker`, one ``record_fleet`` call per model);
 4. evaluates the alert rules (issue defaults: temperature 15-35 degC, humidity 20-80 %,
    battery 10-100 %, vibration 0-5 g) and emits an ``alert`` message when a (device, alert
    type) becomes active or escalates;
@@ -48,8 +49,7 @@ import numpy as np
 import pandas as pd
 
 from edgeswarm._json import json_safe
-from edgeswarm.ml import detectors as ml
-from edgeswarm.fleet.emergency import SEVERITIES, Emergency, EmergencyCoordinator
+from edgeswarm._validate import require_choice
 from edgeswarm.fleet.devices import (
     ALERT_TYPES,
     DEVICE_TYPES,
@@ -59,11 +59,19 @@ from edgeswarm.fleet.devices import (
     Fleet,
 )
 from edgeswarm.fleet.devices import cluster as cluster_by_location
+from edgeswarm.fleet.emergency import (
+    EMERGENCY_STATUSES,
+    LIVE_STATUSES,
+    PENDING_STATUSES,
+    SEVERITIES,
+    Emergency,
+    EmergencyCoordinator,
+)
 from edgeswarm.fleet.link import DeviceLink, LinkOptions
-from edgeswarm.ml.fleet_model_tracker import FleetModelTracker
+from edgeswarm.ml.model_tracking import ModelTracker
+from edgeswarm.ml.registry import DETECTORS, EDGE_DETECTORS
 
 __all__ = [
-    "DETECTORS",
     "DeviceConflict",
     "EdgeOptions",
     "EdgeRuntime",
@@ -78,6 +86,8 @@ _RECORD_KEYS = frozenset(
     | {"reported_by", "status", "resolved", "raised_epoch", "raised_t_s"}
 )
 _CRITICAL = 2
+#: Statuses of a proposal still in flight (it may yet commit).
+_IN_FLIGHT = tuple(s for s in PENDING_STATUSES if s != "failed")
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 #: Metrics the alert rules watch on readings (battery is watched on every device).
 _READING_METRICS = ("temperature", "humidity", "vibration")
@@ -100,24 +110,6 @@ def detector_seed(seed: int, row: int) -> int:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % 2**64
     return z ^ (z >> 31)
-
-
-#: Streaming detectors run on every device: name → factory(seed) of one device's detector.
-#: Chosen with benchmarks/bench_edge_detectors.py on the fleet's labelled faults: one reading
-#: per 10 s is 8640 a day, so a per-sample |z| > 3 rule gives ~25+ false alarms per device-day
-#: against ~1 fault; |z| > 5 keeps the 8-15 sd spikes. LikelihoodAlarm rings once per anomaly;
-#: its range break is off because while the daily cycle is first learned every new daily
-#: extreme broke the range (most of its false alarms, all on the first device-day).
-#: Neither sees a stuck or drifting sensor before it recovers: StuckSensor flags a run of equal
-#: readings the sensor's own history calls improbable, DriftCusum runs a CUSUM on the residual
-#: from the same time one and two days before (its period, 8640 samples, is one day at the
-#: default sample_s of 10 s; it scores nothing for the first two device-days).
-DETECTORS: dict[str, Callable[[int], Any]] = {
-    "ewma": lambda seed: ml.EwmaZScore(alpha=0.02, threshold=5.0, warmup=100.0),
-    "likelihood": lambda seed: ml.LikelihoodAlarm(base="ewma", range_break=False),
-    "stuck": lambda seed: ml.StuckSensor(),
-    "drift": lambda seed: ml.DriftCusum(period=8640),
-}
 
 
 class UnknownItem(LookupError):
@@ -147,7 +139,7 @@ class EdgeOptions:
     fault_rate_per_day: float = 0.5  # injected faults per device per day (device time)
     wear_fraction: float = 0.05  # share of devices that wear out and fail ...
     wear_horizon_days: float = 30.0  # ... within this many device-days
-    models: tuple[str, ...] = ("ewma", "likelihood", "stuck", "drift")
+    models: tuple[str, ...] = EDGE_DETECTORS  # names of edgeswarm.ml.registry.DETECTORS
     alert_rules: AlertRules = field(default_factory=AlertRules)
     link: LinkOptions = field(default_factory=LinkOptions)
     max_alert_messages: int = 50  # per tick; the rest are counted in alerts.suppressed
@@ -177,8 +169,11 @@ class EdgeOptions:
         if self.n_clusters is not None and self.n_clusters < 1:
             raise ValueError(f"n_clusters: {self.n_clusters} is out of range; allowed >= 1")
         unknown = [m for m in self.models if m not in DETECTORS]
-        if unknown or not self.models:
-            raise ValueError(f"models: {list(self.models)!r} must be a non-empty subset of {list(DETECTORS)}")
+        if unknown or not self.models or len(set(self.models)) != len(self.models):
+            raise ValueError(
+                f"models: {list(self.models)!r} must be distinct names of the detector registry, "
+                f"one or more of {list(DETECTORS)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -273,7 +268,7 @@ class EdgeRuntime:
         width = max(4, len(str(o.devices - 1)))
         self._ids: list[str] = [f"dev-{i:0{width}d}" for i in range(o.devices)]
         self._admin: list[_AdminDevice] = []
-        self._tracker = FleetModelTracker(o.models, threshold=0.5, fault_labels=FAULT_LABELS)
+        self._tracker = ModelTracker(threshold=0.5, models=o.models, fault_labels=FAULT_LABELS)
         self._link = DeviceLink(o.devices, seed=o.seed, options=o.link)
         self._detectors: dict[str, list[Any]] = {m: [] for m in o.models}
         self._epoch = 0
@@ -294,6 +289,8 @@ class EdgeRuntime:
         positions = self._fleet.positions()
         k = o.n_clusters or max(1, round(math.sqrt(o.devices / 2)))
         found = cluster_by_location(positions, k=min(k, o.devices), seed=o.seed)
+        # The generated fleet's k-means centroids: admin-added devices join the nearest of these.
+        # Reported centroids and heads are the coordinator's (over every device of a cluster).
         self._centroids = np.asarray(found.centroids, np.float64)
         self._labels = np.asarray(found.labels, np.int64)
         self._positions = positions
@@ -335,7 +332,7 @@ class EdgeRuntime:
         start = len(next(iter(self._detectors.values())))
         for model, detectors in self._detectors.items():
             for row in range(start, n):
-                detectors.append(DETECTORS[model](detector_seed(self.options.seed, row)))
+                detectors.append(DETECTORS[model].create(detector_seed(self.options.seed, row)))
         self._row_of = {d: r for r, d in enumerate(self._ids)}
         self._tracker.add_devices(self._ids)
         self._link.grow(n)
@@ -387,8 +384,8 @@ class EdgeRuntime:
                 self._store_skipped["emergencies"] += 1  # not one of ours
                 continue
             record = dict(stored)
-            if record["status"] == "proposed":
-                # Its Raft group died with the previous process before committing it.
+            if record["status"] in _IN_FLIGHT:
+                # Its Raft group died with the previous process before it was seen committed.
                 record["status"] = "abandoned"
                 self._store.update_emergency(record["id"], record)
             self._emergencies[record["id"]] = record
@@ -499,7 +496,7 @@ class EdgeRuntime:
                 start = time.perf_counter_ns()
                 scores[row], confidence[row] = detector.score(values[row])
                 elapsed[row] = time.perf_counter_ns() - start
-            self._tracker.record(model, scores, confidence, elapsed, labels=truth, kinds=labels)
+            self._tracker.record_fleet(model, scores, confidence, elapsed, labels=truth, kinds=labels)
 
     def _update_alerts(
         self, values: np.ndarray, types: np.ndarray, severities: np.ndarray, times: np.ndarray
@@ -568,7 +565,7 @@ class EdgeRuntime:
 
     @staticmethod
     def _is_open(record: dict[str, Any]) -> bool:
-        return not record.get("resolved") and record.get("status") in ("proposed", "committed")
+        return not record.get("resolved") and record.get("status") in LIVE_STATUSES
 
     def _next_emergency_id(self) -> str:
         seq = 0
@@ -667,6 +664,11 @@ class EdgeRuntime:
                 record["status"] = "committed"
                 record["raft_index"] = indexes[c].get(emergency_id)
                 record["committed_t_s"] = self._t_s
+            elif status != record["status"]:  # still in flight: proposed, acknowledged or unknown
+                record["status"] = status
+                self._store.update_emergency(emergency_id, dict(record))
+                messages.append({"type": "emergency", "data": dict(record)})
+                continue
             else:
                 continue
             del self._pending[emergency_id]
@@ -762,7 +764,9 @@ class EdgeRuntime:
     def emergencies(
         self, *, limit: int = 100, status: str | None = None, open_only: bool = False
     ) -> list[dict[str, Any]]:
-        """Emergency records, newest first."""
+        """Emergency records, newest first; ``status`` (one of :data:`EMERGENCY_STATUSES`) selects."""
+        if status is not None:
+            require_choice("status", status, EMERGENCY_STATUSES)
         with self._lock:
             out = []
             for record in reversed(list(self._emergencies.values())):
@@ -900,7 +904,7 @@ class EdgeRuntime:
             )
 
     def device_models(self, device_id: str) -> dict[str, Any]:
-        """Per model performance on one device (see :class:`FleetModelTracker`)."""
+        """Per model performance on one device (see :class:`~edgeswarm.ml.model_tracking.ModelTracker`)."""
         with self._lock:
             self._row(device_id)
             return json_safe({"device_id": device_id, "models": self._tracker.report(device_id)})
@@ -988,12 +992,9 @@ class EdgeRuntime:
     def _cluster_rows(self) -> dict[int, np.ndarray]:
         return {c: np.flatnonzero(self._labels == c) for c in sorted(self._coordinator.cluster_ids)}
 
-    def _centre_device(self, c: int, rows: np.ndarray) -> str:
-        d2 = ((self._positions[rows] - self._centroids[c]) ** 2).sum(axis=1)
-        return self._ids[int(rows[np.argmin(d2)])]  # ties to the lower row
-
     def clusters(self) -> list[dict[str, Any]]:
-        """Every cluster: size, centroid, Raft head (None during an election), online devices."""
+        """Every cluster: size, centroid, head (the device nearest the centroid), Raft leader
+        (None during an election), Raft members, term, online devices, open emergencies."""
         with self._lock:
             status = self._coordinator.status()
             online = self._table["online"].to_numpy(bool)
@@ -1005,9 +1006,9 @@ class EdgeRuntime:
                         "cluster_id": c,
                         "size": int(rows.size),
                         "online": int(online[rows].sum()),
-                        "centroid": [float(v) for v in self._centroids[c]],
+                        "centroid": s["centroid"],
                         "head": s["head"],
-                        "centre_device": self._centre_device(c, rows),
+                        "leader": s["leader"],
                         "members": s["members"],
                         "term": s["term"],
                         "open_emergencies": sum(
@@ -1047,11 +1048,9 @@ class EdgeRuntime:
         battery = t["battery"].to_numpy(np.float64)
         util = t["buffer_utilisation"].to_numpy(np.float64)
         health = t["health"].to_numpy(np.float64)
-        heads = self._coordinator.heads()
+        leaders = self._coordinator.leaders()
         records = list(self._emergencies.values())
-        by_status = {
-            s: sum(1 for e in records if e.get("status") == s) for s in ("proposed", "committed", "failed")
-        }
+        by_status = {s: sum(1 for e in records if e.get("status") == s) for s in EMERGENCY_STATUSES}
         severities = [a["severity"] for a in self._active.values()]
         return {
             "loaded": True,
@@ -1084,7 +1083,7 @@ class EdgeRuntime:
                 "raised": self._alerts_raised,
                 "suppressed": self._alerts_suppressed,
             },
-            "clusters": {"count": len(heads), "with_head": sum(h is not None for h in heads.values())},
+            "clusters": {"count": len(leaders), "with_leader": sum(d is not None for d in leaders.values())},
             "emergencies": {
                 "total": len(records),
                 "open": sum(self._is_open(e) for e in records),

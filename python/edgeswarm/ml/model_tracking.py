@@ -1,9 +1,16 @@
-"""Model performance tracking per device and model.
+"""Model performance tracking per device and model, one call or a whole fleet at a time.
 
-A :class:`ModelTracker` keeps, for each (device id, model name), what the model
-did on that device: batch calls, samples given, samples scored, skipped samples,
-inference time, anomalies flagged, the last score and confidence, and — where
-labels are given — the confusion counts and accuracy, precision, recall and F1.
+A :class:`ModelTracker` keeps, for each (device id, model name), what the model did on that
+device: batch calls, samples given, samples scored, skipped samples, inference time,
+anomalies flagged, the last score and confidence, and — where labels are given — the
+confusion counts and accuracy, precision, recall and F1. Counters live in NumPy arrays with
+one row per device, so both uses share one counting path:
+
+* per call: :meth:`ModelTracker.track` (scores a batch with a detector and times it) or
+  :meth:`ModelTracker.record` (one device's results of one call);
+* per fleet: :meth:`ModelTracker.record_fleet` adds one call of every device at once from
+  (devices, samples) arrays, as the edge runtime (:mod:`edgeswarm.fleet.runtime`) does once
+  per model and tick instead of one Python call per device.
 
 Definitions (one meaning each):
 
@@ -20,6 +27,11 @@ Definitions (one meaning each):
   flagged; ``labelled = tp + fp + tn + fn``. ``accuracy = (tp + tn) / labelled``,
   ``precision = tp / (tp + fp)``, ``recall = tp / (tp + fn)``,
   ``f1 = 2 tp / (2 tp + fp + fn)``; each is None when its denominator is 0.
+* With ``fault_labels`` (names of integer label codes; code 0 = healthy) and the codes of
+  each sample (``kinds``), :meth:`ModelTracker.summary` adds each model's recall per fault
+  kind (``by_fault``) over all devices: kinds differ a lot in what a detector can see (a
+  spike of 8-15 sd at once, a stuck sensor only when it recovers), so the overall recall
+  mostly says which kinds were frequent.
 
 Reports are JSON-ready: plain ints, floats, strings and None.
 """
@@ -29,6 +41,7 @@ from __future__ import annotations
 import numbers
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,9 +51,13 @@ import pandas as pd
 
 from edgeswarm._validate import require_float
 
-__all__ = ["COLUMNS", "ModelStats", "ModelTracker", "Scorer"]
+__all__ = ["COLUMNS", "ModelTracker", "Scorer"]
 
 DeviceId = int | str
+
+#: Integer counters kept per (device, model), in column order of the count arrays.
+_COUNTS = ("calls", "samples", "inferences", "invalid", "anomalies", "total_ns", "tp", "fp", "tn", "fn")
+_COL = {name: j for j, name in enumerate(_COUNTS)}
 
 
 class Scorer(Protocol):
@@ -53,59 +70,42 @@ def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
-@dataclass
-class ModelStats:
-    """Running counters of one model on one device (see the module docstring for definitions)."""
-
-    device_id: DeviceId
-    model: str
-    calls: int = 0
-    samples: int = 0
-    inferences: int = 0
-    invalid: int = 0
-    anomalies: int = 0
-    total_ns: int = 0
-    last_score: float | None = None
-    last_confidence: float | None = None
-    tp: int = 0
-    fp: int = 0
-    tn: int = 0
-    fn: int = 0
-
-    @property
-    def labelled(self) -> int:
-        """Scored samples that came with a label."""
-        return self.tp + self.fp + self.tn + self.fn
-
-    def to_dict(self) -> dict[str, Any]:
-        """The counters and derived metrics as a JSON-ready dict (keys in :data:`COLUMNS` order)."""
-        tp, fp, tn, fn = self.tp, self.fp, self.tn, self.fn
-        return {
-            "device_id": self.device_id,
-            "model": self.model,
-            "calls": self.calls,
-            "samples": self.samples,
-            "inferences": self.inferences,
-            "invalid": self.invalid,
-            "anomalies": self.anomalies,
-            "anomaly_rate": _ratio(self.anomalies, self.inferences),
-            "total_ns": self.total_ns,
-            "mean_ns_per_sample": _ratio(self.total_ns, self.samples),
-            "last_score": self.last_score,
-            "last_confidence": self.last_confidence,
-            "labelled": self.labelled,
-            "tp": tp,
-            "fp": fp,
-            "tn": tn,
-            "fn": fn,
-            "accuracy": _ratio(tp + tn, self.labelled),
-            "precision": _ratio(tp, tp + fp),
-            "recall": _ratio(tp, tp + fn),
-            "f1": _ratio(2 * tp, 2 * tp + fp + fn),
-        }
+def _entry(
+    device_id: DeviceId,
+    model: str,
+    c: dict[str, int],
+    last_score: float | None,
+    last_confidence: float | None,
+) -> dict[str, Any]:
+    """One report row from the counters (see the module docstring for the definitions)."""
+    tp, fp, tn, fn = c["tp"], c["fp"], c["tn"], c["fn"]
+    labelled = tp + fp + tn + fn
+    return {
+        "device_id": device_id,
+        "model": model,
+        "calls": c["calls"],
+        "samples": c["samples"],
+        "inferences": c["inferences"],
+        "invalid": c["invalid"],
+        "anomalies": c["anomalies"],
+        "anomaly_rate": _ratio(c["anomalies"], c["inferences"]),
+        "total_ns": c["total_ns"],
+        "mean_ns_per_sample": _ratio(c["total_ns"], c["samples"]),
+        "last_score": last_score,
+        "last_confidence": last_confidence,
+        "labelled": labelled,
+        "tp": tp,
+        "fp": fp,
+        "tn": tn,
+        "fn": fn,
+        "accuracy": _ratio(tp + tn, labelled),
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+    }
 
 
-COLUMNS = tuple(ModelStats(0, "").to_dict())
+COLUMNS = tuple(_entry(0, "", dict.fromkeys(_COUNTS, 0), None, None))
 """Keys of a report entry and columns of :meth:`ModelTracker.frame`."""
 
 
@@ -121,10 +121,10 @@ def _model(model: object) -> str:
     return model
 
 
-def _labels(labels: npt.ArrayLike, n: int) -> np.ndarray:
+def _labels(labels: npt.ArrayLike, shape: tuple[int, ...]) -> np.ndarray:
     a = np.asarray(labels)
-    if a.shape != (n,):
-        raise ValueError(f"labels: shape {a.shape} does not match the {n} samples; expected ({n},)")
+    if a.shape != shape:
+        raise ValueError(f"labels: shape {a.shape} does not match the samples; expected {shape}")
     if a.dtype == np.bool_:
         return a
     if a.dtype.kind not in "iuf" or not np.all((a == 0) | (a == 1)):
@@ -132,22 +132,110 @@ def _labels(labels: npt.ArrayLike, n: int) -> np.ndarray:
     return a == 1
 
 
+def _elapsed(value: npt.ArrayLike, n: int) -> np.ndarray:
+    a = np.asarray(value)
+    if a.shape != (n,) or a.dtype.kind not in "iu" or (a < 0).any():
+        raise ValueError(f"elapsed_ns: {value!r} is not allowed; expected {n} int(s) >= 0")
+    return a.astype(np.int64)
+
+
+@dataclass
+class _Model:
+    """One model's counters: a row per device (capacity grows by doubling)."""
+
+    counts: np.ndarray  # int64 (capacity, len(_COUNTS))
+    last: np.ndarray  # float64 (capacity, 2): score, confidence of the last scored sample; NaN: none
+    by_fault: np.ndarray  # int64 (len(fault_labels), 2): scored, flagged per label code
+    seen: np.ndarray  # bool (capacity,): rows with at least one call
+
+
 class ModelTracker:
     """Per (device id, model name) performance counters; thread-safe.
 
-    ``threshold``: a sample is flagged as an anomaly when its score is above it
-    (default 0.5, the decision boundary of the ``edgeswarm.ml`` detectors).
+    ``threshold``: a sample is flagged as an anomaly when its score is above it (0..1,
+    default 0.5, the decision boundary of the ``edgeswarm.ml`` detectors). ``models``: names
+    reported by :meth:`summary` even before their first record (others are added as they
+    are recorded). ``fault_labels``: names of the label codes given as ``kinds`` (code 0 =
+    healthy), for the recall per fault kind of :meth:`summary`.
     """
 
-    def __init__(self, *, threshold: float = 0.5) -> None:
-        self._threshold = require_float("threshold", threshold)
-        self._stats: dict[tuple[DeviceId, str], ModelStats] = {}
+    def __init__(
+        self, *, threshold: float = 0.5, models: Sequence[str] = (), fault_labels: Sequence[str] = ()
+    ) -> None:
+        threshold = require_float("threshold", threshold, minimum=0.0)
+        if threshold > 1.0:
+            raise ValueError(f"threshold: {threshold} is out of range; allowed 0 <= threshold <= 1")
+        if isinstance(models, str) or len(set(models)) != len(models):
+            raise ValueError(f"models: {models!r}; allowed a list of distinct names")
+        if isinstance(fault_labels, str) or not all(isinstance(f, str) for f in fault_labels):
+            raise ValueError(f"fault_labels: {fault_labels!r}; allowed a list of names")
+        self._threshold = threshold
+        self.fault_labels: tuple[str, ...] = tuple(fault_labels)
+        self._ids: list[DeviceId] = []
+        self._row: dict[DeviceId, int] = {}
+        self._capacity = 0
+        self._models: dict[str, _Model] = {}
         self._lock = threading.Lock()
+        for m in models:
+            self._model_counters(_model(m))
 
     @property
     def threshold(self) -> float:
         """Scores above this are anomalies."""
         return self._threshold
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """Model names known, in the order first given or recorded."""
+        with self._lock:
+            return tuple(self._models)
+
+    # ------------------------------------------------------------------ rows
+
+    def _model_counters(self, model: str) -> _Model:
+        m = self._models.get(model)
+        if m is None:
+            m = self._models[model] = _Model(
+                np.zeros((self._capacity, len(_COUNTS)), np.int64),
+                np.full((self._capacity, 2), np.nan),
+                np.zeros((len(self.fault_labels), 2), np.int64),
+                np.zeros(self._capacity, bool),
+            )
+        return m
+
+    def _rows(self, devices: Sequence[DeviceId]) -> np.ndarray:
+        """Rows of ``devices`` (checked ids), appending the new ones."""
+        fresh = [d for d in dict.fromkeys(devices) if d not in self._row]
+        need = len(self._ids) + len(fresh)
+        if need > self._capacity:
+            capacity = max(need, 2 * self._capacity, 16)
+            for m in self._models.values():
+                m.counts = np.concatenate(
+                    [m.counts, np.zeros((capacity - self._capacity, len(_COUNTS)), np.int64)]
+                )
+                m.last = np.concatenate([m.last, np.full((capacity - self._capacity, 2), np.nan)])
+                m.seen = np.concatenate([m.seen, np.zeros(capacity - self._capacity, bool)])
+            self._capacity = capacity
+        for d in fresh:
+            self._row[d] = len(self._ids)
+            self._ids.append(d)
+        return np.fromiter((self._row[d] for d in devices), np.int64, len(devices))
+
+    def add_devices(self, ids: Sequence[DeviceId]) -> None:
+        """Tracks the devices of ``ids`` not tracked yet (rows in that order, zero counters):
+        the rows :meth:`record_fleet` covers when it is given no ``devices``."""
+        checked = [_device(d) for d in ids]
+        if len(set(checked)) != len(checked):
+            raise ValueError(f"ids: {list(ids)!r} lists a device twice")
+        with self._lock:
+            self._rows(checked)
+
+    @property
+    def n_devices(self) -> int:
+        """Devices tracked (added or recorded)."""
+        return len(self._ids)
+
+    # ------------------------------------------------------------------ recording
 
     def track(
         self,
@@ -180,62 +268,185 @@ class ModelTracker:
         *,
         elapsed_ns: int,
         labels: npt.ArrayLike | None = None,
+        kinds: npt.ArrayLike | None = None,
     ) -> None:
-        """Adds one batch call's results: scores and confidence of its samples, its time, optional labels."""
-        device, name = _device(device_id), _model(model)
+        """Adds one batch call's results on one device: 1-D scores and confidence of its
+        samples, its time, optional labels (True = anomaly) and label codes (``kinds``)."""
+        device = _device(device_id)
         s = np.asarray(scores, dtype=np.float64)
-        c = np.asarray(confidence, dtype=np.float64)
         if s.ndim != 1:
             raise ValueError(f"scores: expected a 1-D array, got shape {s.shape}")
+        if isinstance(elapsed_ns, bool) or not isinstance(elapsed_ns, numbers.Integral):
+            raise ValueError(f"elapsed_ns: {elapsed_ns!r} is not allowed; expected an int >= 0")
+        self._add(
+            [device],
+            model,
+            s[None, :],
+            np.asarray(confidence, dtype=np.float64)[None, ...],
+            [elapsed_ns],
+            None if labels is None else np.asarray(labels)[None, ...],
+            None if kinds is None else np.asarray(kinds)[None, ...],
+        )
+
+    def record_fleet(
+        self,
+        model: str,
+        scores: npt.ArrayLike,
+        confidence: npt.ArrayLike,
+        elapsed_ns: npt.ArrayLike,
+        *,
+        devices: Sequence[DeviceId] | None = None,
+        labels: npt.ArrayLike | None = None,
+        kinds: npt.ArrayLike | None = None,
+    ) -> None:
+        """Adds one call per device at once: ``scores`` and ``confidence`` (devices, samples)
+        as the detectors returned them, ``elapsed_ns`` (devices,) the time of each device's
+        call, ``labels`` (like ``scores``) True where the sample is an anomaly, ``kinds``
+        (integer codes indexing ``fault_labels``, like ``scores``) which fault. Row ``i`` is
+        ``devices[i]`` (distinct ids), or by default the i-th device of :meth:`add_devices`."""
+        s = np.asarray(scores, dtype=np.float64)
+        n = len(self._ids) if devices is None else len(devices)
+        if s.ndim != 2 or s.shape[0] != n:
+            raise ValueError(f"scores: expected shape ({n}, samples), got {s.shape}")
+        ids = None if devices is None else [_device(d) for d in devices]
+        if ids is not None and len(set(ids)) != len(ids):
+            raise ValueError(f"devices: {list(devices)!r} lists a device twice")  # type: ignore[arg-type]
+        self._add(
+            ids,
+            model,
+            s,
+            np.asarray(confidence, dtype=np.float64),
+            elapsed_ns,
+            None if labels is None else np.asarray(labels),
+            None if kinds is None else np.asarray(kinds),
+        )
+
+    def _add(
+        self,
+        devices: Sequence[DeviceId] | None,
+        model: str,
+        s: np.ndarray,
+        c: np.ndarray,
+        elapsed_ns: npt.ArrayLike,
+        labels: np.ndarray | None,
+        kinds: np.ndarray | None,
+    ) -> None:
+        """The one counting path: validate everything, then add under the lock (``devices``
+        None: the first ``len(scores)`` tracked devices, in row order)."""
+        name = _model(model)
         if c.shape != s.shape:
             raise ValueError(f"confidence: shape {c.shape} does not match scores {s.shape}")
-        if isinstance(elapsed_ns, bool) or not isinstance(elapsed_ns, numbers.Integral) or elapsed_ns < 0:
-            raise ValueError(f"elapsed_ns: {elapsed_ns!r} is not allowed; expected an int >= 0")
+        elapsed = _elapsed(elapsed_ns, s.shape[0])
         scored = ~np.isnan(s)
         flagged = scored & (s > self._threshold)
-        last = np.flatnonzero(scored)
-        counts = {}
+        n_scored = scored.sum(axis=1)
+        add = np.zeros((s.shape[0], len(_COUNTS)), np.int64)
+        add[:, _COL["calls"]] = 1
+        add[:, _COL["samples"]] = s.shape[1]
+        add[:, _COL["inferences"]] = n_scored
+        add[:, _COL["invalid"]] = s.shape[1] - n_scored
+        add[:, _COL["anomalies"]] = flagged.sum(axis=1)
+        add[:, _COL["total_ns"]] = elapsed
         if labels is not None:
-            y = _labels(labels, len(s))
-            counts = {
-                "tp": int(np.count_nonzero(flagged & y)),
-                "fp": int(np.count_nonzero(flagged & ~y)),
-                "tn": int(np.count_nonzero(scored & ~flagged & ~y)),
-                "fn": int(np.count_nonzero(scored & ~flagged & y)),
-            }
+            y = _labels(labels, s.shape)
+            add[:, _COL["tp"]] = (flagged & y).sum(axis=1)
+            add[:, _COL["fp"]] = (flagged & ~y).sum(axis=1)
+            add[:, _COL["tn"]] = (scored & ~flagged & ~y).sum(axis=1)
+            add[:, _COL["fn"]] = (scored & ~flagged & y).sum(axis=1)
+        fault_counts = None
+        if kinds is not None:
+            width = len(self.fault_labels)
+            if kinds.shape != s.shape or kinds.dtype.kind not in "iu":
+                raise ValueError(
+                    f"kinds: expected integer codes of shape {s.shape}, got {kinds.shape} {kinds.dtype}"
+                )
+            codes = kinds.astype(np.int64)
+            if codes.size and not (0 <= codes.min() and codes.max() < width):
+                raise ValueError(f"kinds: codes must index fault_labels (0..{width - 1})")
+            fault_counts = np.column_stack(
+                [np.bincount(codes[scored], minlength=width), np.bincount(codes[flagged], minlength=width)]
+            )
+        has_last = np.flatnonzero(n_scored)
+        at = s.shape[1] - 1 - np.argmax(scored[has_last, ::-1], axis=1)
+        last = np.column_stack([s[has_last, at], c[has_last, at]])
         with self._lock:
-            st = self._stats.setdefault((device, name), ModelStats(device, name))
-            st.calls += 1
-            st.samples += len(s)
-            st.inferences += int(np.count_nonzero(scored))
-            st.invalid += len(s) - int(np.count_nonzero(scored))
-            st.anomalies += int(np.count_nonzero(flagged))
-            st.total_ns += int(elapsed_ns)
-            if len(last):
-                st.last_score = float(s[last[-1]])
-                st.last_confidence = float(c[last[-1]])
-            for key, value in counts.items():
-                setattr(st, key, getattr(st, key) + value)
+            m = self._model_counters(name)
+            # No devices: every tracked device, in row order (the fleet's rows, no id lookups).
+            rows = np.arange(s.shape[0]) if devices is None else self._rows(devices)
+            m.counts[rows] += add
+            m.last[rows[has_last]] = last
+            m.seen[rows] = True
+            if fault_counts is not None:
+                m.by_fault += fault_counts
+
+    # ------------------------------------------------------------------ reading
 
     def devices(self) -> list[DeviceId]:
         """Device ids with at least one record, sorted (ints before strings)."""
         with self._lock:
-            ids = {d for d, _ in self._stats}
+            seen = np.zeros(self._capacity, bool)
+            for m in self._models.values():
+                seen |= m.seen
+            ids = [self._ids[r] for r in np.flatnonzero(seen).tolist()]
         return sorted(ids, key=lambda d: (isinstance(d, str), d))
 
     def report(self, device_id: DeviceId) -> list[dict[str, Any]]:
-        """One JSON-ready dict per model recorded on ``device_id`` (by model name); [] for an unknown device."""
+        """One JSON-ready dict per model recorded on ``device_id`` (by model name); [] for a
+        device without records."""
         device = _device(device_id)
         with self._lock:
-            rows = [st.to_dict() for (d, _), st in self._stats.items() if d == device]
-        return sorted(rows, key=lambda r: r["model"])
+            row = self._row.get(device)
+            if row is None:
+                return []
+            out = []
+            for name in sorted(self._models):
+                m = self._models[name]
+                if not m.seen[row]:
+                    continue
+                score, confidence = m.last[row]
+                counts = dict(zip(_COUNTS, m.counts[row].tolist(), strict=True))
+                out.append(
+                    _entry(
+                        device,
+                        name,
+                        counts,
+                        None if np.isnan(score) else float(score),
+                        None if np.isnan(confidence) else float(confidence),
+                    )
+                )
+            return out
 
     def frame(self) -> pd.DataFrame:
         """Every (device, model) as one row with the :data:`COLUMNS`, sorted by device then model."""
         rows = [r for d in self.devices() for r in self.report(d)]
         return pd.DataFrame(rows, columns=list(COLUMNS))
 
-    def reset(self) -> None:
-        """Forgets every record."""
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """Per model: ``devices`` recorded, the counters summed over them and the rates of the
+        sums (no device id and no last score); with ``fault_labels``, ``by_fault``: per fault
+        kind that had a scored sample, its scored samples (``labelled``), those flagged
+        (``detected``) and their ratio (``recall``)."""
+        out = {}
         with self._lock:
-            self._stats.clear()
+            for name, m in self._models.items():
+                sums = dict(zip(_COUNTS, m.counts.sum(axis=0).tolist(), strict=True))
+                entry = _entry("", name, sums, None, None)
+                for key in ("device_id", "last_score", "last_confidence"):
+                    del entry[key]
+                out[name] = {"devices": int(m.seen.sum()), **entry}
+                if self.fault_labels:
+                    out[name]["by_fault"] = {
+                        label: {"labelled": int(n), "detected": int(k), "recall": _ratio(int(k), int(n))}
+                        for label, (n, k) in zip(self.fault_labels[1:], m.by_fault[1:].tolist(), strict=True)
+                        if n
+                    }
+        return out
+
+    def reset(self) -> None:
+        """Forgets every record (devices and models stay known, with zero counters)."""
+        with self._lock:
+            for m in self._models.values():
+                m.counts[:] = 0
+                m.last[:] = np.nan
+                m.by_fault[:] = 0
+                m.seen[:] = False

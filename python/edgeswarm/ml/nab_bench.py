@@ -1,6 +1,7 @@
 """Scores the project's streaming detectors on the Numenta Anomaly Benchmark.
 
-Each NAB file gets a fresh detector with default options that reads the file's values in
+Each NAB file gets a fresh detector, a named configuration of :mod:`edgeswarm.ml.registry`
+(by default the :data:`~edgeswarm.ml.registry.NAB_DETECTORS`; seed 0), that reads the file's values in
 order (causal: every row is scored before it is learned). Scores are clipped to [0, 1];
 a row the detector cannot score (NaN) scores 0. The corpus is then scored with
 ``edgeswarm.nab`` twice: with NAB's per-profile threshold optimised over the whole corpus
@@ -17,19 +18,16 @@ the threshold optimised on the even ones (nothing fitted on the odd files).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from edgeswarm.ml import detectors as ml
-from edgeswarm.ml import nab
 from edgeswarm._json import json_safe
-from edgeswarm._validate import require_choice
+from edgeswarm.ml import nab
+from edgeswarm.ml.registry import NAB_DETECTORS, detector_config
 
 __all__ = [
-    "DETECTORS",
     "FROZEN_THRESHOLD",
     "bench",
     "detector_scores",
@@ -41,45 +39,16 @@ __all__ = [
 FROZEN_THRESHOLD = 0.5
 
 
-def _univariate(make: Callable[[], ml._Detector]) -> Callable[[np.ndarray], np.ndarray]:
-    def run(values: np.ndarray) -> np.ndarray:
-        return make().score(values)[0]
-
-    return run
-
-
-def _value_and_step(make: Callable[[], ml._Detector]) -> Callable[[np.ndarray], np.ndarray]:
-    # Multivariate detectors see (value, value - previous value); the first step is 0.
-    def run(values: np.ndarray) -> np.ndarray:
-        step = np.diff(values, prepend=values[:1])
-        return make().score(np.column_stack([values, step]))[0]
-
-    return run
-
-
-DETECTORS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "ewma": _univariate(ml.EwmaZScore),
-    "mad": _univariate(ml.RobustMad),
-    "hst": _univariate(ml.HalfSpaceTrees),
-    "mahalanobis": _value_and_step(lambda: ml.Mahalanobis(dim=2)),
-    "ensemble": _univariate(ml.Ensemble),
-    "rarity": _univariate(ml.NeighbourRarity),
-    "ewma_alarm": _univariate(lambda: ml.LikelihoodAlarm(base="ewma")),
-    "rarity_alarm_no_range_break": _univariate(lambda: ml.LikelihoodAlarm(range_break=False)),
-    "rarity_alarm": _univariate(ml.LikelihoodAlarm),
-}
-
-
 def run_detector(name: str, values: np.ndarray) -> np.ndarray:
-    """Scores of a fresh ``name`` detector over one series, in [0, 1] (0 where it gives none)."""
-    require_choice("detector", name, tuple(DETECTORS))
-    raw = DETECTORS[name](np.ascontiguousarray(values, dtype=np.float64))
+    """Scores of a fresh ``name`` detector (a name of :data:`edgeswarm.ml.registry.DETECTORS`,
+    seed 0) over one series, in [0, 1] (0 where it gives none)."""
+    raw, _ = detector_config(name).score(values, seed=0)
     return np.clip(np.nan_to_num(raw, nan=0.0), 0.0, 1.0)
 
 
 def detector_scores(name: str, data_dir: str | Path, files: list[str] | None = None) -> dict[str, np.ndarray]:
     """Scores of detector ``name`` for every file of the NAB corpus (or the given ``files``)."""
-    require_choice("detector", name, tuple(DETECTORS))
+    detector_config(name)
     names = files if files is not None else list(nab.load_corpus(data_dir))
     root = Path(data_dir) / "data"
     return {f: run_detector(name, pd.read_csv(root / f)["value"].to_numpy(np.float64)) for f in names}
@@ -110,7 +79,7 @@ def _split_scores(scores: dict[str, np.ndarray], data_dir: str | Path) -> dict:
 
 def bench(
     data_dir: str | Path,
-    detectors: tuple[str, ...] | list[str] = tuple(DETECTORS),
+    detectors: tuple[str, ...] | list[str] = NAB_DETECTORS,
     *,
     frozen_threshold: float = FROZEN_THRESHOLD,
 ) -> dict:
@@ -123,7 +92,7 @@ def bench(
     ``split_corpus``); ``seconds`` covers reading the files and running the detector, not scoring.
     """
     for name in detectors:
-        require_choice("detector", name, tuple(DETECTORS))
+        detector_config(name)
     out: dict = {"data": str(data_dir), "frozen_threshold": frozen_threshold, "detectors": {}}
     for name in detectors:
         start = time.perf_counter()

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from edgeswarm.fleet.emergency import SEVERITIES
 from edgeswarm.fleet import DEVICE_TYPES, SENSOR_TYPES
+from edgeswarm.fleet.emergency import EMERGENCY_STATUSES, SEVERITIES
 
 #: Device ids: 1-64 letters, digits, '_', '.', '-', starting with a letter or digit.
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
@@ -22,7 +22,8 @@ MAX_MESSAGE_BYTES = 4096
 DeviceType = Literal[DEVICE_TYPES]  # type: ignore[valid-type]
 SensorType = Literal[SENSOR_TYPES]  # type: ignore[valid-type]
 Severity = Literal[SEVERITIES]  # type: ignore[valid-type]
-EmergencyStatus = Literal["proposed", "committed", "failed", "abandoned"]
+#: The one emergency status vocabulary (edgeswarm.fleet.emergency.EMERGENCY_STATUSES).
+EmergencyStatus = Literal[EMERGENCY_STATUSES]  # type: ignore[valid-type]
 
 
 class _Request(BaseModel):
@@ -230,10 +231,12 @@ class ClusterSummary(BaseModel):
     cluster_id: int
     size: int
     online: int
-    centroid: list[float]
-    head: str | int | None = Field(description="Raft leader of the cluster; None during an election")
-    centre_device: str = Field(description="member nearest the centroid")
-    members: list[str | int] = Field(description="Raft voters")
+    centroid: list[float] = Field(description="mean position of the cluster's devices")
+    head: str | int = Field(description="the cluster's device nearest its centroid")
+    leader: str | int | None = Field(
+        description="leader of the cluster's Raft group; None during an election"
+    )
+    members: list[str | int] = Field(description="Raft voters, nearest the centroid first (the head first)")
     term: int
     open_emergencies: int
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from edgeswarm.service.schemas import DeviceMetrics, DeviceStatus, PublishRequest, PublishResult
 from edgeswarm.service.routes.edge import DeviceId, Edge, Operator
+from edgeswarm.service.schemas import DeviceMetrics, DeviceStatus, PublishRequest, PublishResult
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, status
 from starlette.concurrency import run_in_threadpool
 
+from edgeswarm.fleet.runtime import EdgeRuntime
 from edgeswarm.service.auth import User
 from edgeswarm.service.deps import get_edge, require_role
 from edgeswarm.service.schemas import (
@@ -28,7 +29,6 @@ from edgeswarm.service.schemas import (
     EmergencyStatus,
     SensorType,
 )
-from edgeswarm.fleet.runtime import EdgeRuntime
 
 router = APIRouter(prefix="/api/edge", tags=["edge"])
 
@@ -43,7 +43,9 @@ def analytics(edge: Edge) -> dict[str, Any]:
     return edge.analytics()
 
 
-@router.get("/clusters", response_model=ClusterList, summary="Clusters by location with their Raft heads")
+@router.get(
+    "/clusters", response_model=ClusterList, summary="Clusters by location with their heads and Raft leaders"
+)
 def clusters(edge: Edge) -> dict[str, Any]:
     return {"clusters": edge.clusters()}
 

@@ -1,5 +1,5 @@
-// Edge fleet panels: devices (online/offline, battery), buffer utilisation, clusters and
-// their Raft heads, emergencies, alerts, ML model performance. Read from /api/edge/* (polled)
+// Edge fleet panels: devices (online/offline, battery), buffer utilisation, clusters with
+// their heads (device nearest the centroid) and Raft leaders, emergencies, alerts, ML model performance. Read from /api/edge/* (polled)
 // and the 'edge' / 'alert' / 'emergency' WebSocket messages. When the server has no edge
 // runtime (503 or 404), the section says so and shows nothing else: no placeholder figures.
 
@@ -11,6 +11,9 @@ const RETRY_UNLOADED_MS = 15000;
 const MAX_ALERTS = 100;
 const MAX_ROWS = 25;
 const DEVICE_PAGE = 1000; // devices fetched per poll (the API pages them)
+// The emergency status vocabulary, in the order of edgeswarm.fleet.emergency.EMERGENCY_STATUSES
+// (the summary counts records under each of these keys).
+const EMERGENCY_STATUSES = ["proposed", "acknowledged", "unknown", "failed", "committed", "abandoned"];
 
 /** The list under `key` of one of the API's pages ({devices: [...]}, {emergencies: [...]}, ...). */
 function rowsOf(data, key) {
@@ -196,14 +199,14 @@ export class EdgePanels {
     const clusters = summary.clusters || {};
     renderPairs(this.box.clustersSummary, [
       ["clusters", clusters.count],
-      ["with a Raft head", clusters.with_head],
+      ["with a Raft leader", clusters.with_leader],
     ]);
     const emergencies = summary.emergencies || {};
     renderPairs(this.box.emergenciesSummary, [
       ["open", emergencies.open],
       ["total", emergencies.total],
       ["resolved", emergencies.resolved],
-      ["proposed / committed / failed", emergencies.total === undefined ? undefined : `${fmt(emergencies.proposed)} / ${fmt(emergencies.committed)} / ${fmt(emergencies.failed)}`],
+      ...EMERGENCY_STATUSES.map((s) => [s, emergencies[s]]),
     ]);
     const alerts = summary.alerts || {};
     renderPairs(this.box.alertsSummary, [
@@ -283,7 +286,7 @@ export class EdgePanels {
     renderTable(
       this.box.clusters,
       rows,
-      ["cluster_id", "head", "size", "online", "term", "open_emergencies"],
+      ["cluster_id", "head", "leader", "size", "online", "term", "open_emergencies"],
       "No clusters.",
     );
   }
