@@ -58,8 +58,9 @@ from typing import Any
 
 import numpy as np
 
+from edgeswarm import _seeds
 from edgeswarm._validate import require_float, require_int
-from edgeswarm.raft import KVClient, RaftCluster
+from edgeswarm.raft import MAX_NODES, KVClient, RaftCluster
 
 __all__ = [
     "PENDING_STATUSES",
@@ -82,8 +83,6 @@ PENDING_STATUSES: tuple[str, ...] = ("proposed", "acknowledged", "unknown", "fai
 
 DeviceId = int | str
 ClusterId = int | str
-
-_SEED_MIX = 0x9E3779B97F4A7C15
 
 
 def _device_id(name: str, value: object) -> DeviceId:
@@ -268,7 +267,7 @@ class EmergencyCoordinator:
     0..n-1, or a mapping device id → position) with exactly one of ``n_clusters`` (k-means)
     or ``cell_size`` (grid); derived clusters are numbered 0..k-1 by their first device.
     ``group_size`` caps the Raft voters per cluster; cluster ``k`` (in cluster order) runs
-    with seed ``(seed + k * 0x9E3779B97F4A7C15) mod 2**64``; ``raft_options`` are passed to
+    with seed ``_seeds.derive(seed, EMERGENCY_RAFT, k)``; ``raft_options`` are passed to
     every :class:`~edgeswarm.raft.RaftCluster` (anything but ``n`` and ``seed``).
     """
 
@@ -283,7 +282,7 @@ class EmergencyCoordinator:
         seed: int = 1,
         raft_options: Mapping[str, Any] | None = None,
     ) -> None:
-        group_size = require_int("group_size", group_size, minimum=1, maximum=1024)
+        group_size = require_int("group_size", group_size, minimum=1, maximum=MAX_NODES)
         seed = require_int("seed", seed, minimum=0, maximum=2**64 - 1)
         options = dict(raft_options or {})
         for bad in ("n", "seed"):
@@ -325,7 +324,7 @@ class EmergencyCoordinator:
             else:
                 rows_by_nearness = rows
             members = [devices[r] for r in rows_by_nearness[:group_size]]
-            raft = RaftCluster(n=len(members), seed=(seed + k * _SEED_MIX) % 2**64, **options)
+            raft = RaftCluster(n=len(members), seed=_seeds.derive(seed, _seeds.EMERGENCY_RAFT, k), **options)
             self._groups[label] = _Group(label, [devices[r] for r in rows], members, raft)
 
     @staticmethod

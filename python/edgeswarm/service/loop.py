@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from edgeswarm import _core
 from edgeswarm.service.hub import Hub, to_json_safe
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import Store
@@ -33,8 +34,8 @@ _log = logging.getLogger("edgeswarm.service")
 NODE_HONEST, NODE_BYZANTINE, NODE_SLEEPING, NODE_BANNED = 0, 1, 2, 3
 # Above this many nodes, epoch messages carry no per-node states.
 MAX_NODES_STREAMED = 10_000
-# Largest |bias| the engine represents in Q16.16.
-MAX_BIAS = 32767.0
+# Largest |bias| the engine represents in Q16.16 (read from the engine, not re-typed).
+MAX_BIAS = float(_core.Q16_MAX_REAL)
 
 
 def _number(value: Any) -> float | None:
