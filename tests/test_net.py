@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
 from edgeswarm import _core, net
 
 # The C++ network's stream layout (cpp/src/net/link_sampler.cpp), pinned here so that the
@@ -122,7 +121,10 @@ def test_zero_messages() -> None:
         (lambda: net.LinkRules().draw(3, seed=1, loss=[0.1, 2.0, 0.1]), "loss[1]: 2 is out of range"),
         (lambda: net.LinkRules().draw(3, seed=1, loss=[0.1]), "loss: expected a 1-D array of 3 values"),
         (lambda: net.LinkRules().draw(2, seed=1, extra_delay_ms=[0, -1]), "extra_delay_us[1]: -1000 is out"),
-        (lambda: net.LinkRules().draw(2, seed=1, extra_delay_ms=[0, math.inf]), "extra_delay_ms: expected finite"),
+        (
+            lambda: net.LinkRules().draw(2, seed=1, extra_delay_ms=[0, math.inf]),
+            "extra_delay_ms: expected finite",
+        ),
         (lambda: net.LinkRules().draw(2, seed=-1), "seed: -1 is out of range"),
         (lambda: net.LatencyModel.uniform(5, 1), "max_us: 1000 is out of range; allowed >= min_us (5000)"),
         (lambda: net.LatencyModel.fixed(-1), "delay_us: -1000 is out of range"),

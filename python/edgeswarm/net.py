@@ -71,7 +71,9 @@ class LatencyModel:
     def normal(cls, mean_ms: float, sd_ms: float) -> LatencyModel:
         """Normal(mean_ms, sd_ms) truncated at 0 by redrawing negative values."""
         mean, sd = require_float("mean_ms", mean_ms), require_float("sd_ms", sd_ms)
-        return cls(_core.LatencyModel.normal(mean * 1000.0, sd * 1000.0), {"mean_ms": mean_ms, "sd_ms": sd_ms})
+        return cls(
+            _core.LatencyModel.normal(mean * 1000.0, sd * 1000.0), {"mean_ms": mean_ms, "sd_ms": sd_ms}
+        )
 
     @classmethod
     def pareto(cls, scale_ms: float, shape: float, *, cap_ms: float | None = None) -> LatencyModel:

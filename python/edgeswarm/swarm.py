@@ -326,7 +326,9 @@ class Swarm:
                 "banned": nodes["banned"].astype(bool),
                 "reputation": nodes["reputation_raw"] / _core.Q16_ONE,
                 "awake": nodes["awake"].astype(bool),
-                "role": pd.Categorical.from_codes(nodes["role"].astype(np.int8), categories=list(SLEEP_ROLES)),
+                "role": pd.Categorical.from_codes(
+                    nodes["role"].astype(np.int8), categories=list(SLEEP_ROLES)
+                ),
             }
         )
         report = _core.from_q16(nodes["report_raw"])

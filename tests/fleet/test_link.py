@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from edgeswarm import _seeds, net
 from edgeswarm.fleet.link import DeviceLink, LinkOptions
 
@@ -38,7 +37,9 @@ def test_draws_are_the_net_models_on_the_uplink_stream() -> None:
     dbm = np.array([-50.0, -70.0, -80.0, -95.0, -100.0])
     w = np.clip((O.good_dbm - dbm) / (O.good_dbm - O.offline_dbm), 0, 1)
     out = DeviceLink(5, seed=11).send(np.arange(5), dbm, np.ones(5, bool), 0.0)
-    rules = net.LinkRules(latency=net.LatencyModel.uniform(O.base_latency_ms, O.base_latency_ms + O.jitter_ms - 0.001))
+    rules = net.LinkRules(
+        latency=net.LatencyModel.uniform(O.base_latency_ms, O.base_latency_ms + O.jitter_ms - 0.001)
+    )
     f = rules.draw(
         5,
         seed=11,
