@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import edgeswarm as es
 import numpy as np
 import pytest
 from edgeswarm import _core, net
@@ -129,6 +130,11 @@ def test_zero_messages() -> None:
         (lambda: net.LatencyModel.uniform(5, 1), "max_us: 1000 is out of range; allowed >= min_us (5000)"),
         (lambda: net.LatencyModel.fixed(-1), "delay_us: -1000 is out of range"),
         (lambda: net.LatencyModel.fixed(math.nan), "delay_ms: nan is not finite"),
+        (lambda: net.LatencyModel.fixed(1e30), "delay_ms: 1e+30 is out of range"),
+        (
+            lambda: net.LinkRules().draw(1, seed=1, extra_delay_ms=[1e30]),
+            "extra_delay_us[0]: 4611686018427387904",
+        ),
         (lambda: net.LatencyModel.pareto(0, 1.5), "scale_us: 0 is out of range"),
         (lambda: net.LatencyModel.pareto(1, 0), "shape: 0 is out of range; allowed finite values > 0"),
         (lambda: net.LatencyModel.pareto(5, 1, cap_ms=4), "cap_us: 4000 is out of range"),
@@ -146,5 +152,13 @@ def test_facade_reports_its_parameters_and_limits() -> None:
     assert (rules.loss, rules.duplicate, rules.reorder) == (0.25, 0.0, 0.0)
     assert rules.latency == net.LatencyModel.uniform(1, 3) and rules.latency.kind == "uniform"
     assert repr(rules.latency) == "LatencyModel.uniform(min_ms=1, max_ms=3)"
-    assert net.MAX_NODES == _core.NET_MAX_NODES == 1024
-    assert net.MAX_DELAY_MS == 2**50 / 1000
+    assert net.MAX_DELAY_MS == _core.NET_MAX_DELAY_US / 1000
+
+
+def test_node_limits_are_the_network_simulators() -> None:
+    # RaftCluster and the EmergencyCoordinator's Raft groups run on net/, so its limit is theirs.
+    assert es.raft.MAX_NODES == net.MAX_NODES == _core.NET_MAX_NODES
+    with pytest.raises(ValueError, match=f"n: {net.MAX_NODES + 1} is out of range"):
+        es.RaftCluster(n=net.MAX_NODES + 1)
+    with pytest.raises(ValueError, match=f"group_size: {net.MAX_NODES + 1} is out of range"):
+        es.EmergencyCoordinator(clusters={0: 0}, group_size=net.MAX_NODES + 1)

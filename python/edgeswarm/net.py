@@ -38,9 +38,16 @@ MAX_DELAY_MS: float = _core.NET_MAX_DELAY_US / 1000.0
 _U64_MAX = 2**64 - 1
 
 
+_I64 = 2**63 - 1
+
+
 def _us(name: str, ms: object) -> int:
-    # Type conversion only: the engine checks the range and names the parameter.
-    return round(require_float(name, ms) * 1000.0)
+    # Type conversion only: the engine checks the range and names the parameter. Beyond int64 a
+    # value cannot reach the engine at all, so that one limit is said here.
+    us = round(require_float(name, ms) * 1000.0)
+    if abs(us) > _I64:
+        raise ValueError(f"{name}: {ms} is out of range; allowed [0, {MAX_DELAY_MS}] milliseconds")
+    return us
 
 
 class LatencyModel:
@@ -191,7 +198,8 @@ class LinkRules:
             extra = np.asarray(extra_delay_ms, np.float64)
             if not np.isfinite(extra).all():
                 raise ValueError("extra_delay_ms: expected finite values")
-            extra_us = np.rint(extra * 1000.0).astype(np.int64)
+            # Clipped inside int64 (the engine then names any value beyond its range).
+            extra_us = np.rint(np.clip(extra * 1000.0, -(2.0**62), 2.0**62)).astype(np.int64)
         loss_p = None if loss is None else np.asarray(loss, np.float64)
         out = self._engine.draw(n, seed=seed, stream=stream, loss=loss_p, extra_delay_us=extra_us)
         return Fates(n=n, **out)
