@@ -72,12 +72,11 @@ py::dict draw(const LinkRules& rules, std::size_t count, std::uint64_t seed, std
   if (!extra_delay_us.is_none()) extra_of = per_message<std::int64_t>(extra_delay_us, "extra_delay_us", count);
   const double* p = loss_of ? loss_of->data() : nullptr;
   const std::int64_t* extra = extra_of ? extra_of->data() : nullptr;
+  // The message (and its string) is built only for a bad value.
   for (std::size_t i = 0; i < count; ++i) {
-    const std::string at = "[" + std::to_string(i) + "]";
-    if (p) core::require_fraction("loss" + at, p[i]);
-    if (extra) {
-      core::require(extra[i] >= 0 && extra[i] <= net::kMaxDelayUs, "extra_delay_us" + at, std::to_string(extra[i]),
-                    "[0, 2^50] microseconds");
+    if (p && !(p[i] >= 0.0 && p[i] <= 1.0)) core::require_fraction("loss[" + std::to_string(i) + "]", p[i]);
+    if (extra && (extra[i] < 0 || extra[i] > net::kMaxDelayUs)) {
+      core::fail_range("extra_delay_us[" + std::to_string(i) + "]", std::to_string(extra[i]), "[0, 2^50] microseconds");
     }
   }
 
