@@ -27,7 +27,7 @@ def reference_interval(base_s: float, epoch_ms: int, reputation: float) -> int:
 
 
 def test_role_names():
-    assert _core.ROLES == ("sentinel", "on_demand", "scheduled")
+    assert _core.SLEEP_ROLES == ("sentinel", "on_demand", "scheduled")
 
 
 def test_role_fractions():

@@ -69,7 +69,7 @@ def test_node_ids_are_checked(cluster: es.RaftCluster) -> None:
 def test_inspection(cluster: es.RaftCluster) -> None:
     leader = cluster.leader()
     assert leader is not None and cluster.role(leader) == "leader"
-    assert all(cluster.role(i) in es.raft.ROLES for i in range(3))
+    assert all(cluster.role(i) in es.raft.RAFT_ROLES for i in range(3))
     index, term = cluster.propose(b"payload")
     assert term == cluster.term(leader)
     cluster.run(ms=50)

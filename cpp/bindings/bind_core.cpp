@@ -12,6 +12,8 @@ void bind_core(py::module_& m) {
   m.attr("Q16_ONE") = fixed::kOne;
   m.attr("Q16_MAX") = fixed::kMax;
   m.attr("Q16_MIN") = fixed::kMin;
+  m.attr("Q16_MAX_REAL") = fixed::kMaxReal;
+  m.attr("Q16_MIN_REAL") = fixed::kMinReal;
 
   m.def(
       "to_q16",
@@ -50,6 +52,12 @@ void bind_core(py::module_& m) {
         "Saturating Q16.16 quotient of two raw values (division by zero saturates by the sign of a).");
   m.def("q16_add", &fixed::add, py::arg("a"), py::arg("b"), "Saturating Q16.16 sum of two raw values.");
   m.def("q16_sub", &fixed::sub, py::arg("a"), py::arg("b"), "Saturating Q16.16 difference of two raw values.");
+
+  m.def(
+      "stream_id", [](std::uint64_t a, std::uint64_t b, std::uint64_t c) { return core::stream_id(a, b, c); },
+      py::arg("a"), py::arg("b") = 0, py::arg("c") = 0,
+      "Combines identifiers into one 64-bit stream id (order matters): the engine's one derivation of "
+      "independent streams and seeds (core::stream_id, SplitMix64 steps).");
 
   m.def(
       "rng_normal",

@@ -122,13 +122,13 @@ py::dict params_dict(const EnergyParams& p) {
 }  // namespace
 
 void bind_energy(py::module_& m) {
-  m.attr("ROLES") = py::make_tuple(swarm::to_string(Role::Sentinel), swarm::to_string(Role::OnDemand),
-                                   swarm::to_string(Role::Scheduled));
+  m.attr("SLEEP_ROLES") = py::make_tuple(swarm::to_string(Role::Sentinel), swarm::to_string(Role::OnDemand),
+                                         swarm::to_string(Role::Scheduled));
 
   const EnergyParams d;
   py::class_<SleepScheduler>(m, "SleepScheduler",
                              "Per-node TWT wake schedule (sentinel / on-demand / scheduled roles) and energy "
-                             "ledger in mJ. Role codes index ROLES; regime codes index REGIMES.")
+                             "ledger in mJ. Role codes index SLEEP_ROLES; regime codes index REGIMES.")
       .def(py::init([](const py::int_& n, const py::int_& seed, std::int64_t epoch_ms, double calm_interval_s,
                        double prestorm_interval_s, double storm_interval_s, int wake_burst_epochs,
                        double sentinel_fraction, double on_demand_fraction, double awake_mw, double asleep_mw,
@@ -186,7 +186,7 @@ void bind_energy(py::module_& m) {
             for (std::size_t i = 0; i < s.size(); ++i) dst[i] = static_cast<std::uint8_t>(s.role(i));
             return out;
           },
-          "Role code per node (uint8 (n,); names in ROLES).")
+          "Role code per node (uint8 (n,); names in SLEEP_ROLES).")
       .def(
           "energy_mj",
           [](const SleepScheduler& s) {

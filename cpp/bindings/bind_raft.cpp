@@ -49,6 +49,10 @@ std::uint64_t term_of(const Cluster& c, std::size_t i) {
 }  // namespace
 
 void bind_raft(py::module_& m) {
+  m.attr("RAFT_ROLES") =
+      py::make_tuple(raft::to_string(raft::Role::Follower), raft::to_string(raft::Role::PreCandidate),
+                     raft::to_string(raft::Role::Candidate), raft::to_string(raft::Role::Leader), "down");
+
   py::class_<Cluster>(m, "RaftCluster", "Simulated Raft cluster (use edgeswarm.RaftCluster).")
       .def(py::init([](std::size_t n, std::uint64_t seed, std::uint32_t election_min_ms,
                        std::uint32_t election_max_ms, std::uint32_t heartbeat_ms, std::int64_t latency_min_us,

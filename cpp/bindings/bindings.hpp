@@ -23,6 +23,7 @@ void bind_attacks(py::module_& m);
 void bind_regime(py::module_& m);
 void bind_energy(py::module_& m);
 void bind_swarm(py::module_& m);
+void bind_net(py::module_& m);
 void bind_raft(py::module_& m);
 void bind_ml(py::module_& m);
 void bind_fleet(py::module_& m);

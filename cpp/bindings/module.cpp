@@ -12,6 +12,7 @@ PYBIND11_MODULE(_core, m) {
   bind_regime(m);
   bind_energy(m);
   bind_swarm(m);
+  bind_net(m);
   bind_raft(m);
   bind_ml(m);
   bind_fleet(m);

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import version as _installed_version
 
-from edgeswarm import aggregators, fleet, ml, raft, regime, topology
+from edgeswarm import aggregators, fleet, ml, net, raft, regime, topology
 from edgeswarm.aggregators import aggregate
 from edgeswarm.fleet import emergency
 from edgeswarm.fleet.emergency import Emergency, EmergencyCoordinator
@@ -38,6 +38,7 @@ __all__ = [
     "ml",
     "model_tracking",
     "nab",
+    "net",
     "quality",
     "raft",
     "regime",

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ALERT_METRICS', 'ALERT_SEVERITIES', 'ALERT_TYPES', 'ATTACKS', 'AnomalyLikelihood', 'ControlChart', 'DEVICE_TYPES', 'Ensemble', 'EwmaZScore', 'FAULT_LABELS', 'FleetEngine', 'HalfSpaceTrees', 'LikelihoodAlarm', 'Mahalanobis', 'NeighbourRarity', 'Q16_MAX', 'Q16_MIN', 'Q16_ONE', 'REGIMES', 'ROLES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SENSOR_TYPES', 'SENSOR_UNITS', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'estimate_in_control', 'evaluate_alerts', 'fit_rul_model', 'fl_bytes_per_node_day', 'from_q16', 'grid_clusters', 'health_index', 'kmeans', 'message_bytes', 'predict_rul', 'process_capability', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'rul_window_features', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
+__all__: list[str] = ['ALERT_METRICS', 'ALERT_SEVERITIES', 'ALERT_TYPES', 'ATTACKS', 'AnomalyLikelihood', 'ControlChart', 'DEVICE_TYPES', 'Ensemble', 'EwmaZScore', 'FAULT_LABELS', 'FleetEngine', 'HalfSpaceTrees', 'LatencyModel', 'LikelihoodAlarm', 'LinkRules', 'Mahalanobis', 'NET_MAX_DELAY_US', 'NET_MAX_NODES', 'NeighbourRarity', 'Q16_MAX', 'Q16_MAX_REAL', 'Q16_MIN', 'Q16_MIN_REAL', 'Q16_ONE', 'RAFT_ROLES', 'REGIMES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SENSOR_TYPES', 'SENSOR_UNITS', 'SLEEP_ROLES', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'estimate_in_control', 'evaluate_alerts', 'fit_rul_model', 'fl_bytes_per_node_day', 'from_q16', 'grid_clusters', 'health_index', 'kmeans', 'message_bytes', 'predict_rul', 'process_capability', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'rul_window_features', 'stream_id', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
 class RegimeDetector:
     """
     Streaming Calm / PreStorm / Storm classifier of the entropy H with hysteresis. Regime codes: 0 Calm, 1 PreStorm, 2 Storm (names in REGIMES).
@@ -51,7 +51,7 @@ class RegimeDetector:
         """
 class SleepScheduler:
     """
-    Per-node TWT wake schedule (sentinel / on-demand / scheduled roles) and energy ledger in mJ. Role codes index ROLES; regime codes index REGIMES.
+    Per-node TWT wake schedule (sentinel / on-demand / scheduled roles) and energy ledger in mJ. Role codes index SLEEP_ROLES; regime codes index REGIMES.
     """
     def __init__(self, n: int, *, seed: int, epoch_ms: typing.SupportsInt | typing.SupportsIndex = 500, calm_interval_s: typing.SupportsFloat | typing.SupportsIndex = 14400.0, prestorm_interval_s: typing.SupportsFloat | typing.SupportsIndex = 600.0, storm_interval_s: typing.SupportsFloat | typing.SupportsIndex = 30.0, wake_burst_epochs: typing.SupportsInt | typing.SupportsIndex = 2, sentinel_fraction: typing.SupportsFloat | typing.SupportsIndex = 1.0, on_demand_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.0, awake_mw: typing.SupportsFloat | typing.SupportsIndex = 60.0, asleep_mw: typing.SupportsFloat | typing.SupportsIndex = 0.01, tx_uj_per_byte: typing.SupportsFloat | typing.SupportsIndex = 0.5, tx_uj_per_message: typing.SupportsFloat | typing.SupportsIndex = 20.0) -> None:
         """
@@ -79,7 +79,7 @@ class SleepScheduler:
         """
     def roles(self) -> numpy.typing.NDArray[numpy.uint8]:
         """
-        Role code per node (uint8 (n,); names in ROLES).
+        Role code per node (uint8 (n,); names in SLEEP_ROLES).
         """
     def sleep_ratio(self) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -417,6 +417,76 @@ class Swarm:
     @property
     def state_bytes_per_node(self) -> float:
         ...
+class LatencyModel:
+    """
+    A latency distribution over integer microseconds (use edgeswarm.net.LatencyModel).
+    """
+    @staticmethod
+    def fixed(delay_us: typing.SupportsInt | typing.SupportsIndex) -> LatencyModel:
+        """
+        Always `delay_us`, in [0, 2^50].
+        """
+    @staticmethod
+    def normal(mean_us: typing.SupportsFloat | typing.SupportsIndex, sd_us: typing.SupportsFloat | typing.SupportsIndex) -> LatencyModel:
+        """
+        Normal(mean_us, sd_us) truncated at 0 by redrawing; mean_us and sd_us in [0, 2^50].
+        """
+    @staticmethod
+    def pareto(scale_us: typing.SupportsInt | typing.SupportsIndex, shape: typing.SupportsFloat | typing.SupportsIndex, cap_us: typing.SupportsInt | typing.SupportsIndex) -> LatencyModel:
+        """
+        Pareto type I: P(X > x) = (scale_us / x)^shape for x >= scale_us, clamped at cap_us; scale_us in (0, 2^50], shape > 0, cap_us in [scale_us, 2^50].
+        """
+    @staticmethod
+    def uniform(min_us: typing.SupportsInt | typing.SupportsIndex, max_us: typing.SupportsInt | typing.SupportsIndex) -> LatencyModel:
+        """
+        Uniform over min_us..max_us inclusive; 0 <= min_us <= max_us <= 2^50.
+        """
+    def sample(self, count: typing.SupportsInt | typing.SupportsIndex, *, seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.int64]:
+        """
+        `count` delays (int64 microseconds) from stream `stream` of the portable RNG seeded by `seed`.
+        """
+    @property
+    def kind(self) -> str:
+        """
+        fixed, uniform, normal or pareto.
+        """
+class LinkRules:
+    """
+    How one direction of a link treats each message (use edgeswarm.net.LinkRules).
+    """
+    def __init__(self, *, latency: LatencyModel | None = None, loss: typing.SupportsFloat | typing.SupportsIndex = 0.0, duplicate: typing.SupportsFloat | typing.SupportsIndex = 0.0, reorder: typing.SupportsFloat | typing.SupportsIndex = 0.0, reorder_delay: LatencyModel | None = None) -> None:
+        """
+        Rules with loss, duplicate and reorder probabilities in [0, 1] (ValueError naming the field otherwise); latency defaults to fixed 1000 us, reorder_delay to uniform 0..10000 us.
+        """
+    def draw(self, count: typing.SupportsInt | typing.SupportsIndex, *, seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex = 0, loss: typing.Any = None, extra_delay_us: typing.Any = None) -> dict:
+        """
+        Fates of `count` messages sent under these rules, drawn like the network simulator draws them (streams of (seed, stream)). `loss` (float64, one per message) replaces the rules' loss per message; `extra_delay_us` (int64, one per message, in [0, 2^50]) is added to the delay of each surviving copy. Returns a dict of arrays over copies (a duplicated message has two, adjacent): message (int64 index of the message), lost (bool), reordered (bool), delay_us (int64, -1 when lost).
+        """
+    @property
+    def duplicate(self) -> float:
+        """
+        Probability that a second copy is sent.
+        """
+    @property
+    def latency(self) -> LatencyModel:
+        """
+        One-way delay of every copy.
+        """
+    @property
+    def loss(self) -> float:
+        """
+        Probability that a copy is lost.
+        """
+    @property
+    def reorder(self) -> float:
+        """
+        Probability that a copy gets reorder_delay extra.
+        """
+    @property
+    def reorder_delay(self) -> LatencyModel:
+        """
+        Extra delay of a reordered copy.
+        """
 class RaftCluster:
     """
     Simulated Raft cluster (use edgeswarm.RaftCluster).
@@ -943,6 +1013,10 @@ def rul_window_features(x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], s
     """
     Window features of sensor histories `x` (n_rows, n_sensors); engine e is rows [starts[e], starts[e + 1]) in cycle order. Returns a dict: features (n_kept, 3 * n_sensors + 1: values, trailing-window means and slopes, age / 100), source_row, remaining_cycles, last_row (feature row of each engine's last finite cycle, -1 if none) and skipped (cycles with a NaN or infinite reading: no feature row, never part of a window). GIL released.
     """
+def stream_id(a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt | typing.SupportsIndex = 0, c: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
+    """
+    Combines identifiers into one 64-bit stream id (order matters): the engine's one derivation of independent streams and seeds (core::stream_id, SplitMix64 steps).
+    """
 def to_q16(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.int32]:
     """
     Converts real numbers to raw Q16.16 (int32): round to nearest, ties away from zero; saturates at the range limits; NaN raises ValueError.
@@ -965,11 +1039,16 @@ ALERT_TYPES: tuple = ('none', 'temperature_low', 'temperature_high', 'humidity_l
 ATTACKS: tuple = ('bias', 'sign_flip', 'gaussian', 'alie', 'ipm', 'mimic', 'intermittent')
 DEVICE_TYPES: tuple = ('sensor', 'gateway', 'controller', 'camera', 'robot', 'drone')
 FAULT_LABELS: tuple = ('none', 'spike', 'stuck', 'drift', 'dropout', 'failure', 'battery_empty')
+NET_MAX_DELAY_US: int = 1125899906842624
+NET_MAX_NODES: int = 1024
 Q16_MAX: int = 2147483647
+Q16_MAX_REAL: float = 32767.99998474121
 Q16_MIN: int = -2147483648
+Q16_MIN_REAL: float = -32768.0
 Q16_ONE: int = 65536
+RAFT_ROLES: tuple = ('follower', 'pre_candidate', 'candidate', 'leader', 'down')
 REGIMES: tuple = ('Calm', 'PreStorm', 'Storm')
-ROLES: tuple = ('sentinel', 'on_demand', 'scheduled')
 SENSOR_TYPES: tuple = ('temperature', 'humidity', 'vibration', 'power', 'pressure', 'light', 'sound', 'motion', 'air_quality', 'rfid')
 SENSOR_UNITS: tuple = ('degC', '%RH', 'g', 'W', 'hPa', 'lux', 'dBA', 'activity', 'ppm', 'reads/min')
+SLEEP_ROLES: tuple = ('sentinel', 'on_demand', 'scheduled')
 TOPOLOGIES: tuple = ('complete', 'star', 'ring', 'k_regular', 'grid', 'torus', 'random_geometric', 'small_world')

@@ -33,10 +33,12 @@ from edgeswarm import _core
 from edgeswarm._validate import require_float, require_int
 from edgeswarm.linearizability import check_linearizable
 
-__all__ = ["ROLES", "KVClient", "RaftCluster", "check_linearizable"]
+__all__ = ["MAX_NODES", "RAFT_ROLES", "KVClient", "RaftCluster", "check_linearizable"]
 
 #: Values RaftCluster.role returns.
-ROLES: tuple[str, ...] = ("follower", "pre_candidate", "candidate", "leader", "down")
+RAFT_ROLES: tuple[str, ...] = tuple(_core.RAFT_ROLES)
+#: Largest number of nodes of a RaftCluster (the network simulator's limit, net::kMaxNodes).
+MAX_NODES: int = _core.NET_MAX_NODES
 
 #: What ``reorder=True`` means: the share of message copies held back by up to ``reorder_max_ms``.
 REORDER_TRUE = 0.5
@@ -181,7 +183,7 @@ class RaftCluster:
         client_timeout_ms: float = 5000.0,
         check_invariants: bool = True,
     ) -> None:
-        n = require_int("n", n, minimum=1, maximum=1024)
+        n = require_int("n", n, minimum=1, maximum=MAX_NODES)
         seed = require_int("seed", seed, minimum=0, maximum=2**64 - 1)
         if isinstance(election_timeout_ms, (str, bytes)) or not isinstance(election_timeout_ms, Sequence):
             raise ValueError(f"election_timeout_ms: expected a (min, max) pair, got {election_timeout_ms!r}")
@@ -340,7 +342,7 @@ class RaftCluster:
         return self._core.is_up(self._node(node))
 
     def role(self, node: int) -> str:
-        """One of ROLES: follower, pre_candidate, candidate, leader, or down."""
+        """One of RAFT_ROLES: follower, pre_candidate, candidate, leader, or down."""
         return self._core.role(self._node(node))
 
     def term(self, node: int) -> int:

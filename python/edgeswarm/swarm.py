@@ -26,7 +26,7 @@ from edgeswarm.aggregators import AGGREGATORS
 __all__ = ["AGGREGATORS", "ATTACKS", "EPOCH_COLUMNS", "REGIMES", "ROLES", "TOPOLOGIES", "Swarm", "epoch_line"]
 
 REGIMES: tuple[str, ...] = tuple(_core.REGIMES)
-ROLES: tuple[str, ...] = tuple(_core.ROLES)
+SLEEP_ROLES: tuple[str, ...] = tuple(_core.SLEEP_ROLES)  # sleep-schedule roles, indexed by role codes
 TOPOLOGIES: tuple[str, ...] = tuple(_core.TOPOLOGIES)
 ATTACKS: tuple[str, ...] = tuple(_core.ATTACKS)
 
@@ -424,9 +424,11 @@ class Swarm:
                 "id": np.arange(self.n_nodes, dtype=np.int64),
                 "byzantine": nodes["byzantine"].astype(bool),
                 "banned": nodes["banned"].astype(bool),
-                "reputation": nodes["reputation_raw"] / 65536.0,
+                "reputation": nodes["reputation_raw"] / _core.Q16_ONE,
                 "awake": nodes["awake"].astype(bool),
-                "role": pd.Categorical.from_codes(nodes["role"].astype(np.int8), categories=list(ROLES)),
+                "role": pd.Categorical.from_codes(
+                    nodes["role"].astype(np.int8), categories=list(SLEEP_ROLES)
+                ),
             }
         )
         report = _core.from_q16(nodes["report_raw"])

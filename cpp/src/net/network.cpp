@@ -9,12 +9,6 @@
 namespace edgeswarm::net {
 namespace {
 
-// Network streams live apart from the swarm's (node, epoch, purpose) streams.
-constexpr std::uint64_t kNetDomain = 0x4E45'5457'4F52'4B00ULL;  // "NETWORK\0"
-enum Stream : std::uint64_t { kLatency = 1, kLoss = 2, kDuplicate = 3, kReorder = 4 };
-
-core::Rng stream(std::uint64_t seed, Stream s) { return core::Rng(seed, core::stream_id(kNetDomain, s)); }
-
 // Priorities at equal times: durable notices, then messages, then timers.
 int priority(OccurrenceKind kind) { return static_cast<int>(kind); }
 
@@ -25,10 +19,7 @@ constexpr std::uint32_t kAlone = std::numeric_limits<std::uint32_t>::max();
 Network::Network(std::size_t n, std::uint64_t seed, const LinkRules& rules, SimTime fsync_delay_us)
     : seed_(seed),
       fsync_delay_(0),
-      latency_rng_(stream(seed, kLatency)),
-      loss_rng_(stream(seed, kLoss)),
-      duplicate_rng_(stream(seed, kDuplicate)),
-      reorder_rng_(stream(seed, kReorder)) {
+      sampler_(seed, 0) {
   core::require(n >= 1 && n <= kMaxNodes, "n", std::to_string(n), "[1, " + std::to_string(kMaxNodes) + "]");
   validate(rules);
   set_fsync_delay(fsync_delay_us);
@@ -96,23 +87,22 @@ std::uint64_t Network::send(NodeId from, NodeId to, Bytes payload, int tag) {
     drop(l, from, bytes, DropReason::Partition);
     return id;
   }
-  const LinkRules& r = rules_[rule_of_[l]];
-  if (r.duplicate > 0.0 && duplicate_rng_.uniform() < r.duplicate) {
+  const MessageFate fate = sampler_.message(rules_[rule_of_[l]]);
+  if (fate.copies == 2) {
     node_counters_[from].duplicated.add(bytes);
     link_counters_[l].duplicated.add(bytes);
-    schedule_copy(from, to, r, id, tag, payload);  // the copy; the original is moved below
+    schedule_copy(from, to, fate.copy[0], id, tag, payload);  // the copy; the original is moved below
   }
-  schedule_copy(from, to, r, id, tag, std::move(payload));
+  schedule_copy(from, to, fate.copy[fate.copies - 1], id, tag, std::move(payload));
   return id;
 }
 
-void Network::schedule_copy(NodeId from, NodeId to, const LinkRules& r, std::uint64_t id, int tag, Bytes payload) {
-  if (r.loss > 0.0 && loss_rng_.uniform() < r.loss) {
+void Network::schedule_copy(NodeId from, NodeId to, const CopyFate& fate, std::uint64_t id, int tag,
+                            Bytes payload) {
+  if (fate.lost) {
     drop(link(from, to), from, payload.size(), DropReason::Loss);
     return;
   }
-  SimTime delay = r.latency.sample(latency_rng_);
-  if (r.reorder > 0.0 && reorder_rng_.uniform() < r.reorder) delay += r.reorder_delay.sample(reorder_rng_);
   Event e;
   e.kind = OccurrenceKind::Message;
   e.node = static_cast<std::uint32_t>(to);
@@ -121,7 +111,7 @@ void Network::schedule_copy(NodeId from, NodeId to, const LinkRules& r, std::uin
   e.tag = tag;
   e.id = id;
   e.payload = std::move(payload);
-  queue_.push(now_ + delay, priority(OccurrenceKind::Message), std::move(e));
+  queue_.push(now_ + fate.delay_us, priority(OccurrenceKind::Message), std::move(e));
   ++in_flight_;
 }
 

@@ -65,9 +65,10 @@ from typing import Any
 
 import numpy as np
 
+from edgeswarm import _seeds
 from edgeswarm._validate import require_float, require_int
 from edgeswarm.fleet.devices import Clusters, cluster, rank_by_centroid
-from edgeswarm.raft import KVClient, RaftCluster
+from edgeswarm.raft import MAX_NODES, KVClient, RaftCluster
 
 __all__ = [
     "EMERGENCY_STATUSES",
@@ -108,8 +109,6 @@ LIVE_STATUSES: tuple[str, ...] = ("proposed", "acknowledged", "unknown", "commit
 
 DeviceId = int | str
 ClusterId = int | str
-
-_SEED_MIX = 0x9E3779B97F4A7C15
 
 
 def _device_id(name: str, value: object) -> DeviceId:
@@ -232,7 +231,7 @@ class EmergencyCoordinator:
     clusters are those of :func:`edgeswarm.fleet.cluster` with the same arguments, numbered
     as it numbers them (0..k-1), and their heads are its heads.
     ``group_size`` caps the Raft voters per cluster; cluster ``k`` (in cluster order) runs
-    with seed ``(seed + k * 0x9E3779B97F4A7C15) mod 2**64``; ``raft_options`` are passed to
+    with seed ``_seeds.derive(seed, EMERGENCY_RAFT, k)``; ``raft_options`` are passed to
     every :class:`~edgeswarm.raft.RaftCluster` (anything but ``n`` and ``seed``).
     """
 
@@ -247,7 +246,7 @@ class EmergencyCoordinator:
         seed: int = 1,
         raft_options: Mapping[str, Any] | None = None,
     ) -> None:
-        group_size = require_int("group_size", group_size, minimum=1, maximum=1024)
+        group_size = require_int("group_size", group_size, minimum=1, maximum=MAX_NODES)
         seed = require_int("seed", seed, minimum=0, maximum=2**64 - 1)
         options = dict(raft_options or {})
         for bad in ("n", "seed"):
@@ -298,7 +297,7 @@ class EmergencyCoordinator:
         for k, (label, rows) in enumerate(by_cluster.items()):
             rows_by_nearness = ranked[k]
             members = [devices[r] for r in rows_by_nearness[:group_size]]
-            raft = RaftCluster(n=len(members), seed=(seed + k * _SEED_MIX) % 2**64, **options)
+            raft = RaftCluster(n=len(members), seed=_seeds.derive(seed, _seeds.EMERGENCY_RAFT, k), **options)
             centroid = None if centroids is None else [float(v) for v in centroids[k]]
             self._groups[label] = _Group(label, [devices[r] for r in rows], members, raft, centroid)
 

@@ -3,10 +3,16 @@
 A device's link gets worse as its signal weakens: with ``w`` = 0 at ``good_dbm`` or better and
 1 at ``offline_dbm`` (linear between), a message is lost with probability
 ``base_loss + (weak_loss - base_loss) * w`` and otherwise delivered after
-``base_latency_ms + weak_latency_ms * w + jitter_ms * u`` (``u`` uniform in [0, 1)). Messages
-of a device that is offline when it sends are dropped at once. The draws come from the
-project's portable RNG (``_core.rng_uniform``), one stream per batch of messages, so the same
-seed and the same sequence of sends give the same losses and latencies.
+``base_latency_ms + weak_latency_ms * w + jitter``, the jitter uniform over the whole
+microseconds of [0, ``jitter_ms``). Messages of a device that is offline when it sends are
+dropped at once, with no draw.
+
+Every draw comes from the network simulator's own link model (:class:`edgeswarm.net.LinkRules`,
+the C++ ``net::LinkSampler`` that decides the messages of a simulated Raft cluster): one batch
+draw per :meth:`DeviceLink.send` call, with the signal-dependent loss and extra latency passed
+per message, from stream ``_seeds.stream(UPLINK, batch)`` of the link's seed. So the same seed
+and the same sequence of sends give the same losses and latencies, bit for bit. Latencies are
+whole microseconds (the engine's unit), reported in milliseconds.
 
 Time is the service's simulated time in seconds: a message sent at ``now_s`` is in flight
 until the first :meth:`DeviceLink.deliver` call at or after ``now_s + latency``. At every
@@ -21,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from edgeswarm import _core
+from edgeswarm import _seeds, net
 
 __all__ = ["DeviceLink", "LinkOptions"]
 
@@ -48,6 +54,11 @@ class DeviceLink:
         self.options = options or LinkOptions()
         self._seed = int(seed)
         self._batches = 0  # one RNG stream per batch of sends
+        o = self.options
+        jitter_us = round(o.jitter_ms * 1000.0)
+        # The jitter's upper end is exclusive: whole microseconds 0 .. jitter_us - 1.
+        base = net.LatencyModel.uniform(o.base_latency_ms, o.base_latency_ms + max(jitter_us - 1, 0) / 1000.0)
+        self._rules = net.LinkRules(latency=base)
         self._next_id = 1
         self._sent = np.zeros(0, np.int64)
         self._received = np.zeros(0, np.int64)
@@ -97,14 +108,23 @@ class DeviceLink:
         if m == 0:
             return []
         o = self.options
-        draws = _core.rng_uniform(self._seed, (1 << 62) + self._batches, 2 * m).reshape(m, 2)
-        self._batches += 1
         span = o.good_dbm - o.offline_dbm
         weakness = np.clip((o.good_dbm - np.asarray(dbm, np.float64)) / span, 0.0, 1.0)
-        p_loss = o.base_loss + (o.weak_loss - o.base_loss) * weakness
-        latency = o.base_latency_ms + o.weak_latency_ms * weakness + o.jitter_ms * draws[:, 1]
         offline = ~np.asarray(online, bool)
-        lost = ~offline & (draws[:, 0] < p_loss)
+        on = np.flatnonzero(~offline)
+        fates = self._rules.draw(
+            len(on),
+            seed=self._seed,
+            stream=_seeds.stream(_seeds.UPLINK, self._batches),
+            loss=o.base_loss + (o.weak_loss - o.base_loss) * weakness[on],
+            extra_delay_ms=o.weak_latency_ms * weakness[on],
+        )
+        self._batches += 1
+        # No duplication on these links: one copy per message.
+        lost = np.zeros(m, bool)
+        lost[on] = fates.lost
+        latency = np.full(m, np.nan)
+        latency[on] = fates.delay_ms
         flying = ~offline & ~lost
         np.add.at(self._sent, rows, 1)
         np.add.at(self._offline, rows[offline], 1)

@@ -33,7 +33,6 @@ holds one lock: the engine ticks from a worker thread while requests read.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import math
 import re
@@ -48,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from edgeswarm import _seeds
 from edgeswarm._json import json_safe
 from edgeswarm._validate import require_choice
 from edgeswarm.fleet.devices import (
@@ -104,12 +104,8 @@ _SETTINGS = {
 
 
 def detector_seed(seed: int, row: int) -> int:
-    """Seed of device row ``row``'s detectors: independent streams from one runtime seed
-    (splitmix64 finaliser of seed + (row + 1) * golden ratio)."""
-    z = (seed + (row + 1) * 0x9E3779B97F4A7C15) % 2**64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % 2**64
-    return z ^ (z >> 31)
+    """Seed of device row ``row``'s detectors under the runtime seed (see :mod:`edgeswarm._seeds`)."""
+    return _seeds.derive(seed, _seeds.DETECTOR, row)
 
 
 class UnknownItem(LookupError):
@@ -348,10 +344,9 @@ class EdgeRuntime:
         }
 
     def _attach(self, spec: dict[str, Any]) -> None:
-        digest = hashlib.sha256(f"{self.options.seed}:{spec['id']}".encode()).digest()
         fleet = Fleet(
             1,
-            seed=int.from_bytes(digest[:8], "little"),
+            seed=_seeds.derive(self.options.seed, _seeds.ADMIN_DEVICE, _seeds.text_id(spec["id"])),
             device_mix={spec["device_type"]: 1.0},
             sensor=spec["sensor"],
             **self._fleet_options(),

@@ -21,9 +21,10 @@
 // caller's calls. At equal times, durable notices come first, then messages,
 // then timers: a node sees what arrived before it ticks.
 //
-// Randomness: one RNG stream per purpose (latency, loss, duplication,
-// reordering) derived from the seed, so e.g. turning on loss does not shift
-// the latency draws of the messages that survive.
+// Randomness: every message's fate comes from one LinkSampler (stream 0 of the
+// seed): one RNG stream per purpose (latency, loss, duplication, reordering),
+// so e.g. turning on loss does not shift the latency draws of the messages
+// that survive, and batch draws with the same rules mean the same thing.
 //
 // Message fate, decided per copy:
 // - send: counted as sent by the sender and on the link. If the link is
@@ -55,6 +56,7 @@
 #include "edgeswarm/net/disk.hpp"
 #include "edgeswarm/net/latency.hpp"
 #include "edgeswarm/net/link_rules.hpp"
+#include "edgeswarm/net/link_sampler.hpp"
 
 namespace edgeswarm::net {
 
@@ -204,7 +206,7 @@ class Network {
   bool blocked(std::size_t l, NodeId from, NodeId to) const { return group_[from] != group_[to] || cut_[l]; }
   void check_node(const char* name, NodeId node) const;
   void check_up(const char* name, NodeId node) const;
-  void schedule_copy(NodeId from, NodeId to, const LinkRules& r, std::uint64_t id, int tag, Bytes payload);
+  void schedule_copy(NodeId from, NodeId to, const CopyFate& fate, std::uint64_t id, int tag, Bytes payload);
   void drop(std::size_t link_index, NodeId from, std::size_t bytes, DropReason reason);
   std::uint64_t schedule_durable(NodeId node, std::uint64_t write_id);
   bool advance(Occurrence& out, SimTime until);
@@ -213,7 +215,7 @@ class Network {
   SimTime now_ = 0;
   SimTime fsync_delay_;
   core::EventQueue<Event> queue_;
-  core::Rng latency_rng_, loss_rng_, duplicate_rng_, reorder_rng_;
+  LinkSampler sampler_;
 
   std::vector<LinkRules> rules_;            // [0] is the default
   std::vector<std::uint32_t> rule_of_;      // per link: index into rules_
