@@ -107,7 +107,9 @@ class SwarmLoop:
         self.edge = edge
         self.edge_error = edge_error  # why the edge runtime is not loaded, if it failed to start
         self.run_id = run
-        self.swarm = Swarm(settings.nodes, seed=settings.seed, epoch_ms=settings.epoch_ms)
+        # The loop keeps the API's rows itself (the last `history_memory`, below), so the swarm
+        # keeps none: one bounded copy of the live history.
+        self.swarm = Swarm(settings.nodes, seed=settings.seed, epoch_ms=settings.epoch_ms, history=0)
         self._lock = threading.Lock()  # around every call into the swarm
         self._history_lock = threading.Lock()  # around the in-memory history (read by requests)
         self._history: deque[dict[str, Any]] = deque(maxlen=settings.history_memory)
