@@ -49,7 +49,12 @@ def machine() -> dict[str, Any]:
             cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "os": platform.platform()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+    }
 
 
 def held(app: Any) -> dict[str, Any]:
@@ -76,15 +81,16 @@ def main() -> int:
     if not 0 < args.warmup < args.epochs or args.points < 1:
         parser.error("need 0 < --warmup < --epochs and --points >= 1")
 
-    from fastapi.testclient import TestClient
-
     from edgeswarm.service import Settings, create_app
+    from fastapi.testclient import TestClient
 
     directory = Path(tempfile.mkdtemp(prefix="edgeswarm-memory-"))
     settings = Settings(
         realtime=False, db_path=directory / "memory.db", admin_password="bench-memory-password"
     )
-    marks = [args.warmup + round(i * (args.epochs - args.warmup) / args.points) for i in range(args.points + 1)]
+    marks = [
+        args.warmup + round(i * (args.epochs - args.warmup) / args.points) for i in range(args.points + 1)
+    ]
     result: dict[str, Any] = {
         "command": "python " + " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "machine": machine(),
