@@ -15,7 +15,9 @@ router = APIRouter(prefix="/api", tags=["swarm"])
 async def status(swarm_loop: SwarmLoopDep, hub: HubDep) -> JSONResponse:
     """Epoch, consensus, honest mean, relative drift, entropy, regime, node counts by state,
     bandwidth per node per day beside the federated-learning baseline, energy, sleep ratio,
-    and the edge runtime's summary (`edge.loaded` is false until it is loaded).
+    and the edge runtime's summary (`edge.loaded` is false until it is loaded). `loop` tells
+    how the real-time loop keeps time: the last epoch's duration, overruns, and `lateness_ms`
+    (actual start - scheduled start of its last epochs: epochs, last, p50, p99, max).
     Figures of an epoch not run yet are null."""
     out = swarm_loop.status()
     out["ws"] = hub.stats()
