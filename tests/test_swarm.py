@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import edgeswarm as es
 import numpy as np
 import pandas as pd
@@ -323,3 +325,80 @@ def test_the_facade_converts_types_and_leaves_ranges_to_the_engine() -> None:
         es.Swarm(n_nodes=10).inject_byzantine(count=1, attack=3)
     with pytest.raises(ValueError, match=r"^on_epochs: 1099511627776 does not fit the engine's 32-bit int$"):
         es.Swarm(n_nodes=10).inject_byzantine(count=1, attack="intermittent", on_epochs=2**40)
+
+
+# -- bounded history -----------------------------------------------------------------------
+
+HISTORY_EPOCHS = 316  # epochs run by _history_scenario
+
+
+def _history_scenario(history: int | None) -> es.Swarm:
+    """Single steps and bulk runs mixed, across the ring's growth and wrap-around."""
+    swarm = es.Swarm(n_nodes=40, dim=2, signal=[0.2, -0.4], seed=13, history=history)
+    swarm.run(epochs=70)
+    swarm.inject_byzantine(count=8, bias=0.9)
+    for _ in range(45):
+        swarm.step()
+    swarm.run(epochs=200)
+    swarm.step()
+    return swarm
+
+
+def test_history_none_keeps_every_epoch() -> None:
+    full = _history_scenario(None)
+    assert full.history_limit is None
+    assert list(full.history()["epoch"]) == list(range(1, HISTORY_EPOCHS + 1))
+    assert full.consensus_history_raw().shape == (HISTORY_EPOCHS, 2)
+
+
+@pytest.mark.parametrize("limit", [1, 50, 64, 100, HISTORY_EPOCHS, 1000])
+def test_a_bounded_history_keeps_the_last_epochs_and_changes_no_result(limit: int) -> None:
+    full = _history_scenario(None)
+    bounded = _history_scenario(limit)
+    kept = min(limit, HISTORY_EPOCHS)
+    assert bounded.history_limit == limit
+    expected = full.history().iloc[HISTORY_EPOCHS - kept :].reset_index(drop=True)
+    pd.testing.assert_frame_equal(bounded.history(), expected)
+    np.testing.assert_array_equal(
+        bounded.consensus_history_raw(), full.consensus_history_raw()[HISTORY_EPOCHS - kept :]
+    )
+    assert bounded.state_hash() == full.state_hash()  # every epoch is hashed, kept or not
+    assert bounded.status() == full.status()
+
+
+def test_history_zero_keeps_no_epoch_and_the_same_state_hash() -> None:
+    bounded = _history_scenario(0)
+    assert bounded.history().empty
+    assert bounded.consensus_history_raw().shape == (0, 2)
+    assert bounded.state_hash() == _history_scenario(None).state_hash()
+    assert bounded.status()["epoch"] == HISTORY_EPOCHS and "consensus" in bounded.status()
+
+
+def test_state_hash_is_sha256_of_the_whole_consensus_history_then_the_node_state() -> None:
+    # The definition state_hash had when it hashed the concatenated history: its values stay.
+    swarm = _history_scenario(None)
+    digest = hashlib.sha256(swarm.consensus_history_raw().tobytes())
+    nodes = swarm.node_arrays()
+    for key in ("byzantine", "banned", "awake", "report_raw", "model_raw"):
+        digest.update(np.ascontiguousarray(nodes[key]).tobytes())
+    assert swarm.state_hash() == digest.hexdigest()
+
+
+def test_a_long_running_swarm_holds_at_most_its_bound() -> None:
+    swarm = es.Swarm(n_nodes=20, seed=4, history=100)
+    for _ in range(250):
+        swarm.step()
+    swarm.run(epochs=400)
+    assert len(swarm.history()) == 100 and swarm.history()["epoch"].iloc[-1] == 650
+    assert swarm._history.capacity == 100  # the ring never allocates beyond the bound
+
+
+def test_the_default_history_is_bounded() -> None:
+    swarm = es.Swarm(n_nodes=10, seed=1)
+    assert swarm.history_limit == es.swarm.DEFAULT_HISTORY == 100_000
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "100", True])
+def test_bad_history_names_the_parameter(bad: object) -> None:
+    with pytest.raises(ValueError, match="history"):
+        es.Swarm(n_nodes=10, history=bad)

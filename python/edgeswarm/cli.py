@@ -33,6 +33,7 @@ def _make_swarm(args: argparse.Namespace) -> Swarm:
         epoch_ms=args.epoch_ms,
         threads=args.threads,
         sentinel_fraction=args.sentinel_fraction,
+        history=None,  # an offline run: --json writes every epoch
     )
 
 

@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from edgeswarm import _core
+from edgeswarm._epoch_history import EpochHistory
 from edgeswarm._validate import require_int
 from edgeswarm.aggregators import AGGREGATORS
 
-__all__ = ["AGGREGATORS", "ATTACKS", "EPOCH_COLUMNS", "REGIMES", "ROLES", "TOPOLOGIES", "Swarm", "epoch_line"]
+__all__ = ["AGGREGATORS", "ATTACKS", "EPOCH_COLUMNS", "REGIMES", "SLEEP_ROLES", "TOPOLOGIES", "Swarm", "epoch_line"]
 
 REGIMES: tuple[str, ...] = tuple(_core.REGIMES)
 SLEEP_ROLES: tuple[str, ...] = tuple(_core.SLEEP_ROLES)  # sleep-schedule roles, indexed by role codes
@@ -68,6 +69,10 @@ _EXTRA_OPTIONS: tuple[str, ...] = (
     "tx_uj_per_message",
     "innovation",
 )
+
+# Epochs a Swarm keeps for history() unless told otherwise (`history=`): about 14 hours of
+# simulated time at the default 500 ms epoch, ~16 MB at dim 1 (146 + 12 * dim bytes per epoch).
+DEFAULT_HISTORY = 100_000
 
 # Runs longer than this (estimated) show a progress bar unless told otherwise.
 _PROGRESS_AFTER_S = 2.0
@@ -211,6 +216,11 @@ class Swarm:
     Every option is keyword-only; bad values raise ValueError naming the parameter.
     Extra engine options (topology degree, reputation and regime thresholds, energy model,
     ...) are accepted by name; see `Swarm.OPTIONS`.
+
+    `history` bounds what `history()` and `consensus_history_raw()` return, so a long-running
+    swarm holds bounded memory: the last `history` epochs (default `DEFAULT_HISTORY`), every
+    epoch with `history=None` (offline runs that want them all), none with 0. It changes
+    nothing else: `run()` returns all its epochs and `state_hash()` covers every epoch.
     """
 
     OPTIONS: tuple[str, ...] = _EXTRA_OPTIONS
@@ -229,6 +239,7 @@ class Swarm:
         seed: int = 0,
         epoch_ms: int = 500,
         threads: int = 1,
+        history: int | None = DEFAULT_HISTORY,
         **options: Any,
     ) -> None:
         # Types are converted here; ranges are the engine's to check (ValueError naming the field).
@@ -254,7 +265,9 @@ class Swarm:
             _set_field(config, name, value)
         self._config = config
         self._engine = _core.Swarm(config)  # validates every field (ValueError naming it)
-        self._history: list[dict[str, np.ndarray]] = []
+        self._history = EpochHistory(history)
+        # SHA-256 of every epoch's raw consensus bytes in order (state_hash), fed as epochs run.
+        self._consensus_digest = hashlib.sha256()
         self._last: dict[str, Any] | None = None
 
     # -- running -------------------------------------------------------------------------
@@ -262,7 +275,7 @@ class Swarm:
     def step(self) -> dict[str, Any]:
         """Runs one epoch and returns its figures (the same keys as a row of `run`)."""
         columns = self._engine.step()
-        self._history.append(columns)
+        self._record(columns)
         row = _columns_to_frame(columns, self.dim).iloc[0].to_dict()
         self._last = row
         return row
@@ -297,10 +310,14 @@ class Swarm:
             if bar is not None:
                 bar.close()
         columns = {key: np.concatenate([c[key] for c in chunks]) for key in first}
-        self._history.append(columns)
+        self._record(columns)
         frame = _columns_to_frame(columns, self.dim)
         self._last = frame.iloc[-1].to_dict()
         return frame
+
+    def _record(self, columns: dict[str, np.ndarray]) -> None:
+        self._history.append(columns)
+        self._consensus_digest.update(np.ascontiguousarray(columns["consensus_raw"]).tobytes())
 
     # -- injections ----------------------------------------------------------------------
 
@@ -373,22 +390,26 @@ class Swarm:
         """Worker threads for the engine; results are bit-identical for any count."""
         self._engine.set_threads(_int32("threads", threads))  # the engine checks [1, 1024]
 
+    @property
+    def history_limit(self) -> int | None:
+        """Epochs kept for `history()` (None: every epoch)."""
+        return self._history.limit
+
     def history(self) -> pd.DataFrame:
-        """Every epoch run so far, one row each."""
-        if not self._history:
-            return _columns_to_frame({}, self.dim)
-        keys = self._history[0].keys()
-        return _columns_to_frame({k: np.concatenate([h[k] for h in self._history]) for k in keys}, self.dim)
+        """The epochs kept, one row each, oldest first: every epoch run so far, or with a bounded
+        `history` the last `history_limit` of them (the `epoch` column says which)."""
+        return _columns_to_frame(self._history.columns(), self.dim)
 
     def consensus_history_raw(self) -> np.ndarray:
-        """Raw Q16.16 consensus of every epoch so far, shape (epochs, dim)."""
-        if not self._history:
+        """Raw Q16.16 consensus of the epochs kept (as `history()`), shape (epochs kept, dim)."""
+        if not len(self._history):
             return np.zeros((0, self.dim), dtype=np.int32)
-        return np.concatenate([h["consensus_raw"] for h in self._history])
+        return self._history.column("consensus_raw")
 
     def state_hash(self) -> str:
-        """SHA-256 of the raw consensus history and per-node state: equal hashes, equal runs."""
-        digest = hashlib.sha256(self.consensus_history_raw().tobytes())
+        """SHA-256 of the raw consensus of every epoch run (kept or not) and of the per-node
+        state: equal hashes, equal runs, whatever `history` is."""
+        digest = self._consensus_digest.copy()
         nodes = self._engine.nodes()
         for key in ("byzantine", "banned", "awake", "report_raw", "model_raw"):
             digest.update(np.ascontiguousarray(nodes[key]).tobytes())

@@ -6,6 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import jwt
 import pytest
+from edgeswarm.service import auth
+from edgeswarm.service.auth import USER_ROLES, User
+from edgeswarm.service.deps import require_role
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import ADMIN_PASSWORD, login
@@ -183,3 +186,12 @@ def test_admin_password_from_the_settings_is_applied_at_start(tmp_path) -> None:
         login(client, "admin", "second-password")
         response = client.post("/api/auth/token", data={"username": "admin", "password": "first-password"})
         assert response.status_code == 401
+
+
+def test_user_roles_are_ordered_and_named_apart_from_raft_and_sleep_roles() -> None:
+    assert USER_ROLES == ("viewer", "operator", "admin")
+    assert not hasattr(auth, "ROLES")  # ROLES names the Raft roles and the sleep-schedule roles
+    operator = User("olivia", "operator")
+    assert operator.has("viewer") and operator.has("operator") and not operator.has("admin")
+    with pytest.raises(ValueError, match="role: 'root' is not one of viewer, operator, admin"):
+        require_role("root")

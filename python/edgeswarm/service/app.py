@@ -28,6 +28,7 @@ from edgeswarm.fleet.runtime import DeviceConflict, EdgeRuntime, UnknownItem
 from edgeswarm.service.audit import AuditMiddleware
 from edgeswarm.service.auth import announce_admin_password, ensure_admin, signing_key
 from edgeswarm.service.hub import Hub
+from edgeswarm.service.login_guard import LoginGuard
 from edgeswarm.service.loop import SwarmLoop
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import Store
@@ -107,6 +108,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         swarm_loop = SwarmLoop(settings, store, hub, edge, run=run, edge_error=edge_error)
         app.state.store, app.state.hub, app.state.edge, app.state.swarm_loop = store, hub, edge, swarm_loop
         app.state.jwt_key = signing_key(store, settings)
+        app.state.login_guard = LoginGuard(settings)  # built in the server's event loop (its semaphore)
         if settings.realtime:
             swarm_loop.start()
         try:

@@ -19,6 +19,7 @@ from edgeswarm.service.store import utc_now
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _SECRET_WORDS = ("password", "secret", "token")
 _MAX_WHAT = 1000  # characters of the body summary kept
+_MAX_BODY = 64 * 1024  # bytes of a request body held for its summary (a bigger one is only counted)
 _log = logging.getLogger("edgeswarm.service")
 
 
@@ -33,8 +34,11 @@ def _mask(value: Any) -> Any:
     return value
 
 
-def summarize_body(body: bytes, content_type: str) -> str:
-    """The request body as short JSON text with secrets masked."""
+def summarize_body(body: bytes, content_type: str, *, size: int | None = None) -> str:
+    """The request body as short JSON text with secrets masked; `size` > len(body): a body cut
+    short (only its size is told)."""
+    if size is not None and size > len(body):
+        return f"<{size} bytes, not summarised>"
     if not body:
         return ""
     try:
@@ -72,12 +76,17 @@ class AuditMiddleware:
             return
         at = utc_now()
         chunks: list[bytes] = []
+        size = 0
         outcome = 500
 
         async def receive_and_keep() -> Message:
+            nonlocal size
             message = await receive()
             if message["type"] == "http.request":
-                chunks.append(message.get("body", b""))
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size <= _MAX_BODY:  # a bigger body is only counted: its summary is its size
+                    chunks.append(chunk)
             return message
 
         async def send_and_note(message: Message) -> None:
@@ -89,10 +98,10 @@ class AuditMiddleware:
         try:
             await self.app(scope, receive_and_keep, send_and_note)
         finally:
-            self._record(scope, at, b"".join(chunks), outcome)
+            self._record(scope, at, b"".join(chunks), size, outcome)
 
     @staticmethod
-    def _record(scope: Scope, at: str, body: bytes, outcome: int) -> None:
+    def _record(scope: Scope, at: str, body: bytes, size: int, outcome: int) -> None:
         store = getattr(getattr(scope.get("app"), "state", None), "store", None)
         if store is None:
             return
@@ -103,7 +112,7 @@ class AuditMiddleware:
                 who=_who(scope),
                 method=scope["method"],
                 path=scope["path"],
-                what=summarize_body(body, content_type),
+                what=summarize_body(body, content_type, size=size),
                 outcome=outcome,
                 at=at,
             )

@@ -15,7 +15,7 @@ import jwt
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import Store
 
-ROLES: tuple[str, ...] = ("viewer", "operator", "admin")  # each role may do what the ones before it may
+USER_ROLES: tuple[str, ...] = ("viewer", "operator", "admin")  # each role may do what the ones before it may
 ADMIN = "admin"
 _SECRET_KEY = "jwt_secret"
 # scrypt cost: about 16 MiB and a few tens of ms per hash.
@@ -29,7 +29,7 @@ class User:
 
     def has(self, role: str) -> bool:
         """True if this user's role is `role` or above it."""
-        return ROLES.index(self.role) >= ROLES.index(role)
+        return USER_ROLES.index(self.role) >= USER_ROLES.index(role)
 
 
 def hash_password(password: str, salt: bytes | None = None) -> tuple[bytes, bytes]:
@@ -55,8 +55,8 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
 
 def create_user(store: Store, username: str, password: str, role: str) -> bool:
     """Adds a user; False if the name is taken."""
-    if role not in ROLES:
-        raise ValueError(f"role: {role!r} is not one of {', '.join(ROLES)}")
+    if role not in USER_ROLES:
+        raise ValueError(f"role: {role!r} is not one of {', '.join(USER_ROLES)}")
     salt, digest = hash_password(password)
     return store.add_user(username, role, salt, digest)
 

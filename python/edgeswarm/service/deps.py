@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
-from edgeswarm.service.auth import ROLES, User, user_from_token
-from edgeswarm.service.loop import SwarmLoop
+from edgeswarm.service.auth import USER_ROLES, User, user_from_token
 from edgeswarm.service.hub import Hub
+from edgeswarm.service.login_guard import LoginGuard
+from edgeswarm.service.loop import SwarmLoop
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import Store
 
@@ -32,6 +33,10 @@ def get_swarm_loop(request: Request) -> SwarmLoop:
 
 def get_hub(request: Request) -> Hub:
     return request.app.state.hub
+
+
+def get_login_guard(request: Request) -> LoginGuard:
+    return request.app.state.login_guard
 
 
 def get_edge(request: Request) -> Any:
@@ -60,8 +65,8 @@ def current_user(request: Request, token: Annotated[str | None, Depends(oauth2_s
 
 def require_role(role: str) -> Callable[..., User]:
     """A dependency that returns the current user if their role is `role` or above, else 403."""
-    if role not in ROLES:
-        raise ValueError(f"role: {role!r} is not one of {', '.join(ROLES)}")
+    if role not in USER_ROLES:
+        raise ValueError(f"role: {role!r} is not one of {', '.join(USER_ROLES)}")
 
     def dependency(user: Annotated[User, Depends(current_user)]) -> User:
         if not user.has(role):
@@ -83,6 +88,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 SwarmLoopDep = Annotated[SwarmLoop, Depends(get_swarm_loop)]
 HubDep = Annotated[Hub, Depends(get_hub)]
+LoginGuardDep = Annotated[LoginGuard, Depends(get_login_guard)]
 EdgeDep = Annotated[Any, Depends(get_edge)]
 CurrentUser = Annotated[User, Depends(current_user)]
 ViewerUser = Annotated[User, Depends(require_viewer)]

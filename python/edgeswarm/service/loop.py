@@ -4,8 +4,9 @@
 bounded in-memory history and, every `history_every`th epoch, in SQLite, ticks the edge
 runtime and publishes the epoch over the hub. `start()` runs `step()` every `epoch_ms` in
 a background asyncio task; the step itself runs on a worker thread (the engine releases
-the GIL), so requests are answered while an epoch is computed. Tests never start the task:
-they call `step()` and get the same epochs bit for bit.
+the GIL), so requests are answered while an epoch is computed. The task records each epoch's
+lateness (actual start - scheduled start; `status()['loop']['lateness_ms']`). Tests never
+start the task: they call `step()` and get the same epochs bit for bit.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ _log = logging.getLogger("edgeswarm.service")
 NODE_HONEST, NODE_BYZANTINE, NODE_SLEEPING, NODE_BANNED = 0, 1, 2, 3
 # Above this many nodes, epoch messages carry no per-node states.
 MAX_NODES_STREAMED = 10_000
+# Epochs whose lateness the real-time loop keeps (10 minutes at 500 ms).
+LATENESS_WINDOW = 1200
 
 
 def history_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +70,9 @@ class SwarmLoop:
         self.edge = edge
         self.edge_error = edge_error  # why the edge runtime is not loaded, if it failed to start
         self.run_id = run
-        self.swarm = Swarm(settings.nodes, seed=settings.seed, epoch_ms=settings.epoch_ms)
+        # The loop keeps the API's rows itself (the last `history_memory`, below), so the swarm
+        # keeps none: one bounded copy of the live history.
+        self.swarm = Swarm(settings.nodes, seed=settings.seed, epoch_ms=settings.epoch_ms, history=0)
         self._lock = threading.Lock()  # around every call into the swarm
         self._history_lock = threading.Lock()  # around the in-memory history (read by requests)
         self._history: deque[dict[str, Any]] = deque(maxlen=settings.history_memory)
@@ -76,6 +81,8 @@ class SwarmLoop:
         self.overruns = 0  # epochs that took longer than epoch_ms
         self.edge_errors = 0
         self.last_step_ms: float | None = None  # wall time of the last epoch, edge tick included
+        self._lateness_lock = threading.Lock()
+        self._lateness_ms: deque[float] = deque(maxlen=LATENESS_WINDOW)  # of the real-time loop's epochs
         if settings.byzantine:
             self.swarm.inject_byzantine(settings.byzantine, bias=0.9)
         self._status = self._make_status()
@@ -98,9 +105,29 @@ class SwarmLoop:
             "last_step_ms": self.last_step_ms,
             "overruns": self.overruns,
             "edge_errors": self.edge_errors,
+            "lateness_ms": self._lateness_summary(),
         }
         out["edge"] = self._edge_summary()
         return out
+
+    def lateness_ms(self) -> list[float]:
+        """Lateness (actual start - scheduled start, ms) of the last `LATENESS_WINDOW` epochs run
+        by the real-time loop, oldest first; empty while it has not run."""
+        with self._lateness_lock:
+            return list(self._lateness_ms)
+
+    def _lateness_summary(self) -> dict[str, Any]:
+        samples = np.asarray(self.lateness_ms())
+        if not samples.size:
+            return {"epochs": 0, "last": None, "p50": None, "p99": None, "max": None}
+        p50, p99 = np.percentile(samples, [50, 99])
+        return {
+            "epochs": int(samples.size),
+            "last": float(samples[-1]),
+            "p50": float(p50),
+            "p99": float(p99),
+            "max": float(samples.max()),
+        }
 
     def history(self, limit: int) -> list[dict[str, Any]]:
         """The last `limit` epochs held in memory, oldest first."""
@@ -212,16 +239,24 @@ class SwarmLoop:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         period = self.settings.epoch_ms / 1000.0
-        deadline = loop.time()
+        scheduled = time.monotonic()  # epoch k is scheduled at the first one's start + k periods
         while True:
-            await loop.run_in_executor(self._executor, self.step)
-            deadline += period
-            delay = deadline - loop.time()
-            if delay < 0:  # late: count it and start afresh rather than racing to catch up
+            started = await loop.run_in_executor(self._executor, self._step_on_schedule, scheduled)
+            if started - scheduled >= period:  # a period behind: restart the schedule here, no racing
+                scheduled = started
+            scheduled += period
+            delay = scheduled - time.monotonic()
+            if delay < 0:  # the epoch ended after the next one's scheduled start
                 self.overruns += 1
-                deadline = loop.time()
-                delay = 0.0
-            await asyncio.sleep(delay)
+            await asyncio.sleep(max(delay, 0.0))
+
+    def _step_on_schedule(self, scheduled: float) -> float:
+        # Runs on the epoch thread: the lateness is measured where the epoch really starts.
+        started = time.monotonic()
+        with self._lateness_lock:
+            self._lateness_ms.append(1000.0 * (started - scheduled))
+        self.step()
+        return started
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -51,6 +51,22 @@ class Settings(BaseSettings):
     history_memory: int = Field(
         3600, ge=1, le=1_000_000, description="epochs kept in memory for /api/history"
     )
+    # Logins under attack (edgeswarm.service.login_guard): each login costs a scrypt hash.
+    login_failures_per_user: int = Field(
+        5, ge=1, le=1_000_000, description="failed logins of one username per window before 429"
+    )
+    login_failures_per_address: int = Field(
+        20, ge=1, le=1_000_000, description="failed logins from one client address per window before 429"
+    )
+    login_window_s: float = Field(
+        60.0, gt=0, le=86_400, description="the sliding window of failed logins, seconds (the longest lock)"
+    )
+    login_hashes_at_once: int = Field(
+        1, ge=1, le=64, description="password hashes computed at once (each ~16 MiB, tens of ms)"
+    )
+    login_wait_s: float = Field(
+        2.0, ge=0, le=60, description="how long a login waits for a hash slot before 503"
+    )
     static_dir: Path | None = Field(None, description="serve the dashboard from here instead of the package")
 
     @model_validator(mode="after")

@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgeswarm.service.auth import ROLES, create_user
+from edgeswarm.service.auth import USER_ROLES, create_user
 from edgeswarm.service.deps import AdminUser, StoreDep
 
 router = APIRouter(prefix="/api", tags=["users"])
@@ -18,7 +18,7 @@ class NewUser(BaseModel):
 
     username: str = Field(..., pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="letters, digits, _ . @ -")
     password: str = Field(..., min_length=8, max_length=256)
-    role: Literal[ROLES] = Field("viewer", description="viewer < operator < admin")  # type: ignore[valid-type]
+    role: Literal[USER_ROLES] = Field("viewer", description="viewer < operator < admin")  # type: ignore[valid-type]
 
 
 class UserOut(BaseModel):
