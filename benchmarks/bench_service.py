@@ -76,7 +76,7 @@ def server(command: list[str], port: int, *, cwd: Path | None = None, env: dict 
 
 def edgeswarm_server(port: int, db: Path, *, nodes: int = 100):
     env = dict(os.environ, EDGESWARM_ADMIN_PASSWORD="bench-admin-password")
-    command = [sys.executable, "-m", "edgeswarm.cli", "serve", "--port", str(port), "--db", str(db)]
+    command = [sys.executable, "-m", "edgeswarm", "serve", "--port", str(port), "--db", str(db)]
     command += ["--nodes", str(nodes), "--epoch-ms", str(PERIOD_MS), "--quiet"]
     return server(command, port, env=env)
 

@@ -230,7 +230,7 @@ def _server(tmp_path: Path) -> Iterator[str]:
         EDGESWARM_LOGIN_WINDOW_S=str(WINDOW_S),
         EDGESWARM_LOGIN_WAIT_S="10",  # the waiting logins keep hashing pressure on for seconds
     )
-    command = [sys.executable, "-m", "edgeswarm.cli", "serve", "--port", str(port), "--quiet"]
+    command = [sys.executable, "-m", "edgeswarm", "serve", "--port", str(port), "--quiet"]
     command += ["--db", str(tmp_path / "flood.db")]  # demo settings: 100 nodes, 500 ms, 50 devices
     log = tmp_path / "server.log"
     with log.open("w") as sink:
