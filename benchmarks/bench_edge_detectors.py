@@ -47,7 +47,7 @@ SAMPLE_S = 10.0
 #: in the registry, named here by what differs from the registry's defaults.
 BEFORE: dict[str, Callable[[int], Any]] = {
     "ewma": DETECTORS["ewma"].create,
-    "mad_window_51": lambda seed: ml.RobustMad(window=51, threshold=3.0, warmup=30.0),
+    "mad_window_51": lambda _seed: ml.RobustMad(window=51, threshold=3.0, warmup=30.0),
     "hst_10_trees_depth_6": lambda seed: ml.HalfSpaceTrees(
         dim=1, n_trees=10, depth=6, window=100, warmup=100.0, seed=seed
     ),

@@ -154,7 +154,7 @@ def bench_river(series: Series, samples: int, repeats: int) -> dict:
         model = anomaly.HalfSpaceTrees(
             n_trees=n_trees, height=depth, window_size=window, limits=limits, seed=1
         )
-        dicts = [dict(zip(names, row)) for row in x.tolist()]
+        dicts = [dict(zip(names, row, strict=True)) for row in x.tolist()]
         t0 = time.perf_counter()
         for d in dicts:
             model.score_one(d)

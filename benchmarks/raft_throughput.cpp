@@ -150,9 +150,8 @@ int throughput(Args a) {
       "\"messages\": %llu, \"bytes\": %llu, \"all_applied\": %s, \"violations\": %zu}\n",
       static_cast<long long>(c.fsync_us), c.max_entries_per_msg, static_cast<long long>(offered),
       c.check_invariants ? 1 : 0, kv ? 1 : 0, static_cast<long long>(c.latency_min_us),
-      static_cast<unsigned long long>(proposed),
-      static_cast<unsigned long long>(commits), wall, static_cast<long long>(simulated),
-      static_cast<unsigned long long>(traffic1.messages - traffic0.messages),
+      static_cast<unsigned long long>(proposed), static_cast<unsigned long long>(commits), wall,
+      static_cast<long long>(simulated), static_cast<unsigned long long>(traffic1.messages - traffic0.messages),
       static_cast<unsigned long long>(traffic1.bytes - traffic0.bytes), all_applied ? "true" : "false",
       cluster.violations().size());
   return 0;
@@ -176,8 +175,8 @@ int elections(Args a) {
   const SimTime cap_us = get(a, "cap_ms", 60'000) * 1000;
   reject_unknown(a);
 
-  std::vector<SimTime> down;      // crash -> some node in role Leader
-  std::vector<SimTime> serving;   // crash -> that leader commits an entry of its own term
+  std::vector<SimTime> down;     // crash -> some node in role Leader
+  std::vector<SimTime> serving;  // crash -> that leader commits an entry of its own term
   std::vector<std::uint64_t> terms;
   std::size_t violations = 0;
   std::int64_t capped = 0;

@@ -27,7 +27,7 @@ def test_run_prints_epoch_lines_and_a_summary(capsys) -> None:
     assert any(line.startswith("byzantine: 30, banned: 30") for line in out)
 
 
-def test_json_output_and_quiet_mode_agree(tmp_path, capsys) -> None:
+def test_json_output_and_quiet_mode_agree(tmp_path) -> None:
     loud, quiet = tmp_path / "loud.json", tmp_path / "quiet.json"
     args = [
         "run",

@@ -111,9 +111,8 @@ def random_history(
         ret = call + rng.randrange(6)
         kind = rng.choice(kinds)
         key = rng.choice(keys)
-        if kind not in ("put", "append"):
-            value = None
-        else:
+        value = None
+        if kind in ("put", "append"):
             value = rng.choice(values) if values else f"{index}."
         roll = rng.random()
         status = "unknown" if roll < p_unknown else "failed" if roll < p_unknown + p_failed else "ok"

@@ -39,7 +39,7 @@ def is_connected(t: topo.Topology) -> bool:
     offsets = t.offsets.astype(np.int64)
     while frontier.size:
         starts, ends = offsets[frontier], offsets[frontier + 1]
-        idx = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
+        idx = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
         reached = np.unique(t.neighbours[idx])
         frontier = reached[~seen[reached]]
         seen[frontier] = True

@@ -25,16 +25,16 @@ Int32Array require_reports(const py::array& values) {
 Int32Array require_vector(const py::array& a, const char* name, py::ssize_t size, const char* what) {
   auto v = require_int32(a, name, 1);
   if (v.shape(0) != size) {
-    throw std::invalid_argument(std::string(name) + ": length " + std::to_string(v.shape(0)) +
-                                " does not match the " + std::to_string(size) + " " + what + " of values");
+    throw std::invalid_argument(std::string(name) + ": length " + std::to_string(v.shape(0)) + " does not match the " +
+                                std::to_string(size) + " " + what + " of values");
   }
   return v;
 }
 
 std::size_t require_count(long long f, std::size_t n) {
   if (f < 0) {
-    throw std::invalid_argument("f: " + std::to_string(f) + " is out of range; allowed 0 <= f and 2f < n = " +
-                                std::to_string(n));
+    throw std::invalid_argument("f: " + std::to_string(f) +
+                                " is out of range; allowed 0 <= f and 2f < n = " + std::to_string(n));
   }
   return static_cast<std::size_t>(f);
 }
@@ -44,9 +44,8 @@ std::size_t require_count(long long f, std::size_t n) {
 void bind_aggregators(py::module_& m) {
   m.def(
       "aggregate",
-      [](const py::array& values, const std::string& aggregator, double trim, int trim_count,
-         const py::object& weights, const py::object& center, int krum_f, int multi_krum_m, double clip_tau,
-         int clip_iters) {
+      [](const py::array& values, const std::string& aggregator, double trim, int trim_count, const py::object& weights,
+         const py::object& center, int krum_f, int multi_krum_m, double clip_tau, int clip_iters) {
         auto v = require_reports(values);
         const auto n = static_cast<std::size_t>(v.shape(0));
         const auto d = static_cast<std::size_t>(v.shape(1));

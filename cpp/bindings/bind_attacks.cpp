@@ -31,7 +31,6 @@ std::optional<DoubleArray> optional_vector(const py::object& value, const char* 
   return a;
 }
 
-
 py::array apply_attack(const py::array& reports, const std::string& attack, const py::array& node_ids,
                        const py::object& honest_mean, const py::object& honest_sd, std::int64_t n_total,
                        std::int64_t n_byzantine, std::uint64_t epoch, std::uint64_t seed, const py::object& mimic,
@@ -46,8 +45,7 @@ py::array apply_attack(const py::array& reports, const std::string& attack, cons
   }
   if (node_ids.ndim() != 1 || static_cast<std::size_t>(node_ids.shape(0)) != k) {
     throw std::invalid_argument("node_ids: expected shape (" + std::to_string(k) +
-                                ",) to match the rows of reports, got " +
-                                std::string(py::str(node_ids.attr("shape"))));
+                                ",) to match the rows of reports, got " + std::string(py::str(node_ids.attr("shape"))));
   }
   auto ids = py::array_t<std::uint32_t, py::array::c_style | py::array::forcecast>::ensure(node_ids);
   const auto mean = optional_vector(honest_mean, "honest_mean", d);
@@ -83,7 +81,7 @@ py::array apply_attack(const py::array& reports, const std::string& attack, cons
 }  // namespace
 
 swarm::AttackParams attack_params(const std::string& attack, double bias, double jitter, double scale, double sigma,
-                                double alie_z, double ipm_epsilon, int on_epochs, int off_epochs) {
+                                  double alie_z, double ipm_epsilon, int on_epochs, int off_epochs) {
   swarm::AttackParams p;
   p.kind = swarm::parse_attack(attack);
   p.bias = bias;

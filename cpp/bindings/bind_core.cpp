@@ -24,8 +24,7 @@ void bind_core(py::module_& m) {
         const auto n = static_cast<std::size_t>(x.size());
         for (std::size_t i = 0; i < n; ++i) {
           if (std::isnan(src[i])) {
-            throw std::invalid_argument("x: NaN at flat index " + std::to_string(i) +
-                                        " cannot be converted to Q16.16");
+            throw std::invalid_argument("x: NaN at flat index " + std::to_string(i) + " cannot be converted to Q16.16");
           }
           dst[i] = fixed::from_double(src[i]);
         }

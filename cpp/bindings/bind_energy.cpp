@@ -43,8 +43,7 @@ void require_shape(const py::array& a, const char* name, std::size_t n) {
     std::string shape = "(";
     for (py::ssize_t d = 0; d < a.ndim(); ++d) shape += (d ? ", " : "") + std::to_string(a.shape(d));
     shape += a.ndim() == 1 ? ",)" : ")";
-    throw std::invalid_argument(std::string(name) + ": expected shape (" + std::to_string(n) + ",), got " +
-                                shape);
+    throw std::invalid_argument(std::string(name) + ": expected shape (" + std::to_string(n) + ",), got " + shape);
   }
 }
 
@@ -82,8 +81,7 @@ py::array_t<T, py::array::c_style> require_counts(const py::array& a, const char
   T* dst = out.mutable_data();
   auto fail = [&](const std::string& value, std::size_t i) {
     throw std::invalid_argument(std::string(name) + ": " + value + " at node " + std::to_string(i) +
-                                " is out of range; allowed [0, " + std::to_string(std::numeric_limits<T>::max()) +
-                                "]");
+                                " is out of range; allowed [0, " + std::to_string(std::numeric_limits<T>::max()) + "]");
   };
   constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<T>::max());
   if (kind == 'i') {
@@ -169,8 +167,7 @@ void bind_energy(py::module_& m) {
           "regime just became more urgent; `reputation` float64 (n,) in [0, 1] scales the intervals.")
       .def(
           "charge",
-          [](SleepScheduler& s, const py::array& awake, const py::array& bytes_sent,
-             const py::array& messages_sent) {
+          [](SleepScheduler& s, const py::array& awake, const py::array& bytes_sent, const py::array& messages_sent) {
             auto a = require_awake(awake, s.size());
             auto b = require_counts<std::uint64_t>(bytes_sent, "bytes_sent", s.size());
             auto c = require_counts<std::uint32_t>(messages_sent, "messages_sent", s.size());

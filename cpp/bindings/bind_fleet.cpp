@@ -1,13 +1,12 @@
 // Device fleet: batch signal generation, device snapshots, alert rules and
 // location clustering.
 #include <Python.h>
+#include <pybind11/stl.h>
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <pybind11/stl.h>
 
 #include "bindings.hpp"
 #include "edgeswarm/fleet/alert_rules.hpp"
@@ -100,8 +99,8 @@ void bind_fleet(py::module_& m) {
                     "A device fleet whose parameters and readings are pure functions of (seed, device id, time). "
                     "Codes index DEVICE_TYPES, SENSOR_TYPES and FAULT_LABELS.")
       .def(py::init([](std::size_t n_devices, const py::int_& seed, const std::vector<double>& device_mix,
-                       const std::vector<double>& sensor_mix, const std::optional<std::string>& sensor,
-                       double area_m, double fault_rate_per_day, double wear_fraction, double wear_horizon_days,
+                       const std::vector<double>& sensor_mix, const std::optional<std::string>& sensor, double area_m,
+                       double fault_rate_per_day, double wear_fraction, double wear_horizon_days,
                        double outage_rate_per_day, double report_interval_s, std::uint32_t buffer_capacity,
                        double flush_rate_per_s, double offline_dbm) {
              FleetParams p;

@@ -134,9 +134,8 @@ Eigen::VectorXd vector_of(const py::array& v, const char* name) {
   return Eigen::Map<const Eigen::VectorXd>(a.data(), a.shape(0));
 }
 
-py::dict predict(const py::array& x, const py::array& starts, int window, const py::array& mean,
-                 const py::array& std, const py::array& projection, const py::array& offset, const py::array& weights,
-                 int cap) {
+py::dict predict(const py::array& x, const py::array& starts, int window, const py::array& mean, const py::array& std,
+                 const py::array& projection, const py::array& offset, const py::array& weights, int cap) {
   const auto a = float_array(x, "x", 2);
   const auto s = starts_of(starts);
   RulModel model;
@@ -170,15 +169,14 @@ void bind_maintenance(py::module_& m) {
         "values, trailing-window means and slopes, age / 100), source_row, remaining_cycles, last_row "
         "(feature row of each engine's last finite cycle, -1 if none) and skipped (cycles with a NaN or "
         "infinite reading: no feature row, never part of a window). GIL released.");
-  m.def("fit_rul_model", &fit, py::arg("x"), py::arg("starts"), py::kw_only(), py::arg("window"),
-        py::arg("model"), py::arg("seed"), py::arg("n_features"), py::arg("alpha"), py::arg("cap"),
+  m.def("fit_rul_model", &fit, py::arg("x"), py::arg("starts"), py::kw_only(), py::arg("window"), py::arg("model"),
+        py::arg("seed"), py::arg("n_features"), py::arg("alpha"), py::arg("cap"),
         "Fits a RUL model ('ridge' or 'random_features') on run-to-failure histories: window features, "
         "targets min(cycles left, cap), normalisation, seeded random ReLU features (portable RNG streams 0 "
         "and 1) and the ridge normal equations solved by Eigen LDLT. Returns a dict: mean, std, projection, "
         "offset, weights, skipped. GIL released.");
-  m.def("predict_rul", &predict, py::arg("x"), py::arg("starts"), py::kw_only(), py::arg("window"),
-        py::arg("mean"), py::arg("std"), py::arg("projection"), py::arg("offset"), py::arg("weights"),
-        py::arg("cap"),
+  m.def("predict_rul", &predict, py::arg("x"), py::arg("starts"), py::kw_only(), py::arg("window"), py::arg("mean"),
+        py::arg("std"), py::arg("projection"), py::arg("offset"), py::arg("weights"), py::arg("cap"),
         "Predicted RUL at each engine's last finite cycle, clipped to [0, cap], from a fitted model's arrays "
         "(an empty projection means 'ridge'). Returns a dict: rul, skipped. GIL released.");
   m.def(

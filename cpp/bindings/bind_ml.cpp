@@ -34,8 +34,8 @@ py::array_t<double, py::array::c_style> rows_of(const py::array& x, int dim) {
     std::string shape = "(";
     for (py::ssize_t i = 0; i < a.ndim(); ++i) shape += (i ? ", " : "") + std::to_string(a.shape(i));
     shape += a.ndim() == 1 ? ",)" : ")";
-    throw std::invalid_argument("x: shape " + shape + " does not fit dim " + std::to_string(dim) +
-                                "; allowed (n, " + std::to_string(dim) + ")" + (dim == 1 ? " or (n,)" : ""));
+    throw std::invalid_argument("x: shape " + shape + " does not fit dim " + std::to_string(dim) + "; allowed (n, " +
+                                std::to_string(dim) + ")" + (dim == 1 ? " or (n,)" : ""));
   }
   return a;
 }
@@ -107,16 +107,17 @@ void bind_ml(py::module_& m) {
   {
     const HalfSpaceTreesParams def;
     py::class_<HalfSpaceTrees> c(m, "HalfSpaceTrees", "Multivariate Half-Space Trees detector.");
-    c.def(py::init([](int dim, int n_trees, int depth, int window, double size_limit, std::uint64_t seed,
-                      double warmup, double threshold) {
-            return HalfSpaceTrees(
-                HalfSpaceTreesParams{dim, n_trees, depth, window, size_limit, seed, warmup, threshold});
-          }),
-          py::kw_only(), py::arg("dim") = def.dim, py::arg("n_trees") = def.n_trees, py::arg("depth") = def.depth,
-          py::arg("window") = def.window, py::arg("size_limit") = def.size_limit, py::arg("seed") = def.seed,
-          py::arg("warmup") = def.warmup, py::arg("threshold") = def.threshold);
+    c.def(
+        py::init([](int dim, int n_trees, int depth, int window, double size_limit, std::uint64_t seed, double warmup,
+                    double threshold) {
+          return HalfSpaceTrees(HalfSpaceTreesParams{dim, n_trees, depth, window, size_limit, seed, warmup, threshold});
+        }),
+        py::kw_only(), py::arg("dim") = def.dim, py::arg("n_trees") = def.n_trees, py::arg("depth") = def.depth,
+        py::arg("window") = def.window, py::arg("size_limit") = def.size_limit, py::arg("seed") = def.seed,
+        py::arg("warmup") = def.warmup, py::arg("threshold") = def.threshold);
     common<HalfSpaceTrees>(c, [](const HalfSpaceTrees& d) { return d.params().dim; });
-    c.def_property_readonly("dim", [](const HalfSpaceTrees& d) { return d.params().dim; }, "Features per sample.");
+    c.def_property_readonly(
+        "dim", [](const HalfSpaceTrees& d) { return d.params().dim; }, "Features per sample.");
   }
   {
     const MahalanobisParams def;
@@ -128,7 +129,8 @@ void bind_ml(py::module_& m) {
           py::arg("ridge") = def.ridge, py::arg("refresh") = def.refresh, py::arg("warmup") = def.warmup,
           py::arg("clip") = def.clip);
     common<Mahalanobis>(c, [](const Mahalanobis& d) { return d.params().dim; });
-    c.def_property_readonly("dim", [](const Mahalanobis& d) { return d.params().dim; }, "Features per sample.")
+    c.def_property_readonly(
+         "dim", [](const Mahalanobis& d) { return d.params().dim; }, "Features per sample.")
         .def_property_readonly(
             "mean", [](const Mahalanobis& d) { return std::vector<double>(d.mean().begin(), d.mean().end()); },
             "Weighted mean learned so far.");
@@ -160,7 +162,8 @@ void bind_ml(py::module_& m) {
           py::arg("hst_depth") = def.hst.depth, py::arg("hst_window") = def.hst.window,
           py::arg("mahalanobis_alpha") = def.mahalanobis.alpha, py::arg("tail_fit") = def.tail_fit);
     common<Ensemble>(c, [](const Ensemble& d) { return d.params().dim; });
-    c.def_property_readonly("dim", [](const Ensemble& d) { return d.params().dim; }, "Features per sample.")
+    c.def_property_readonly(
+         "dim", [](const Ensemble& d) { return d.params().dim; }, "Features per sample.")
         .def_property_readonly("members", &Ensemble::members, "Number of members (3 for dim 1, else 2).");
   }
   {
@@ -201,8 +204,8 @@ void bind_ml(py::module_& m) {
     py::class_<LikelihoodAlarm> c(m, "LikelihoodAlarm",
                                   "Univariate detector: base detector, anomaly likelihood, range break, hold-off.");
     c.def(py::init([](const std::string& base, int rarity_window, double rarity_radius, double rarity_fraction,
-                      double ewma_alpha, int average, int learning, int estimate_every, int history,
-                      bool range_break, double range_tolerance, int holdoff, double warmup) {
+                      double ewma_alpha, int average, int learning, int estimate_every, int history, bool range_break,
+                      double range_tolerance, int holdoff, double warmup) {
             LikelihoodAlarmParams p;
             if (base == "rarity") {
               p.base = AlarmBase::rarity;

@@ -45,9 +45,8 @@ py::dict update_batch(ControlChart& chart, const py::array& x) {
   const auto n = a.shape(0);
   py::array_t<double> ewma(n), lcl(n), ucl(n), upper(n), lower(n), confidence(n);
   py::array_t<std::uint8_t> signals(n);
-  const ControlArrays out{ewma.mutable_data(),  lcl.mutable_data(),     ucl.mutable_data(),
-                          upper.mutable_data(), lower.mutable_data(),   signals.mutable_data(),
-                          confidence.mutable_data()};
+  const ControlArrays out{ewma.mutable_data(),  lcl.mutable_data(),     ucl.mutable_data(),       upper.mutable_data(),
+                          lower.mutable_data(), signals.mutable_data(), confidence.mutable_data()};
   const double* src = a.data();
   {
     py::gil_scoped_release release;
@@ -105,8 +104,8 @@ void bind_quality_control(py::module_& m) {
   py::class_<ControlChart> c(m, "ControlChart",
                              "Phase II control chart: individuals chart with the Western Electric rules, EWMA with "
                              "exact limits, and tabular CUSUM in sigma units.");
-  c.def(py::init([](double mean, double sigma, double ewma_lambda, double ewma_width, double cusum_k,
-                    double cusum_h, int signals) {
+  c.def(py::init([](double mean, double sigma, double ewma_lambda, double ewma_width, double cusum_k, double cusum_h,
+                    int signals) {
           return ControlChart(ControlChartParams{mean, sigma, ewma_lambda, ewma_width, cusum_k, cusum_h, signals});
         }),
         py::kw_only(), py::arg("mean") = def.mean, py::arg("sigma") = def.sigma,

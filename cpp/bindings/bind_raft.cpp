@@ -17,8 +17,8 @@ using raft::Cluster;
 using raft::ClusterConfig;
 
 raft::KvOp parse_op(const std::string& kind) {
-  for (raft::KvOp op : {raft::KvOp::Put, raft::KvOp::Get, raft::KvOp::Append, raft::KvOp::Delete,
-                        raft::KvOp::Emergency}) {
+  for (raft::KvOp op :
+       {raft::KvOp::Put, raft::KvOp::Get, raft::KvOp::Append, raft::KvOp::Delete, raft::KvOp::Emergency}) {
     if (kind == raft::to_string(op)) return op;
   }
   core::fail("kind: '" + kind + "' is not one of put, get, append, delete, emergency");
@@ -54,13 +54,12 @@ void bind_raft(py::module_& m) {
                      raft::to_string(raft::Role::Candidate), raft::to_string(raft::Role::Leader), "down");
 
   py::class_<Cluster>(m, "RaftCluster", "Simulated Raft cluster (use edgeswarm.RaftCluster).")
-      .def(py::init([](std::size_t n, std::uint64_t seed, std::uint32_t election_min_ms,
-                       std::uint32_t election_max_ms, std::uint32_t heartbeat_ms, std::int64_t latency_min_us,
-                       std::int64_t latency_max_us, double loss, double duplicate, double reorder,
-                       std::int64_t reorder_max_us, std::int64_t fsync_us, std::uint64_t snapshot_every,
-                       bool pre_vote, bool check_quorum, std::size_t max_entries_per_msg,
-                       std::size_t max_inflight_msgs, std::int64_t client_retry_us, std::int64_t client_timeout_us,
-                       bool check_invariants, bool record_applied) {
+      .def(py::init([](std::size_t n, std::uint64_t seed, std::uint32_t election_min_ms, std::uint32_t election_max_ms,
+                       std::uint32_t heartbeat_ms, std::int64_t latency_min_us, std::int64_t latency_max_us,
+                       double loss, double duplicate, double reorder, std::int64_t reorder_max_us,
+                       std::int64_t fsync_us, std::uint64_t snapshot_every, bool pre_vote, bool check_quorum,
+                       std::size_t max_entries_per_msg, std::size_t max_inflight_msgs, std::int64_t client_retry_us,
+                       std::int64_t client_timeout_us, bool check_invariants, bool record_applied) {
              ClusterConfig c;
              c.n = n;
              c.seed = seed;
@@ -90,9 +89,8 @@ void bind_raft(py::module_& m) {
            py::arg("latency_max_us") = 5000, py::arg("loss") = 0.0, py::arg("duplicate") = 0.0,
            py::arg("reorder") = 0.0, py::arg("reorder_max_us") = 10000, py::arg("fsync_us") = 100,
            py::arg("snapshot_every") = 1000, py::arg("pre_vote") = true, py::arg("check_quorum") = true,
-           py::arg("max_entries_per_msg") = 64, py::arg("max_inflight_msgs") = 256,
-           py::arg("client_retry_us") = 100000, py::arg("client_timeout_us") = 5000000,
-           py::arg("check_invariants") = true, py::arg("record_applied") = true)
+           py::arg("max_entries_per_msg") = 64, py::arg("max_inflight_msgs") = 256, py::arg("client_retry_us") = 100000,
+           py::arg("client_timeout_us") = 5000000, py::arg("check_invariants") = true, py::arg("record_applied") = true)
       .def_property_readonly("size", &Cluster::size)
       .def_property_readonly("now", &Cluster::now, "Simulated time in microseconds.")
       .def(
@@ -154,9 +152,8 @@ void bind_raft(py::module_& m) {
             r.reorder_delay = net::LatencyModel::uniform(0, reorder_max_us);
             c.set_link_rules(r);
           },
-          py::kw_only(), py::arg("latency_min_us"), py::arg("latency_max_us"), py::arg("loss"),
-          py::arg("duplicate"), py::arg("reorder"), py::arg("reorder_max_us"),
-          "Replaces the rules of every link.")
+          py::kw_only(), py::arg("latency_min_us"), py::arg("latency_max_us"), py::arg("loss"), py::arg("duplicate"),
+          py::arg("reorder"), py::arg("reorder_max_us"), "Replaces the rules of every link.")
       .def("is_up", &Cluster::is_up, py::arg("node"))
       .def(
           "role",
@@ -170,8 +167,7 @@ void bind_raft(py::module_& m) {
           },
           py::arg("node"), "Commit index (the persisted one while down).")
       .def(
-          "applied_index",
-          [](const Cluster& c, std::size_t i) { return c.node(i).applied_index(); }, py::arg("node"))
+          "applied_index", [](const Cluster& c, std::size_t i) { return c.node(i).applied_index(); }, py::arg("node"))
       .def(
           "known_leader", [](const Cluster& c, std::size_t i) { return optional_node(c.node(i).leader()); },
           py::arg("node"), "The leader node i knows of, or None.")

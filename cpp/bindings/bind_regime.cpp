@@ -16,8 +16,7 @@ using swarm::RegimeParams;
 /// losslessly), or ValueError naming `name`.
 py::array_t<double, py::array::c_style> require_float64(const py::array& a, const char* name) {
   if (a.dtype().kind() != 'f' || a.dtype().itemsize() > 8) {
-    throw std::invalid_argument(std::string(name) + ": expected dtype float64, got " +
-                                std::string(py::str(a.dtype())));
+    throw std::invalid_argument(std::string(name) + ": expected dtype float64, got " + std::string(py::str(a.dtype())));
   }
   return py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(a);
 }
@@ -53,8 +52,8 @@ void bind_regime(py::module_& m) {
   py::class_<RegimeDetector>(m, "RegimeDetector",
                              "Streaming Calm / PreStorm / Storm classifier of the entropy H with hysteresis. "
                              "Regime codes: 0 Calm, 1 PreStorm, 2 Storm (names in REGIMES).")
-      .def(py::init([](double calm_threshold, double storm_threshold, double derivative_threshold,
-                       int hysteresis, double smoothing) {
+      .def(py::init([](double calm_threshold, double storm_threshold, double derivative_threshold, int hysteresis,
+                       double smoothing) {
              RegimeParams p;
              p.calm_threshold = calm_threshold;
              p.storm_threshold = storm_threshold;
@@ -65,8 +64,8 @@ void bind_regime(py::module_& m) {
            }),
            py::kw_only(), py::arg("calm_threshold") = defaults.calm_threshold,
            py::arg("storm_threshold") = defaults.storm_threshold,
-           py::arg("derivative_threshold") = defaults.derivative_threshold,
-           py::arg("hysteresis") = defaults.hysteresis, py::arg("smoothing") = defaults.smoothing,
+           py::arg("derivative_threshold") = defaults.derivative_threshold, py::arg("hysteresis") = defaults.hysteresis,
+           py::arg("smoothing") = defaults.smoothing,
            "Starts in Calm; ValueError naming the option when one is out of range.")
       .def(
           "update", [](RegimeDetector& d, double h) { return static_cast<int>(d.update(h)); }, py::arg("h"),

@@ -153,8 +153,9 @@ void bind_swarm(py::module_& m) {
   config.def_property(
       "aggregator", [](const SwarmConfig& c) { return swarm::to_string(c.aggregator.kind); },
       [](SwarmConfig& c, const std::string& name) { c.aggregator.kind = swarm::parse_aggregator(name); });
-  config.def("validate", [](const SwarmConfig& c) { swarm::validate(c); },
-             "Raises ValueError naming the first field out of range.");
+  config.def(
+      "validate", [](const SwarmConfig& c) { swarm::validate(c); },
+      "Raises ValueError naming the first field out of range.");
 
   py::class_<swarm::Swarm>(m, "Swarm", "The swarm engine (use edgeswarm.Swarm).")
       .def(py::init<const SwarmConfig&>(), py::arg("config"))
@@ -171,9 +172,9 @@ void bind_swarm(py::module_& m) {
                 attack_params(attack, bias, jitter, scale, sigma, alie_z, ipm_epsilon, on_epochs, off_epochs);
             s.inject_byzantine(byzantine_count(s, count), params);
           },
-          py::arg("count"), py::kw_only(), py::arg("attack") = "bias", py::arg("bias") = 0.9,
-          py::arg("jitter") = 0.01, py::arg("scale") = 1.0, py::arg("sigma") = 1.0, py::arg("alie_z") = -1.0,
-          py::arg("ipm_epsilon") = 0.5, py::arg("on_epochs") = 5, py::arg("off_epochs") = 5,
+          py::arg("count"), py::kw_only(), py::arg("attack") = "bias", py::arg("bias") = 0.9, py::arg("jitter") = 0.01,
+          py::arg("scale") = 1.0, py::arg("sigma") = 1.0, py::arg("alie_z") = -1.0, py::arg("ipm_epsilon") = 0.5,
+          py::arg("on_epochs") = 5, py::arg("off_epochs") = 5,
           "Turns `count` random honest nodes Byzantine with the given attack. Raises ValueError naming the "
           "parameter: count outside [0, honest nodes left], an unknown attack, a bias outside the Q16.16 range, "
           "or an attack option out of its range.")

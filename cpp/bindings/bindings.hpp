@@ -36,15 +36,14 @@ swarm::AttackParams attack_params(const std::string& attack, double bias, double
                                   double alie_z, double ipm_epsilon, int on_epochs, int off_epochs);
 
 /// A C-contiguous int32 array of `ndim` dimensions, or ValueError naming `name`.
-inline py::array_t<std::int32_t, py::array::c_style> require_int32(const py::array& a, const char* name,
-                                                                    int ndim) {
+inline py::array_t<std::int32_t, py::array::c_style> require_int32(const py::array& a, const char* name, int ndim) {
   if (a.dtype().kind() != 'i' || a.dtype().itemsize() != 4) {
     throw std::invalid_argument(std::string(name) + ": expected dtype int32 (raw Q16.16), got " +
                                 std::string(py::str(a.dtype())));
   }
   if (a.ndim() != ndim) {
-    throw std::invalid_argument(std::string(name) + ": expected a " + std::to_string(ndim) +
-                                "-D array, got " + std::to_string(a.ndim()) + "-D");
+    throw std::invalid_argument(std::string(name) + ": expected a " + std::to_string(ndim) + "-D array, got " +
+                                std::to_string(a.ndim()) + "-D");
   }
   return py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>::ensure(a);
 }

@@ -24,7 +24,16 @@ from edgeswarm._epoch_history import EpochHistory
 from edgeswarm._validate import require_int
 from edgeswarm.aggregators import AGGREGATORS
 
-__all__ = ["AGGREGATORS", "ATTACKS", "EPOCH_COLUMNS", "REGIMES", "SLEEP_ROLES", "TOPOLOGIES", "Swarm", "epoch_line"]
+__all__ = [
+    "AGGREGATORS",
+    "ATTACKS",
+    "EPOCH_COLUMNS",
+    "REGIMES",
+    "SLEEP_ROLES",
+    "TOPOLOGIES",
+    "Swarm",
+    "epoch_line",
+]
 
 REGIMES: tuple[str, ...] = tuple(_core.REGIMES)
 SLEEP_ROLES: tuple[str, ...] = tuple(_core.SLEEP_ROLES)  # sleep-schedule roles, indexed by role codes

@@ -177,7 +177,7 @@ def test_concurrent_proposals_commit_once_in_one_order(seed: int) -> None:
     c.run(ms=1000)
     assert c.term(leader) == term and c.role(leader) == "leader"
     for i in range(5):
-        assert c.applied(i) == list(zip(indexes, payloads))
+        assert c.applied(i) == list(zip(indexes, payloads, strict=True))
     _no_violations(c)
 
 
@@ -455,7 +455,7 @@ def test_churn(seed: int, unreliable: bool) -> None:
 # ---------------------------------------------------------------- snapshots
 
 
-def _fill(c: es.RaftCluster, kv: es.raft.KVClient, count: int, prefix: str) -> None:
+def _fill(kv: es.raft.KVClient, count: int, prefix: str) -> None:
     for k in range(count):
         kv.put(f"{prefix}{k % 7}", f"{prefix}{k}")
         kv.append("log", f"<{prefix}{k}>")
@@ -469,11 +469,11 @@ def test_snapshot_install_to_a_long_crashed_follower(seed: int, unreliable: bool
     leader = c.run_until_leader(timeout_ms=5000)
     assert leader is not None
     kv = c.client()
-    _fill(c, kv, 5, "a")
+    _fill(kv, 5, "a")
     follower = (leader + 2) % 5
     c.crash(follower)
     down_log = c.persisted(follower)["log_length"]
-    _fill(c, kv, 40, "b")
+    _fill(kv, 40, "b")
     # The others compacted past everything the follower holds: only a snapshot can help it.
     others = [i for i in range(5) if i != follower]
     assert all(c.persisted(i)["snapshot_index"] > down_log + 1 for i in others)
@@ -494,7 +494,7 @@ def test_restart_from_snapshot_keeps_state(seed: int) -> None:
     c = _cluster(seed, snapshot_every=8)
     assert c.run_until_leader(timeout_ms=5000) is not None
     kv = c.client()
-    _fill(c, kv, 30, "s")
+    _fill(kv, 30, "s")
     c.run(ms=500)
     before = c.kv(0)
     assert all(c.kv(i) == before for i in range(5))

@@ -403,7 +403,7 @@ def test_emergency_validation_and_json_round_trip() -> None:
     assert SEVERITIES == ("low", "medium", "high", "critical")
     assert set(PENDING_STATUSES) == {"proposed", "acknowledged", "unknown", "failed"}
     # One vocabulary: the pending statuses, then committed, and abandoned (the runtime's, after a restart).
-    assert EMERGENCY_STATUSES == (*PENDING_STATUSES, "committed", "abandoned")
+    assert (*PENDING_STATUSES, "committed", "abandoned") == EMERGENCY_STATUSES
     with pytest.raises(ValueError, match="^severity:"):
         es.Emergency(id="x", type="t", severity="HIGH", zone="", affected_devices=(), action="", time=0)
     with pytest.raises(ValueError, match="^time:"):

@@ -183,9 +183,9 @@ def test_concurrent_records_are_all_counted() -> None:
         (lambda t: t.record_fleet("m", [[0.1]], [[0.1]], [1, 2], devices=[1]), "elapsed_ns"),
         (lambda t: t.record_fleet("m", [[0.1]], [[0.1]], [1], devices=[1], kinds=[[0.5]]), "kinds"),
         (lambda t: t.add_devices([3, 3]), "ids"),
-        (lambda t: ModelTracker(threshold=float("nan")), "threshold"),
-        (lambda t: ModelTracker(threshold=1.5), "threshold"),
-        (lambda t: ModelTracker(models=["a", "a"]), "models"),
+        (lambda _t: ModelTracker(threshold=float("nan")), "threshold"),
+        (lambda _t: ModelTracker(threshold=1.5), "threshold"),
+        (lambda _t: ModelTracker(models=["a", "a"]), "models"),
     ],
 )
 def test_bad_input_names_the_parameter(call, name: str) -> None:

@@ -206,7 +206,7 @@ class BrowserPage:
 
 
 @pytest.fixture
-def browser_page(live_server: LiveServer) -> Iterator[BrowserPage]:
+def browser_page(live_server: LiveServer) -> Iterator[BrowserPage]:  # noqa: ARG001 - the page needs the server up
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         try:

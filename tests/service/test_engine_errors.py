@@ -79,9 +79,11 @@ def _noise_args(body: dict[str, Any]) -> dict[str, Any]:
     return {"intensity": body["intensity"], "duration_s": body["duration_sec"]}
 
 
-@pytest.mark.parametrize(("parameter", "body", "what"), BYZANTINE_CASES, ids=[c[2] for c in BYZANTINE_CASES])
+@pytest.mark.parametrize(
+    ("parameter", "body"), [c[:2] for c in BYZANTINE_CASES], ids=[c[2] for c in BYZANTINE_CASES]
+)
 def test_byzantine_range_errors_are_the_engines_422(
-    client: TestClient, operator: dict, parameter: str, body: dict[str, Any], what: str
+    client: TestClient, operator: dict, parameter: str, body: dict[str, Any]
 ) -> None:
     args = _byzantine_args(body)
     message = _engine_message(
@@ -97,9 +99,9 @@ def test_byzantine_range_errors_are_the_engines_422(
     assert client.get("/api/status").json()["byzantine"] == 0  # the refused injection changed nothing
 
 
-@pytest.mark.parametrize(("parameter", "body", "what"), NOISE_CASES, ids=[c[2] for c in NOISE_CASES])
+@pytest.mark.parametrize(("parameter", "body"), [c[:2] for c in NOISE_CASES], ids=[c[2] for c in NOISE_CASES])
 def test_noise_range_errors_are_the_engines_422(
-    client: TestClient, operator: dict, parameter: str, body: dict[str, Any], what: str
+    client: TestClient, operator: dict, parameter: str, body: dict[str, Any]
 ) -> None:
     args = _noise_args(body)
     message = _engine_message(lambda: _engine().inject_noise(args["intensity"], args["duration_s"]))

@@ -17,7 +17,8 @@ const char* const kSeverityNames[3] = {"none", "warning", "critical"};
 void require_band(double low, double high, const char* low_name, const char* high_name) {
   core::require_finite(low_name, low, "finite values");
   core::require_finite(high_name, high, "finite values");
-  core::require(high > low, high_name, high, std::string("values > ") + low_name + " (" + core::format_value(low) + ")");
+  core::require(high > low, high_name, high,
+                std::string("values > ") + low_name + " (" + core::format_value(low) + ")");
 }
 
 Alert grade(double value, double low, double high, double band, AlertType low_type, AlertType high_type) {
@@ -59,8 +60,8 @@ Alert AlertRules::check(Metric metric, double value) const {
   return {AlertType::None, Severity::None};
 }
 
-void evaluate(const AlertRules& rules, const Metric* metrics, const double* values, std::size_t rows,
-              std::size_t cols, std::uint8_t* types, std::uint8_t* severities) {
+void evaluate(const AlertRules& rules, const Metric* metrics, const double* values, std::size_t rows, std::size_t cols,
+              std::uint8_t* types, std::uint8_t* severities) {
   rules.validate();
   // Threads only pay off on big batches; on a small one their start-up dominates (and on a loaded
   // machine costs milliseconds).

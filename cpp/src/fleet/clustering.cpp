@@ -6,9 +6,9 @@
 #include <string>
 
 #include "edgeswarm/core/arguments.hpp"
-#include "parallel_work.hpp"
 #include "edgeswarm/core/rng.hpp"
 #include "fleet_streams.hpp"
+#include "parallel_work.hpp"
 
 namespace edgeswarm::fleet {
 namespace {

@@ -20,8 +20,7 @@ const std::array<SensorSpec, kSensorTypes> kSpecs{{
     {"rfid", "reads/min", 20.0, 15.0, 11.0, 3.0, 0.0, 1000.0},
 }};
 
-const std::array<const char*, kDeviceTypes> kDeviceNames{"sensor", "gateway", "controller",
-                                                         "camera", "robot",   "drone"};
+const std::array<const char*, kDeviceTypes> kDeviceNames{"sensor", "gateway", "controller", "camera", "robot", "drone"};
 
 std::string joined_device_names() {
   std::string s;

@@ -56,8 +56,8 @@ void validate(const FleetParams& p) {
 }
 
 /// Latest outage of device `id` starting at or before t_us; false when none could still matter.
-bool latest_outage(std::uint64_t seed, const FleetParams& p, std::uint32_t id, std::int64_t t_us,
-                   std::int64_t& start, std::int64_t& end) {
+bool latest_outage(std::uint64_t seed, const FleetParams& p, std::uint32_t id, std::int64_t t_us, std::int64_t& start,
+                   std::int64_t& end) {
   const std::int64_t hour = t_us / kHourUs;
   for (std::int64_t h = hour; h >= std::max<std::int64_t>(0, hour - 1); --h) {
     core::Rng rng(seed, core::stream_id(id, static_cast<std::uint64_t>(h), kOutageStream));
@@ -108,10 +108,18 @@ void Fleet::build(std::size_t n_devices, const SensorType* fixed_sensor) {
     } else {
       d.battery0 = rng.uniform(15.0, 100.0);
       switch (d.type) {
-        case DeviceType::Camera: d.drain_pct_per_day = rng.uniform(1.0, 4.0); break;
-        case DeviceType::Robot: d.drain_pct_per_day = rng.uniform(30.0, 60.0); break;
-        case DeviceType::Drone: d.drain_pct_per_day = rng.uniform(150.0, 300.0); break;
-        default: d.drain_pct_per_day = rng.uniform(0.2, 1.0); break;
+        case DeviceType::Camera:
+          d.drain_pct_per_day = rng.uniform(1.0, 4.0);
+          break;
+        case DeviceType::Robot:
+          d.drain_pct_per_day = rng.uniform(30.0, 60.0);
+          break;
+        case DeviceType::Drone:
+          d.drain_pct_per_day = rng.uniform(150.0, 300.0);
+          break;
+        default:
+          d.drain_pct_per_day = rng.uniform(0.2, 1.0);
+          break;
       }
     }
     // Log-distance path loss to a central uplink (exponent 2.2) with 4 dB shadowing.
@@ -174,7 +182,9 @@ DeviceState Fleet::state(std::size_t i, std::int64_t t_us) const {
   }
   const std::uint64_t held = std::min(produced(end - start), cap);
   const double flushed = params_.flush_rate_per_s * static_cast<double>(t_us - end) / static_cast<double>(kSecondUs);
-  s.buffered = flushed >= static_cast<double>(held) ? 0u : static_cast<std::uint32_t>(held - static_cast<std::uint64_t>(flushed));
+  s.buffered = flushed >= static_cast<double>(held)
+                   ? 0u
+                   : static_cast<std::uint32_t>(held - static_cast<std::uint64_t>(flushed));
   return s;
 }
 

@@ -5,9 +5,9 @@
 #include <limits>
 
 #include "edgeswarm/core/arguments.hpp"
-#include "parallel_work.hpp"
 #include "edgeswarm/core/rng.hpp"
 #include "fleet_streams.hpp"
+#include "parallel_work.hpp"
 
 namespace edgeswarm::fleet {
 namespace {
@@ -26,7 +26,8 @@ double raw_reading(const Fleet& fleet, const Device& d, const SensorSpec& spec, 
   const double days = static_cast<double>(t_us) / static_cast<double>(kDayUs);
   const double wear = 1.0 - fleet.health(d.id, t_us);
   core::Rng rng(fleet.seed(), core::stream_id(d.id, static_cast<std::uint64_t>(t_us), kNoiseStream));
-  return spec.base + d.offset + spec.daily_amplitude * std::cos(kTwoPi * (hour_of_day - spec.peak_hour - d.phase_h) / 24.0) +
+  return spec.base + d.offset +
+         spec.daily_amplitude * std::cos(kTwoPi * (hour_of_day - spec.peak_hour - d.phase_h) / 24.0) +
          d.drift_per_day * days + d.wear_amplitude * wear * wear + d.noise_sd * (1.0 + 2.0 * wear) * rng.normal();
 }
 
@@ -53,12 +54,16 @@ void fault_windows(const Fleet& fleet, std::size_t i, std::int64_t from_us, std:
         w.end_us = w.start_us + 60 * kSecondUs;
         w.magnitude = sign * rng.uniform(8.0, 15.0) * d.noise_sd;
         break;
-      case Fault::Stuck: w.end_us = w.start_us + (5 + static_cast<std::int64_t>(rng.below(56))) * 60 * kSecondUs; break;
+      case Fault::Stuck:
+        w.end_us = w.start_us + (5 + static_cast<std::int64_t>(rng.below(56))) * 60 * kSecondUs;
+        break;
       case Fault::Drift:
         w.end_us = w.start_us + (30 + static_cast<std::int64_t>(rng.below(91))) * 60 * kSecondUs;
         w.magnitude = sign * rng.uniform(6.0, 12.0) * d.noise_sd;
         break;
-      default: w.end_us = w.start_us + (1 + static_cast<std::int64_t>(rng.below(30))) * 60 * kSecondUs; break;
+      default:
+        w.end_us = w.start_us + (1 + static_cast<std::int64_t>(rng.below(30))) * 60 * kSecondUs;
+        break;
     }
     if (w.end_us > from_us && w.start_us < to_us) out.push_back(w);
   }
@@ -75,12 +80,12 @@ void generate(const Fleet& fleet, std::int64_t t0_us, std::size_t steps, std::in
               std::uint8_t* labels) {
   core::require(t0_us >= 0, "t0_us", static_cast<double>(t0_us), "times >= 0");
   core::require(dt_us > 0, "dt_us", static_cast<double>(dt_us), "> 0");
-  core::require(steps <= static_cast<std::size_t>((std::numeric_limits<std::int64_t>::max() / 4 - t0_us) / dt_us), "steps",
-                static_cast<double>(steps), "a window that fits in simulated time");
+  core::require(steps <= static_cast<std::size_t>((std::numeric_limits<std::int64_t>::max() / 4 - t0_us) / dt_us),
+                "steps", static_cast<double>(steps), "a window that fits in simulated time");
   const std::int64_t n = static_cast<std::int64_t>(fleet.size());
   const std::int64_t t_end = t0_us + static_cast<std::int64_t>(steps) * dt_us;
   // Threads only pay off on big batches (see alert_rules.cpp).
-#pragma omp parallel if (static_cast<std::size_t>(n) * steps >= kMinParallelWork)
+#pragma omp parallel if (static_cast <std::size_t>(n) * steps >= kMinParallelWork)
   {
     std::vector<FaultWindow> windows;
 #pragma omp for schedule(static)
@@ -118,10 +123,12 @@ void generate(const Fleet& fleet, std::int64_t t0_us, std::size_t steps, std::in
         }
         lab[k] = static_cast<std::uint8_t>(active->kind);
         switch (active->kind) {
-          case Fault::Spike: row[k] = clamp_to(spec, raw_reading(fleet, d, spec, t) + active->magnitude); break;
+          case Fault::Spike:
+            row[k] = clamp_to(spec, raw_reading(fleet, d, spec, t) + active->magnitude);
+            break;
           case Fault::Drift: {
-            const double frac = static_cast<double>(t - active->start_us) /
-                                static_cast<double>(active->end_us - active->start_us);
+            const double frac =
+                static_cast<double>(t - active->start_us) / static_cast<double>(active->end_us - active->start_us);
             row[k] = clamp_to(spec, raw_reading(fleet, d, spec, t) + frac * active->magnitude);
             break;
           }
@@ -132,7 +139,9 @@ void generate(const Fleet& fleet, std::int64_t t0_us, std::size_t steps, std::in
             }
             row[k] = stuck_value;
             break;
-          default: row[k] = kNaN; break;
+          default:
+            row[k] = kNaN;
+            break;
         }
       }
     }

@@ -129,8 +129,7 @@ ControlPoint ControlChart::update(double x) {
   // Below 2^-60, 1 - decay2 is exactly 1: stop there, or the product would stick at the
   // smallest subnormal (0.64 ulp rounds up to 1 ulp) and every later multiply be slow.
   if (decay2_ < 0x1p-60) decay2_ = 0.0;
-  const double half_width =
-      p.ewma_width * p.sigma * std::sqrt(p.ewma_lambda / (2.0 - p.ewma_lambda) * (1.0 - decay2_));
+  const double half_width = p.ewma_width * p.sigma * std::sqrt(p.ewma_lambda / (2.0 - p.ewma_lambda) * (1.0 - decay2_));
   out.ewma = ewma_;
   out.ewma_lcl = p.mean - half_width;
   out.ewma_ucl = p.mean + half_width;

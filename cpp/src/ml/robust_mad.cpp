@@ -62,7 +62,8 @@ double RobustMad::mad() const { return mad_of_sorted(window_.sorted(), median_of
 double RobustMad::scale() const { return scale_about(median()); }
 
 double RobustMad::scale_about(double med) const {
-  return std::max({kMadToSigma * mad_of_sorted(window_.sorted(), med), params_.range_floor * (max_ - min_), params_.min_scale});
+  return std::max(
+      {kMadToSigma * mad_of_sorted(window_.sorted(), med), params_.range_floor * (max_ - min_), params_.min_scale});
 }
 
 Scored RobustMad::update(double x) {

@@ -10,8 +10,7 @@ namespace edgeswarm::ml {
 namespace {
 
 void validate_starts(const std::vector<std::int64_t>& starts, Eigen::Index n_rows) {
-  core::require(starts.size() >= 2, "starts", std::to_string(starts.size()) + " boundaries",
-                "at least 2 (one engine)");
+  core::require(starts.size() >= 2, "starts", std::to_string(starts.size()) + " boundaries", "at least 2 (one engine)");
   core::require(starts.front() == 0, "starts", "first " + std::to_string(starts.front()), "first 0");
   core::require(starts.back() == n_rows, "starts", "last " + std::to_string(starts.back()),
                 "last = n_rows = " + std::to_string(n_rows));

@@ -17,9 +17,7 @@ constexpr std::uint32_t kAlone = std::numeric_limits<std::uint32_t>::max();
 }  // namespace
 
 Network::Network(std::size_t n, std::uint64_t seed, const LinkRules& rules, SimTime fsync_delay_us)
-    : seed_(seed),
-      fsync_delay_(0),
-      sampler_(seed, 0) {
+    : seed_(seed), fsync_delay_(0), sampler_(seed, 0) {
   core::require(n >= 1 && n <= kMaxNodes, "n", std::to_string(n), "[1, " + std::to_string(kMaxNodes) + "]");
   validate(rules);
   set_fsync_delay(fsync_delay_us);
@@ -41,7 +39,8 @@ void Network::check_node(const char* name, NodeId node) const {
 
 void Network::check_up(const char* name, NodeId node) const {
   check_node(name, node);
-  if (!up_[node]) core::fail(std::string(name) + ": node " + std::to_string(node) + " is down; allowed nodes that are up");
+  if (!up_[node])
+    core::fail(std::string(name) + ": node " + std::to_string(node) + " is down; allowed nodes that are up");
 }
 
 void Network::set_rules(const LinkRules& rules) {
@@ -97,8 +96,7 @@ std::uint64_t Network::send(NodeId from, NodeId to, Bytes payload, int tag) {
   return id;
 }
 
-void Network::schedule_copy(NodeId from, NodeId to, const CopyFate& fate, std::uint64_t id, int tag,
-                            Bytes payload) {
+void Network::schedule_copy(NodeId from, NodeId to, const CopyFate& fate, std::uint64_t id, int tag, Bytes payload) {
   if (fate.lost) {
     drop(link(from, to), from, payload.size(), DropReason::Loss);
     return;

@@ -47,8 +47,7 @@ const char* to_string(OpStatus status) {
 
 void validate(const ClusterConfig& c) {
   using core::require;
-  require(c.n >= 1 && c.n <= net::kMaxNodes, "n", std::to_string(c.n),
-          "[1, " + std::to_string(net::kMaxNodes) + "]");
+  require(c.n >= 1 && c.n <= net::kMaxNodes, "n", std::to_string(c.n), "[1, " + std::to_string(net::kMaxNodes) + "]");
   require(c.heartbeat_ms >= 1, "heartbeat_ms", std::to_string(c.heartbeat_ms), "integers >= 1");
   require(c.election_min_ms > c.heartbeat_ms, "election_min_ms", std::to_string(c.election_min_ms),
           "integers > heartbeat_ms = " + std::to_string(c.heartbeat_ms));
@@ -81,7 +80,7 @@ struct Cluster::Server {
 
   std::unique_ptr<Node> node;  ///< null while down
   KvStore kv;
-  Storage storage;             ///< durable state
+  Storage storage;                ///< durable state
   std::optional<Ready> inflight;  ///< Ready waiting for its record to become durable
   std::deque<Pending> writes;
   std::vector<std::pair<std::uint64_t, std::vector<std::uint8_t>>> applied;
@@ -95,7 +94,7 @@ struct Cluster::Client {
   std::vector<std::uint8_t> command;
   std::size_t entry = 0;  ///< index into history_
   std::size_t target = 0;
-  bool accepted = false;  ///< some leader appended the command
+  bool accepted = false;                 ///< some leader appended the command
   std::optional<std::size_t> listening;  ///< node that accepted the latest attempt: its answer counts
   SimTime retry_at = kNever;
   SimTime give_up_at = kNever;

@@ -129,8 +129,8 @@ void InvariantChecker::observe(core::SimTime time, NodeId node, Role role, std::
   const std::uint64_t want = committed_[c - 1].term;
   if (c > log.last_index()) {
     report(ViolationKind::LeaderCompleteness, time, node, term, c,
-           "leader's log ends at " + std::to_string(log.last_index()) + " but entry " + std::to_string(c) +
-               " (term " + std::to_string(want) + ") was committed before term " + std::to_string(term));
+           "leader's log ends at " + std::to_string(log.last_index()) + " but entry " + std::to_string(c) + " (term " +
+               std::to_string(want) + ") was committed before term " + std::to_string(term));
   } else if (c >= log.snapshot_index() && log.term(c) != want) {
     report(ViolationKind::LeaderCompleteness, time, node, term, c,
            "leader holds term " + std::to_string(log.term(c).value_or(0)) + " at " + std::to_string(c) +

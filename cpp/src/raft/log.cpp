@@ -22,8 +22,8 @@ bool Log::matches(std::uint64_t index, std::uint64_t t) const {
 
 const Entry& Log::at(std::uint64_t index) const {
   if (index <= snapshot_index_ || index > last_index()) {
-    throw std::out_of_range("index: " + std::to_string(index) + " is not held; held [" +
-                            std::to_string(first_index()) + ", " + std::to_string(last_index()) + "]");
+    throw std::out_of_range("index: " + std::to_string(index) + " is not held; held [" + std::to_string(first_index()) +
+                            ", " + std::to_string(last_index()) + "]");
   }
   return entries_[index - snapshot_index_ - 1];
 }

@@ -36,8 +36,8 @@ Node::Node(const Config& config, const Storage& storage)
   for (const Entry& e : storage.entries()) {
     if (e.index != expected || e.term < last_term) {
       core::fail("storage: entry " + std::to_string(e.index) + " (term " + std::to_string(e.term) +
-                 ") breaks the log; expected index " + std::to_string(expected) + " with term >= " +
-                 std::to_string(last_term));
+                 ") breaks the log; expected index " + std::to_string(expected) +
+                 " with term >= " + std::to_string(last_term));
     }
     ++expected;
     last_term = e.term;
@@ -578,8 +578,7 @@ void Node::handle_append_response(const Message& m) {
     return;
   }
   if (!pr.update(m.index)) return;
-  if (pr.state == ProgressState::Probe ||
-      (pr.state == ProgressState::Snapshot && pr.match >= pr.pending_snapshot)) {
+  if (pr.state == ProgressState::Probe || (pr.state == ProgressState::Snapshot && pr.match >= pr.pending_snapshot)) {
     pr.become_replicate();
   }
   if (maybe_commit()) {
@@ -703,8 +702,7 @@ Snapshot Node::compact(std::uint64_t index, std::vector<std::uint8_t> data) {
   s.data = std::move(data);
   log_.compact(index);
   base_conf_ = at;
-  conf_.erase(std::remove_if(conf_.begin(), conf_.end(), [&](const auto& c) { return c.first <= index; }),
-              conf_.end());
+  conf_.erase(std::remove_if(conf_.begin(), conf_.end(), [&](const auto& c) { return c.first <= index; }), conf_.end());
   snapshot_ = s;
   return s;
 }

@@ -1,10 +1,10 @@
-#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/swarm/aggregators.hpp"
 
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
 
+#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/swarm/centered_clipping.hpp"
 #include "edgeswarm/swarm/coordinatewise.hpp"
 #include "edgeswarm/swarm/krum.hpp"
@@ -14,7 +14,6 @@ namespace edgeswarm::swarm {
 namespace {
 
 using core::fail;
-
 
 constexpr const char* kAllowedNames =
     "mean, trimmed_mean, median, reputation_trimmed_mean, krum, multi_krum, centered_clipping";
@@ -34,13 +33,20 @@ AggregatorKind parse_aggregator(const std::string& name) {
 
 std::string to_string(AggregatorKind kind) {
   switch (kind) {
-    case AggregatorKind::Mean: return "mean";
-    case AggregatorKind::TrimmedMean: return "trimmed_mean";
-    case AggregatorKind::Median: return "median";
-    case AggregatorKind::ReputationTrimmedMean: return "reputation_trimmed_mean";
-    case AggregatorKind::Krum: return "krum";
-    case AggregatorKind::MultiKrum: return "multi_krum";
-    case AggregatorKind::CenteredClipping: return "centered_clipping";
+    case AggregatorKind::Mean:
+      return "mean";
+    case AggregatorKind::TrimmedMean:
+      return "trimmed_mean";
+    case AggregatorKind::Median:
+      return "median";
+    case AggregatorKind::ReputationTrimmedMean:
+      return "reputation_trimmed_mean";
+    case AggregatorKind::Krum:
+      return "krum";
+    case AggregatorKind::MultiKrum:
+      return "multi_krum";
+    case AggregatorKind::CenteredClipping:
+      return "centered_clipping";
   }
   fail("aggregator: kind " + std::to_string(static_cast<int>(kind)) + " is unknown; allowed " + kAllowedNames);
 }
@@ -51,15 +57,13 @@ void validate(const AggregatorParams& params) {
     fail("trim: " + core::format_value(params.trim) + " is out of range; allowed [0, 0.5)");
   }
   if (params.trim_count < -1) {
-    fail("trim_count: " + std::to_string(params.trim_count) +
-         " is out of range; allowed -1 (use trim) or >= 0");
+    fail("trim_count: " + std::to_string(params.trim_count) + " is out of range; allowed -1 (use trim) or >= 0");
   }
   if (params.krum_f < -1) {
     fail("krum_f: " + std::to_string(params.krum_f) + " is out of range; allowed -1 (use the trim count) or >= 0");
   }
   if (params.multi_krum_m < -1 || params.multi_krum_m == 0) {
-    fail("multi_krum_m: " + std::to_string(params.multi_krum_m) +
-         " is out of range; allowed -1 (n - f) or >= 1");
+    fail("multi_krum_m: " + std::to_string(params.multi_krum_m) + " is out of range; allowed -1 (n - f) or >= 1");
   }
   (void)clip_tau_raw(params.clip_tau);
   if (params.clip_iters < 1) {
@@ -112,8 +116,8 @@ void trimmed_mean(const q16* values, std::size_t n, std::size_t d, std::size_t f
 
 Aggregator::Aggregator(const AggregatorParams& params) : params_(params) { validate(params_); }
 
-void Aggregator::aggregate(const q16* values, std::size_t n, std::size_t d, const q16* weights,
-                           const q16* center, q16* out) {
+void Aggregator::aggregate(const q16* values, std::size_t n, std::size_t d, const q16* weights, const q16* center,
+                           q16* out) {
   if (n == 0) fail("n: 0 reports; at least 1 is required");
   if (d == 0) return;
   if (values == nullptr) fail("values: null pointer for " + std::to_string(n) + " x " + std::to_string(d));

@@ -1,4 +1,3 @@
-#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/swarm/attacks.hpp"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/core/rng.hpp"
 
 namespace edgeswarm::swarm {
@@ -15,7 +15,6 @@ namespace {
 using core::fail;
 using core::require_finite;
 using core::require_positive;
-
 
 constexpr const char* kNames[] = {"bias", "sign_flip", "gaussian", "alie", "ipm", "mimic", "intermittent"};
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == kAttackKinds.size());
@@ -37,8 +36,8 @@ const double* require_stat(const double* values, std::size_t d, const char* name
 }
 
 /// Every row r = base + sd * N(0, 1) drawn from node_ids[r]'s attack stream.
-void write_noisy(const double* base, double constant, double sd, std::size_t d, std::uint64_t seed,
-                 std::uint64_t epoch, const std::uint32_t* node_ids, std::size_t k, q16* reports) {
+void write_noisy(const double* base, double constant, double sd, std::size_t d, std::uint64_t seed, std::uint64_t epoch,
+                 const std::uint32_t* node_ids, std::size_t k, q16* reports) {
   for (std::size_t r = 0; r < k; ++r) {
     core::Rng rng = core::Rng::for_node(seed, node_ids[r], epoch, core::Purpose::Attack);
     q16* row = reports + r * d;
@@ -160,8 +159,8 @@ void apply_attack(const AttackParams& params, const HonestView& honest, std::siz
       if (z < 0.0) {
         if (honest.n_total == 0) fail("n_total: 0 is out of range; allowed >= 1 to derive alie_z");
         if (honest.n_byzantine > honest.n_total) {
-          fail("n_byzantine: " + std::to_string(honest.n_byzantine) + " is out of range; allowed [0, n_total = " +
-               std::to_string(honest.n_total) + "]");
+          fail("n_byzantine: " + std::to_string(honest.n_byzantine) +
+               " is out of range; allowed [0, n_total = " + std::to_string(honest.n_total) + "]");
         }
         z = alie_z(honest.n_total, honest.n_byzantine);
       }

@@ -82,8 +82,8 @@ void centered_clipping(const q16* values, std::size_t n, std::size_t d, const q1
         for (std::size_t c = 0; c < d; ++c) acc[c] += diff[c];
         continue;
       }
-      const auto scale = static_cast<std::int64_t>(
-          fixed::div_round<__int128>(static_cast<__int128>(tau_raw) << kScaleBits, norm));
+      const auto scale =
+          static_cast<std::int64_t>(fixed::div_round<__int128>(static_cast<__int128>(tau_raw) << kScaleBits, norm));
       for (std::size_t c = 0; c < d; ++c) acc[c] += fixed::div_round<std::int64_t>(diff[c] * scale, kScaleOne);
     }
     for (std::size_t c = 0; c < d; ++c) {

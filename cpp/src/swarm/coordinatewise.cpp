@@ -32,8 +32,8 @@ void median(const q16* values, std::size_t n, std::size_t d, q16* out, Workspace
   trimmed_mean(values, n, d, (n - 1) / 2, out, work);
 }
 
-void reputation_trimmed_mean(const q16* values, std::size_t n, std::size_t d, const q16* weights,
-                             std::size_t f, q16* out, Workspace& work) {
+void reputation_trimmed_mean(const q16* values, std::size_t n, std::size_t d, const q16* weights, std::size_t f,
+                             q16* out, Workspace& work) {
   require_rows(n);
   if (2 * f >= n) {
     throw std::invalid_argument("f: " + std::to_string(f) + " leaves no report of n = " + std::to_string(n) +

@@ -1,4 +1,3 @@
-#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/swarm/energy.hpp"
 
 #include <cmath>
@@ -7,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/core/rng.hpp"
 
 namespace edgeswarm::swarm {
@@ -15,7 +15,6 @@ namespace {
 using core::require_fraction;
 using core::require_non_negative;
 using core::require_positive;
-
 
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 // Intervals are capped here so that epoch + interval cannot overflow for any
@@ -42,13 +41,14 @@ void validate(const EnergyParams& p) {
   require_positive("calm_interval_s", p.calm_interval_s);
   require_positive("prestorm_interval_s", p.prestorm_interval_s);
   require_positive("storm_interval_s", p.storm_interval_s);
-  if (p.wake_burst_epochs < 1) core::fail_range("wake_burst_epochs", std::to_string(p.wake_burst_epochs), "integers >= 1");
+  if (p.wake_burst_epochs < 1)
+    core::fail_range("wake_burst_epochs", std::to_string(p.wake_burst_epochs), "integers >= 1");
   require_fraction("sentinel_fraction", p.sentinel_fraction);
   require_fraction("on_demand_fraction", p.on_demand_fraction);
   // A tolerance of a few ulps lets e.g. 0.7 + 0.3 through.
   if (p.sentinel_fraction + p.on_demand_fraction > 1.0 + 1e-12) {
     core::fail_range("on_demand_fraction", core::format_value(p.on_demand_fraction),
-        "[0, 1 - sentinel_fraction] with sentinel_fraction = " + core::format_value(p.sentinel_fraction));
+                     "[0, 1 - sentinel_fraction] with sentinel_fraction = " + core::format_value(p.sentinel_fraction));
   }
   require_non_negative("awake_mw", p.awake_mw);
   require_non_negative("asleep_mw", p.asleep_mw);
@@ -56,8 +56,7 @@ void validate(const EnergyParams& p) {
   require_non_negative("tx_uj_per_message", p.tx_uj_per_message);
 }
 
-SleepScheduler::SleepScheduler(std::size_t n, const EnergyParams& params, std::uint64_t seed,
-                               std::int64_t epoch_ms)
+SleepScheduler::SleepScheduler(std::size_t n, const EnergyParams& params, std::uint64_t seed, std::int64_t epoch_ms)
     : params_(params), epoch_ms_(epoch_ms) {
   validate(params_);
   if (epoch_ms_ <= 0) core::fail_range("epoch_ms", std::to_string(epoch_ms_), "integers > 0");
@@ -79,8 +78,8 @@ SleepScheduler::SleepScheduler(std::size_t n, const EnergyParams& params, std::u
     } else {
       roles_[i] = Role::Scheduled;
       // Spread the first wake-ups so the fleet does not wake in lockstep.
-      next_wake_[i] = static_cast<std::int64_t>(
-          core::Rng::for_node(seed, i, 0, core::Purpose::Schedule).below(first_interval));
+      next_wake_[i] =
+          static_cast<std::int64_t>(core::Rng::for_node(seed, i, 0, core::Purpose::Schedule).below(first_interval));
     }
   }
 }

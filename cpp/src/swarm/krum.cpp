@@ -88,8 +88,8 @@ void multi_krum(const q16* values, std::size_t n, std::size_t d, std::size_t f, 
                 Workspace& work) {
   check(n, f);
   if (m < 1 || m > n) {
-    throw std::invalid_argument("multi_krum_m: " + std::to_string(m) + " is out of range for n = " +
-                                std::to_string(n) + " reports; allowed 1 <= multi_krum_m <= n");
+    throw std::invalid_argument("multi_krum_m: " + std::to_string(m) + " is out of range for n = " + std::to_string(n) +
+                                " reports; allowed 1 <= multi_krum_m <= n");
   }
   std::vector<u128> scores(n);
   krum_scores(values, n, d, f, scores.data(), work);

@@ -1,4 +1,3 @@
-#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/swarm/regime.hpp"
 
 #include <cmath>
@@ -7,12 +6,10 @@
 #include <stdexcept>
 #include <vector>
 
+#include "edgeswarm/core/arguments.hpp"
+
 namespace edgeswarm::swarm {
-namespace {
-
-
-
-}  // namespace
+namespace {}  // namespace
 
 std::string to_string(Regime regime) {
   switch (regime) {
@@ -71,13 +68,14 @@ void validate(const RegimeParams& p) {
   }
   if (!(p.calm_threshold < p.storm_threshold)) {
     core::fail_range("calm_threshold", core::format_value(p.calm_threshold),
-        "[0, storm_threshold) with storm_threshold = " + core::format_value(p.storm_threshold));
+                     "[0, storm_threshold) with storm_threshold = " + core::format_value(p.storm_threshold));
   }
   if (!(p.derivative_threshold > 0.0) || !std::isfinite(p.derivative_threshold)) {
     core::fail_range("derivative_threshold", core::format_value(p.derivative_threshold), "finite values > 0");
   }
   if (p.hysteresis < 1) core::fail_range("hysteresis", std::to_string(p.hysteresis), "integers >= 1");
-  if (!(p.smoothing > 0.0 && p.smoothing <= 1.0)) core::fail_range("smoothing", core::format_value(p.smoothing), "(0, 1]");
+  if (!(p.smoothing > 0.0 && p.smoothing <= 1.0))
+    core::fail_range("smoothing", core::format_value(p.smoothing), "(0, 1]");
 }
 
 RegimeDetector::RegimeDetector(const RegimeParams& params) : params_(params) { validate(params_); }

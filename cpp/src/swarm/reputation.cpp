@@ -1,11 +1,11 @@
 #include "edgeswarm/swarm/reputation.hpp"
 
-#include "edgeswarm/core/arguments.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+
+#include "edgeswarm/core/arguments.hpp"
 
 namespace edgeswarm::swarm {
 void validate(const ReputationParams& p) {
@@ -40,8 +40,7 @@ std::size_t ReputationLedger::update(const std::uint64_t* sq_distance, const std
   std::nth_element(scratch_.begin(), mid, scratch_.end());
   const double median_sq = static_cast<double>(*mid);
   const double floor_raw = params_.min_distance * fixed::kOne;
-  const double threshold_sq =
-      std::max(params_.tolerance * params_.tolerance * median_sq, floor_raw * floor_raw);
+  const double threshold_sq = std::max(params_.tolerance * params_.tolerance * median_sq, floor_raw * floor_raw);
   last_threshold_sq_ = static_cast<std::uint64_t>(std::min(threshold_sq, 1.8e19));
 
   std::size_t newly_banned = 0;

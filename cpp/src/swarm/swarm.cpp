@@ -66,9 +66,8 @@ std::size_t configured_trim(const AggregatorParams& p, std::size_t m) {
 AggregatorParams fit_to(const AggregatorParams& p, std::size_t m) { return fit_to(p, m, configured_trim(p, m)); }
 
 bool same(const AggregatorParams& a, const AggregatorParams& b) {
-  return a.kind == b.kind && a.trim_count == b.trim_count && a.krum_f == b.krum_f &&
-         a.multi_krum_m == b.multi_krum_m && a.trim == b.trim && a.clip_tau == b.clip_tau &&
-         a.clip_iters == b.clip_iters;
+  return a.kind == b.kind && a.trim_count == b.trim_count && a.krum_f == b.krum_f && a.multi_krum_m == b.multi_krum_m &&
+         a.trim == b.trim && a.clip_tau == b.clip_tau && a.clip_iters == b.clip_iters;
 }
 
 /// W-MSR on one coordinate: drop up to f neighbour values above and below the
@@ -103,8 +102,7 @@ void validate(const SwarmConfig& c) {
           "finite and >= 0");
   require(c.invalid_rate >= 0.0 && c.invalid_rate < 1.0, "invalid_rate", c.invalid_rate, "[0, 1)");
   require(c.residual_range > 0.0 && std::isfinite(c.residual_range), "residual_range", c.residual_range, "> 0");
-  require(c.entropy_bins >= 2 && c.entropy_bins <= 4096, "entropy_bins", std::to_string(c.entropy_bins),
-          "[2, 4096]");
+  require(c.entropy_bins >= 2 && c.entropy_bins <= 4096, "entropy_bins", std::to_string(c.entropy_bins), "[2, 4096]");
   require(c.min_trim >= 0.0 && c.min_trim < 0.5, "min_trim", c.min_trim, "[0, 0.5)");
   require(c.innovation > 0.0 && c.innovation <= 1.0, "innovation", c.innovation, "(0, 1]");
   require(c.epoch_ms >= 1 && c.epoch_ms <= 86'400'000, "epoch_ms", std::to_string(c.epoch_ms), "[1, 86400000]");
@@ -113,8 +111,9 @@ void validate(const SwarmConfig& c) {
   const bool quadratic = c.aggregator.kind == AggregatorKind::Krum || c.aggregator.kind == AggregatorKind::MultiKrum;
   const bool centralised = c.topology.kind == TopologyKind::Complete || c.topology.kind == TopologyKind::Star;
   if (quadratic && centralised && c.n_nodes > kMaxKrumNodes) {
-    core::fail("aggregator: " + to_string(c.aggregator.kind) + " costs O(n^2) per epoch in star mode; allowed for n_nodes <= " +
-               std::to_string(kMaxKrumNodes) + " (got " + std::to_string(c.n_nodes) + "); use a mesh topology or another aggregator");
+    core::fail("aggregator: " + to_string(c.aggregator.kind) +
+               " costs O(n^2) per epoch in star mode; allowed for n_nodes <= " + std::to_string(kMaxKrumNodes) +
+               " (got " + std::to_string(c.n_nodes) + "); use a mesh topology or another aggregator");
   }
   validate(c.reputation);
   validate(c.regime);
@@ -206,11 +205,11 @@ void Swarm::inject_noise(double intensity, double duration_s) {
 
 double Swarm::state_bytes_per_node() const {
   const double per_node_fixed = 3.0 * 4.0 * d_                       // readings, reports, models
-                                + 4 * sizeof(std::uint8_t)            // byzantine, awake, valid, reported
-                                + 3 * sizeof(std::uint64_t) + 4 + 8   // distances, bytes, messages, rep.
-                                + sizeof(q16) + 1                     // ledger
-                                + 4.0 * d_ + 8                        // aggregation batch
-                                + 1 + 8 + 4 + 8 + 8;                  // scheduler
+                                + 4 * sizeof(std::uint8_t)           // byzantine, awake, valid, reported
+                                + 3 * sizeof(std::uint64_t) + 4 + 8  // distances, bytes, messages, rep.
+                                + sizeof(q16) + 1                    // ledger
+                                + 4.0 * d_ + 8                       // aggregation batch
+                                + 1 + 8 + 4 + 8 + 8;                 // scheduler
   const double topo = static_cast<double>(topology_.offsets().size() * 8 + topology_.neighbours().size() * 4 +
                                           topology_.positions().size() * 8) /
                       static_cast<double>(n_);

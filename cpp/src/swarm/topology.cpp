@@ -1,4 +1,3 @@
-#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/swarm/topology.hpp"
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "edgeswarm/core/arguments.hpp"
 #include "edgeswarm/core/rng.hpp"
 
 namespace edgeswarm::swarm {
@@ -16,9 +16,8 @@ namespace {
 
 using core::fail;
 
-
-constexpr const char* kNames[] = {"complete", "star", "ring", "k_regular", "grid", "torus", "random_geometric",
-                                  "small_world"};
+constexpr const char* kNames[] = {"complete",         "star",       "ring", "k_regular", "grid", "torus",
+                                  "random_geometric", "small_world"};
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == kTopologyKinds.size());
 constexpr double kPi = 3.14159265358979323846;
 
@@ -440,7 +439,8 @@ void validate_topology(std::size_t n, const TopologyParams& params) {
     fail("n: " + std::to_string(n) + " is out of range; allowed <= 4294967295 (32-bit node ids)");
   }
   if (!(params.radius >= 0.0) || !std::isfinite(params.radius)) {
-    fail("radius: " + core::format_value(params.radius) + " is out of range; allowed a finite value >= 0 (0 = default)");
+    fail("radius: " + core::format_value(params.radius) +
+         " is out of range; allowed a finite value >= 0 (0 = default)");
   }
   if (!(params.rewire >= 0.0 && params.rewire <= 1.0)) {
     fail("rewire: " + core::format_value(params.rewire) + " is out of range; allowed [0, 1]");

@@ -99,8 +99,8 @@ void trimmed_mean_f0(const q16* values, std::size_t n, std::size_t d, q16* out, 
   mean_from_sums(sums, d, static_cast<std::int64_t>(n), out);
 }
 
-void portable_columns(const q16* values, std::size_t n, std::size_t d, std::size_t f, std::size_t c0,
-                      std::size_t c1, q16* out, Workspace& work) {
+void portable_columns(const q16* values, std::size_t n, std::size_t d, std::size_t f, std::size_t c0, std::size_t c1,
+                      q16* out, Workspace& work) {
   constexpr std::size_t kBlock = 16;
   q16* buf = reserve_scratch(work.values, n * kBlock);
   const auto keep = static_cast<std::int64_t>(n - 2 * f);
@@ -127,17 +127,17 @@ constexpr std::size_t kPrefetchRows = 24;
 constexpr int kMaxSample = 512;
 constexpr std::size_t kCopyRows = 2048;
 constexpr std::size_t kMinHorizontalRows = 2048;
-constexpr int kMaxKey = 240;                // widest splitter span in key units (keys saturate at 255)
-constexpr std::size_t kByteGroups = 255;    // 4-row groups before a byte counter can overflow
-constexpr std::size_t kSumChunk = 32768;    // rows per chunk of the 32-bit split sums
-constexpr int kMaxSearchRows = 512;         // larger buckets are selected lane by lane
+constexpr int kMaxKey = 240;              // widest splitter span in key units (keys saturate at 255)
+constexpr std::size_t kByteGroups = 255;  // 4-row groups before a byte counter can overflow
+constexpr std::size_t kSumChunk = 32768;  // rows per chunk of the 32-bit split sums
+constexpr int kMaxSearchRows = 512;       // larger buckets are selected lane by lane
 
 struct TileScratch {
-  q16* cand = nullptr;            // bucket values, in row order
-  std::int32_t* lane = nullptr;   // lane of each value in `cand`
-  q16* low = nullptr;             // lower bucket, lane by lane (rows of 16)
-  q16* high = nullptr;            // upper bucket, lane by lane
-  q16* copy = nullptr;            // one column, for the exact fallback
+  q16* cand = nullptr;           // bucket values, in row order
+  std::int32_t* lane = nullptr;  // lane of each value in `cand`
+  q16* low = nullptr;            // lower bucket, lane by lane (rows of 16)
+  q16* high = nullptr;           // upper bucket, lane by lane
+  q16* copy = nullptr;           // one column, for the exact fallback
 };
 
 int sample_size(std::size_t rows) {
@@ -269,8 +269,7 @@ EDGESWARM_AVX512 void count_below(const q16* base, std::size_t stride, std::size
         if (r + i + ahead < rows) {
           _mm_prefetch(reinterpret_cast<const char*>(ptr + (i + ahead) * stride), _MM_HINT_T0);
         }
-        const __m512i x =
-            r + i < rows ? _mm512_maskz_loadu_epi32(load_mask, ptr + i * stride) : _mm512_setzero_si512();
+        const __m512i x = r + i < rows ? _mm512_maskz_loadu_epi32(load_mask, ptr + i * stride) : _mm512_setzero_si512();
         k[i] = dword_key(x, key_base, key_shift);
       }
       ptr += 4 * stride;
@@ -366,7 +365,7 @@ EDGESWARM_AVX512 void sum_and_collect(const q16* base, std::size_t stride, std::
   const __m512i one = _mm512_set1_epi32(1), low16 = _mm512_set1_epi32(0xFFFF);
   __m512i below = _mm512_setzero_si512(), above = below;
   __m512i sum_lo = below, sum_hi = below;  // int64 totals, lanes 0-7 and 8-15
-  q16* const cand = ts.cand;  // locals: stores through them cannot alias `ts`
+  q16* const cand = ts.cand;               // locals: stores through them cannot alias `ts`
   std::int32_t* const cand_lane = ts.lane;
   const __m512i lane_id = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
   std::size_t pos = 0;
@@ -390,8 +389,8 @@ EDGESWARM_AVX512 void sum_and_collect(const q16* base, std::size_t stride, std::
     }
     // x = (x >> 16) * 65536 + (x & 0xFFFF), summed in int64.
     sum_lo = _mm512_add_epi64(sum_lo, join_halves(_mm512_castsi512_si256(part_hi), _mm512_castsi512_si256(part_lo)));
-    sum_hi = _mm512_add_epi64(sum_hi, join_halves(_mm512_extracti64x4_epi64(part_hi, 1),
-                                                  _mm512_extracti64x4_epi64(part_lo, 1)));
+    sum_hi = _mm512_add_epi64(
+        sum_hi, join_halves(_mm512_extracti64x4_epi64(part_hi, 1), _mm512_extracti64x4_epi64(part_lo, 1)));
   }
   _mm512_store_si512(st.mid_sum, sum_lo);
   _mm512_store_si512(st.mid_sum + 8, sum_hi);
@@ -454,9 +453,8 @@ EDGESWARM_AVX512 std::int64_t finish_horizontal(const q16* base, std::size_t row
 /// A radix search on v - lo, one bit per counting sweep, finds the k-th smallest value t;
 /// the sum is that of the values below t plus copies of t. With `Two`, the same for k2.
 template <bool Two>
-EDGESWARM_AVX512 void sum_smallest_rows(const q16* mat, int rows, const q16* lo, const q16* top,
-                                        const std::int32_t* k1, const std::int32_t* k2, std::int64_t* s1,
-                                        std::int64_t* s2) {
+EDGESWARM_AVX512 void sum_smallest_rows(const q16* mat, int rows, const q16* lo, const q16* top, const std::int32_t* k1,
+                                        const std::int32_t* k2, std::int64_t* s1, std::int64_t* s2) {
   const __m512i base = _mm512_load_si512(lo);
   const __m512i want1 = _mm512_load_si512(k1), want2 = Two ? _mm512_load_si512(k2) : want1;
   std::uint32_t span = 0;
@@ -654,8 +652,8 @@ EDGESWARM_AVX512 void trimmed_tile(const q16* base, std::size_t stride, std::siz
   }
 }
 
-EDGESWARM_AVX512 void trimmed_mean_avx512(const q16* values, std::size_t n, std::size_t d, std::size_t f,
-                                          q16* out, Workspace& work) {
+EDGESWARM_AVX512 void trimmed_mean_avx512(const q16* values, std::size_t n, std::size_t d, std::size_t f, q16* out,
+                                          Workspace& work) {
   const auto keep = static_cast<std::int64_t>(n - 2 * f);
   const std::size_t padded = (n + kLanes - 1) / kLanes * kLanes;
   if (d < 8 && n < kMinHorizontalRows) {  // short narrow columns: std::nth_element is faster
@@ -735,8 +733,7 @@ void column_sum(const q16* values, std::size_t n, std::size_t d, std::int64_t* o
   column_sum_impl(values, n, d, out);
 }
 
-void trimmed_mean_portable(const q16* values, std::size_t n, std::size_t d, std::size_t f, q16* out,
-                           Workspace& work) {
+void trimmed_mean_portable(const q16* values, std::size_t n, std::size_t d, std::size_t f, q16* out, Workspace& work) {
   check_args(values, n, d, f, out);
   if (d == 0) return;
   if (f == 0) {

@@ -19,9 +19,7 @@ void put_u16(std::uint8_t* p, std::uint16_t v) {
 std::uint32_t get_u32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
 }
-std::uint16_t get_u16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>((std::uint16_t{p[0]} << 8) | p[1]);
-}
+std::uint16_t get_u16(const std::uint8_t* p) { return static_cast<std::uint16_t>((std::uint16_t{p[0]} << 8) | p[1]); }
 
 }  // namespace
 

@@ -39,7 +39,7 @@ TEST(FixedPoint, MulAndDivRoundByTheRule) {
   EXPECT_EQ(fx::mul(1, 32768), 1);    // 0.5 ulp -> away from zero
   EXPECT_EQ(fx::mul(-1, 32768), -1);  // -0.5 ulp -> away from zero
   EXPECT_EQ(fx::mul(1, 32767), 0);
-  EXPECT_EQ(fx::div(fx::kOne, fx::from_double(3.0)), 21845);  // 21845.33 -> 21845
+  EXPECT_EQ(fx::div(fx::kOne, fx::from_double(3.0)), 21845);      // 21845.33 -> 21845
   EXPECT_EQ(fx::div(2 * fx::kOne, fx::from_double(3.0)), 43691);  // 43690.67 -> 43691
   EXPECT_EQ(fx::div(fx::kOne, -fx::from_double(3.0)), -21845);
   EXPECT_EQ(fx::div_round<long long>(5, 2), 3);

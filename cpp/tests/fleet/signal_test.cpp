@@ -42,7 +42,8 @@ FleetParams quiet() {
 
 TEST(Signal, SameSeedSameBitsDifferentSeedDiffers) {
   const Fleet a(200, 7), b(200, 7), c(200, 8);
-  const Batch x = run(a, 0, 300, 60 * kSecondUs), y = run(b, 0, 300, 60 * kSecondUs), z = run(c, 0, 300, 60 * kSecondUs);
+  const Batch x = run(a, 0, 300, 60 * kSecondUs), y = run(b, 0, 300, 60 * kSecondUs),
+              z = run(c, 0, 300, 60 * kSecondUs);
   EXPECT_TRUE(same_bits(x.v, y.v));
   EXPECT_EQ(x.l, y.l);
   EXPECT_FALSE(same_bits(x.v, z.v));

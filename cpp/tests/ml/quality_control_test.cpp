@@ -255,9 +255,7 @@ TEST(ControlChart, ChunkedEqualsBatchBitForBit) {
     std::vector<double> e, lo, hi, cu, cl, conf;
     std::vector<std::uint8_t> sig;
     explicit Out(std::size_t n) : e(n), lo(n), hi(n), cu(n), cl(n), conf(n), sig(n) {}
-    ControlArrays at(std::size_t i) {
-      return {&e[i], &lo[i], &hi[i], &cu[i], &cl[i], &sig[i], &conf[i]};
-    }
+    ControlArrays at(std::size_t i) { return {&e[i], &lo[i], &hi[i], &cu[i], &cl[i], &sig[i], &conf[i]}; }
   };
   ControlChart whole;
   Out a(n);

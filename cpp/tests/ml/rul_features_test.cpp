@@ -64,7 +64,7 @@ TEST(RulFeatures, NonFiniteCyclesAreCountedAndSkippedNotAveraged) {
   // Cycle 7's window is cycles 4..7; 5 and 6 are skipped, so its mean is over cycles 4 and 7.
   EXPECT_EQ(f.source_row[5], 7);
   EXPECT_DOUBLE_EQ(f.values(5, 2), (x(4, 0) + x(7, 0)) / 2.0);
-  EXPECT_NEAR(f.values(5, 4), 1.0, 1e-12);  // the line's slope survives the gap
+  EXPECT_NEAR(f.values(5, 4), 1.0, 1e-12);        // the line's slope survives the gap
   EXPECT_DOUBLE_EQ(f.values(5, 6), 8.0 / 100.0);  // age keeps counting skipped cycles
   EXPECT_EQ(f.remaining_cycles[5], 4);
 

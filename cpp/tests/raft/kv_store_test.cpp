@@ -70,9 +70,9 @@ TEST(KvStore, OpaquePayloadsAreSkipped) {
   KvStore kv;
   EXPECT_FALSE(kv.apply(1, {1, 2, 3}));
   EXPECT_FALSE(kv.apply(2, {}));
-  EXPECT_FALSE(kv.apply(3, {kCommandMagic, 9, 1, 1}));                  // unknown op
-  EXPECT_FALSE(kv.apply(4, {kCommandMagic, 0, 1, 1, 5, 'a'}));          // truncated key
-  EXPECT_FALSE(kv.apply(5, {kCommandMagic, 0, 0, 1, 1, 'a', 0}));       // client 0
+  EXPECT_FALSE(kv.apply(3, {kCommandMagic, 9, 1, 1}));             // unknown op
+  EXPECT_FALSE(kv.apply(4, {kCommandMagic, 0, 1, 1, 5, 'a'}));     // truncated key
+  EXPECT_FALSE(kv.apply(5, {kCommandMagic, 0, 0, 1, 1, 'a', 0}));  // client 0
   EXPECT_TRUE(kv.data().empty());
   EXPECT_EQ(kv.applied_index(), 5u);
 }

@@ -105,12 +105,12 @@ class Cluster {
   }
 
   // ------------------------------------------------------------ network faults
-  double drop = 0.0;      ///< probability of losing a message
-  bool reorder = false;   ///< deliver in random order
-  std::function<bool(Message&)> filter;  ///< may edit a message; return false to drop it
-  std::map<MessageType, std::uint64_t> sent;   ///< messages handed to the network, by type
+  double drop = 0.0;                          ///< probability of losing a message
+  bool reorder = false;                       ///< deliver in random order
+  std::function<bool(Message&)> filter;       ///< may edit a message; return false to drop it
+  std::map<MessageType, std::uint64_t> sent;  ///< messages handed to the network, by type
   std::uint64_t append_rejections = 0;
-  std::uint64_t appends_with_entries = 0;      ///< Append messages that carried entries
+  std::uint64_t appends_with_entries = 0;  ///< Append messages that carried entries
 
   void cut(NodeId a, NodeId b) {
     blocked_.insert({a, b});
@@ -324,8 +324,8 @@ class Cluster {
   std::map<NodeId, std::vector<ReadState>> reads_;
   std::vector<Message> queue_;
   std::set<std::pair<NodeId, NodeId>> blocked_;
-  std::map<std::uint64_t, std::pair<Entry, std::uint64_t>> committed_;  ///< index -> (entry, state hash after it)
-  std::map<std::uint64_t, NodeId> leaders_;                               ///< term -> leader
+  std::map<std::uint64_t, std::pair<Entry, std::uint64_t>> committed_;   ///< index -> (entry, state hash after it)
+  std::map<std::uint64_t, NodeId> leaders_;                              ///< term -> leader
   std::map<NodeId, std::pair<std::uint64_t, std::uint64_t>> monotonic_;  ///< node -> (term, commit)
   std::vector<std::string> violations_;
 };

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "../expect_invalid.hpp"
-
 #include <algorithm>
 #include <limits>
 #include <numeric>
@@ -11,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../expect_invalid.hpp"
 #include "edgeswarm/core/rng.hpp"
 #include "edgeswarm/swarm/centered_clipping.hpp"
 #include "edgeswarm/swarm/coordinatewise.hpp"
@@ -55,12 +54,24 @@ std::vector<q16> random_matrix(Rng& rng, std::size_t n, std::size_t d, int kind)
   for (std::size_t i = 0; i < n * d; ++i) {
     const std::uint64_t u = rng.next_u64();
     switch (kind) {
-      case 0: v[i] = static_cast<q16>(static_cast<std::uint32_t>(u)); break;                   // full range
-      case 1: v[i] = static_cast<q16>(rng.below(7)) - 3; break;                                // heavy ties
-      case 2: v[i] = (u & 1) ? fx::kMax : fx::kMin; break;                                     // extremes
-      case 3: v[i] = static_cast<q16>(rng.below(1 << 20)) + ((i / d) % 10 < 3 ? (1 << 28) : 0); break;  // 30% biased
-      case 4: v[i] = 42; break;                                                                // all equal
-      default: v[i] = static_cast<q16>(rng.normal() * 65536.0); break;                         // gaussian
+      case 0:
+        v[i] = static_cast<q16>(static_cast<std::uint32_t>(u));
+        break;  // full range
+      case 1:
+        v[i] = static_cast<q16>(rng.below(7)) - 3;
+        break;  // heavy ties
+      case 2:
+        v[i] = (u & 1) ? fx::kMax : fx::kMin;
+        break;  // extremes
+      case 3:
+        v[i] = static_cast<q16>(rng.below(1 << 20)) + ((i / d) % 10 < 3 ? (1 << 28) : 0);
+        break;  // 30% biased
+      case 4:
+        v[i] = 42;
+        break;  // all equal
+      default:
+        v[i] = static_cast<q16>(rng.normal() * 65536.0);
+        break;  // gaussian
     }
   }
   if (kind == 5) {  // sorted columns: structured input for the sampler
@@ -84,8 +95,8 @@ std::vector<q16> permute_rows(const std::vector<q16>& v, std::size_t n, std::siz
 }  // namespace
 
 TEST(Aggregators, NamesRoundTrip) {
-  for (const char* name : {"mean", "trimmed_mean", "median", "reputation_trimmed_mean", "krum", "multi_krum",
-                           "centered_clipping"}) {
+  for (const char* name :
+       {"mean", "trimmed_mean", "median", "reputation_trimmed_mean", "krum", "multi_krum", "centered_clipping"}) {
     EXPECT_EQ(es::to_string(es::parse_aggregator(name)), name);
   }
   expect_invalid([] { es::parse_aggregator("average"); }, "aggregator");
@@ -116,7 +127,7 @@ TEST(Aggregators, TrimmedMeanDropsExtremesPerColumn) {
 
 TEST(Aggregators, MedianOddAndEven) {
   EXPECT_EQ(run(es::AggregatorKind::Median, {5, 1, 3}, 3, 1)[0], 3);
-  EXPECT_EQ(run(es::AggregatorKind::Median, {4, 1, 3, 2}, 4, 1)[0], 3);      // 2.5 -> 3
+  EXPECT_EQ(run(es::AggregatorKind::Median, {4, 1, 3, 2}, 4, 1)[0], 3);       // 2.5 -> 3
   EXPECT_EQ(run(es::AggregatorKind::Median, {-4, -1, -3, -2}, 4, 1)[0], -3);  // -2.5 -> -3
   EXPECT_EQ(run(es::AggregatorKind::Median, {7}, 1, 1)[0], 7);
   EXPECT_EQ(run(es::AggregatorKind::Median, {fx::kMax, fx::kMax}, 2, 1)[0], fx::kMax);
@@ -154,7 +165,7 @@ TEST(Aggregators, KrumPicksTheMostCentralReport) {
   EXPECT_EQ(run(es::AggregatorKind::MultiKrum, v, 5, 1, p)[0], 1);  // {1, 2, 0}
   p.multi_krum_m = 4;
   EXPECT_EQ(run(es::AggregatorKind::MultiKrum, v, 5, 1, p)[0], 2);  // {1, 2, 0, 3} -> 1.5 -> 2
-  p.multi_krum_m = -1;                                               // n - f = 4
+  p.multi_krum_m = -1;                                              // n - f = 4
   EXPECT_EQ(run(es::AggregatorKind::MultiKrum, v, 5, 1, p)[0], 2);
 }
 
@@ -168,7 +179,7 @@ TEST(Aggregators, KrumScoresAreExactBeyond64Bits) {
   using u128 = unsigned __int128;
   auto sq = [](std::uint64_t x) { return static_cast<u128>(x) * x; };
   const u128 s0 = 2 * sq(0x80000000ULL) + 2 * sq(0x80000001ULL);  // nearest: (0,0) and (1,1)
-  EXPECT_TRUE(s0 > static_cast<u128>(~std::uint64_t{0}));       // needs more than 64 bits
+  EXPECT_TRUE(s0 > static_cast<u128>(~std::uint64_t{0}));         // needs more than 64 bits
   EXPECT_TRUE(scores[0] == s0);
   EXPECT_TRUE(scores[1] == 2 * sq(0x7FFFFFFEULL) + 2 * sq(0x7FFFFFFFULL));
   EXPECT_TRUE(scores[2] == 2 + 2 * sq(0x7FFFFFFFULL));
@@ -289,10 +300,15 @@ TEST(Aggregators, TrimmedMeanKernelHandlesTiedCutsAndWideValueRanges) {
     std::vector<q16> v(n * d);
     for (auto& x : v) {
       switch (variant) {
-        case 0: x = static_cast<q16>(rng.below(5)); break;
-        case 1: x = static_cast<q16>(rng.below(9)) * fx::kOne - 4 * fx::kOne; break;
-        default: x = rng.below(4) == 0 ? static_cast<q16>(static_cast<std::uint32_t>(rng.next_u64()))
-                                       : static_cast<q16>(rng.below(1000));
+        case 0:
+          x = static_cast<q16>(rng.below(5));
+          break;
+        case 1:
+          x = static_cast<q16>(rng.below(9)) * fx::kOne - 4 * fx::kOne;
+          break;
+        default:
+          x = rng.below(4) == 0 ? static_cast<q16>(static_cast<std::uint32_t>(rng.next_u64()))
+                                : static_cast<q16>(rng.below(1000));
       }
     }
     for (std::size_t f : {std::size_t{1}, n / 10, 3 * n / 10, (n - 1) / 2}) {
@@ -328,8 +344,8 @@ TEST(Aggregators, EveryRuleIsIndependentOfRowOrder) {
     p.trim = 0.3;
     p.clip_tau = 0.5;
     for (auto k : {es::AggregatorKind::Mean, es::AggregatorKind::TrimmedMean, es::AggregatorKind::Median,
-                   es::AggregatorKind::ReputationTrimmedMean, es::AggregatorKind::Krum,
-                   es::AggregatorKind::MultiKrum, es::AggregatorKind::CenteredClipping}) {
+                   es::AggregatorKind::ReputationTrimmedMean, es::AggregatorKind::Krum, es::AggregatorKind::MultiKrum,
+                   es::AggregatorKind::CenteredClipping}) {
       EXPECT_EQ(run(k, v, n, d, p, &w), run(k, pv, n, d, p, &pw)) << es::to_string(k) << " kind=" << kind;
     }
   }

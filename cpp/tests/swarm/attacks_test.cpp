@@ -2,14 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "../expect_invalid.hpp"
-
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "../expect_invalid.hpp"
 #include "edgeswarm/core/rng.hpp"
 
 namespace fx = edgeswarm::fixed;
@@ -179,8 +178,7 @@ TEST(Attacks, GaussianCentresOnHonestMean) {
     EXPECT_NEAR(m, mean[c], 0.04);
     EXPECT_NEAR(std::sqrt(sq / k - m * m), 0.5, 0.03);
   }
-  expect_invalid([&] { apply_attack(p, HonestView{}, d, 3, 1, node_ids.data(), k, reports.data()); },
-                 "honest_mean");
+  expect_invalid([&] { apply_attack(p, HonestView{}, d, 3, 1, node_ids.data(), k, reports.data()); }, "honest_mean");
 }
 
 TEST(Attacks, NormalQuantileMatchesKnownValues) {
@@ -198,10 +196,10 @@ TEST(Attacks, NormalQuantileMatchesKnownValues) {
 TEST(Attacks, AlieZMatchesIndependentReference) {
   // s = floor(n/2 + 1) - m, z = Phi^-1((n - s) / n); references from
   // statistics.NormalDist().inv_cdf.
-  EXPECT_NEAR(alie_z(50, 12), 0.5828415072712162, 1e-13);   // s = 14, p = 0.72
-  EXPECT_NEAR(alie_z(100, 20), 0.49585034734745304, 1e-13); // s = 31, p = 0.69
-  EXPECT_NEAR(alie_z(10, 3), 0.5244005127080407, 1e-13);    // s = 3, p = 0.7
-  EXPECT_NEAR(alie_z(7, 0), -0.1800123697927051, 1e-13);    // s = 4, p = 3/7
+  EXPECT_NEAR(alie_z(50, 12), 0.5828415072712162, 1e-13);    // s = 14, p = 0.72
+  EXPECT_NEAR(alie_z(100, 20), 0.49585034734745304, 1e-13);  // s = 31, p = 0.69
+  EXPECT_NEAR(alie_z(10, 3), 0.5244005127080407, 1e-13);     // s = 3, p = 0.7
+  EXPECT_NEAR(alie_z(7, 0), -0.1800123697927051, 1e-13);     // s = 4, p = 3/7
   EXPECT_NEAR(alie_z(1000, 250), 0.6713462148778053, 1e-13);
   // Byzantine majority: s <= 0, p clamped to 1 - 1/(2n).
   EXPECT_NEAR(alie_z(50, 30), 2.3263478740408408, 1e-13);

@@ -2,14 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "../expect_invalid.hpp"
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "../expect_invalid.hpp"
 
 using edgeswarm::swarm::EnergyParams;
 using edgeswarm::swarm::Regime;
@@ -19,7 +19,7 @@ using edgeswarm::swarm::SleepScheduler;
 namespace {
 
 constexpr std::int64_t kEpochMs = 500;
-constexpr std::uint64_t kDayEpochs = 86400 * 1000 / kEpochMs;  // 172800
+constexpr std::uint64_t kDayEpochs = 86400 * 1000 / kEpochMs;     // 172800
 constexpr std::int64_t kCalmEpochs = 4 * 3600 * 1000 / kEpochMs;  // 28800
 
 EnergyParams mix(double sentinel, double on_demand) {
@@ -39,8 +39,7 @@ TEST(EnergyParams, ValidationNamesTheField) {
   };
   expect_invalid([&] { make([](EnergyParams& p) { p.calm_interval_s = 0; }); }, "calm_interval_s");
   expect_invalid([&] { make([](EnergyParams& p) { p.prestorm_interval_s = -1; }); }, "prestorm_interval_s");
-  expect_invalid([&] { make([](EnergyParams& p) { p.storm_interval_s = std::nan(""); }); },
-                 "storm_interval_s");
+  expect_invalid([&] { make([](EnergyParams& p) { p.storm_interval_s = std::nan(""); }); }, "storm_interval_s");
   expect_invalid([&] { make([](EnergyParams& p) { p.wake_burst_epochs = 0; }); }, "wake_burst_epochs");
   expect_invalid([&] { make([](EnergyParams& p) { p.sentinel_fraction = 1.5; }); }, "sentinel_fraction");
   expect_invalid([&] { make([](EnergyParams& p) { p.on_demand_fraction = -0.1; }); }, "on_demand_fraction");
@@ -55,8 +54,7 @@ TEST(EnergyParams, ValidationNamesTheField) {
   expect_invalid([&] { make([](EnergyParams& p) { p.awake_mw = -1; }); }, "awake_mw");
   expect_invalid([&] { make([](EnergyParams& p) { p.asleep_mw = -0.1; }); }, "asleep_mw");
   expect_invalid([&] { make([](EnergyParams& p) { p.tx_uj_per_byte = -1; }); }, "tx_uj_per_byte");
-  expect_invalid([&] { make([](EnergyParams& p) { p.tx_uj_per_message = std::nan(""); }); },
-                 "tx_uj_per_message");
+  expect_invalid([&] { make([](EnergyParams& p) { p.tx_uj_per_message = std::nan(""); }); }, "tx_uj_per_message");
   expect_invalid([&] { make([](EnergyParams&) {}, 0); }, "epoch_ms");
   EXPECT_NO_THROW(make([](EnergyParams& p) {
     p.sentinel_fraction = 0.7;
@@ -245,8 +243,8 @@ TEST(SleepScheduler, TrustedNodesWakeMoreOften) {
     }
     prev = awake;
   }
-  EXPECT_EQ(starts[0], (std::vector<std::uint64_t>{0, 40, 80, 120, 160, 200, 240, 280, 320, 360, 400, 440, 480,
-                                                   520, 560}));
+  EXPECT_EQ(starts[0],
+            (std::vector<std::uint64_t>{0, 40, 80, 120, 160, 200, 240, 280, 320, 360, 400, 440, 480, 520, 560}));
   EXPECT_EQ(starts[1], (std::vector<std::uint64_t>{0, 120, 240, 360, 480}));
 }
 

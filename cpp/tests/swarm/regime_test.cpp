@@ -2,13 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "../expect_invalid.hpp"
-
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "../expect_invalid.hpp"
 
 using edgeswarm::swarm::Regime;
 using edgeswarm::swarm::RegimeDetector;
@@ -71,8 +71,7 @@ TEST(ResidualEntropy, ValidatesRangeAndBins) {
   expect_invalid([&] { residual_entropy(r, 1, 0.0, 4); }, "residual_range");
   expect_invalid([&] { residual_entropy(r, 1, -1.0, 4); }, "residual_range");
   expect_invalid([&] { residual_entropy(r, 1, kNaN, 4); }, "residual_range");
-  expect_invalid([&] { residual_entropy(r, 1, std::numeric_limits<double>::infinity(), 4); },
-                 "residual_range");
+  expect_invalid([&] { residual_entropy(r, 1, std::numeric_limits<double>::infinity(), 4); }, "residual_range");
   expect_invalid([&] { residual_entropy(r, 1, 1.0, 1); }, "bins");
 }
 
@@ -82,14 +81,10 @@ TEST(RegimeParams, ValidationNamesTheField) {
     set(p);
     return p;
   };
-  expect_invalid([&] { RegimeDetector(with([](RegimeParams& p) { p.calm_threshold = -0.1; })); },
-                 "calm_threshold");
-  expect_invalid([&] { RegimeDetector(with([](RegimeParams& p) { p.calm_threshold = 0.8; })); },
-                 "calm_threshold");
-  expect_invalid([&] { RegimeDetector(with([](RegimeParams& p) { p.storm_threshold = 1.5; })); },
-                 "storm_threshold");
-  expect_invalid([&] { RegimeDetector(with([](RegimeParams& p) { p.storm_threshold = kNaN; })); },
-                 "storm_threshold");
+  expect_invalid([&] { RegimeDetector(with([](RegimeParams& p) { p.calm_threshold = -0.1; })); }, "calm_threshold");
+  expect_invalid([&] { RegimeDetector(with([](RegimeParams& p) { p.calm_threshold = 0.8; })); }, "calm_threshold");
+  expect_invalid([&] { RegimeDetector(with([](RegimeParams& p) { p.storm_threshold = 1.5; })); }, "storm_threshold");
+  expect_invalid([&] { RegimeDetector(with([](RegimeParams& p) { p.storm_threshold = kNaN; })); }, "storm_threshold");
   expect_invalid([&] { RegimeDetector(with([](RegimeParams& p) { p.derivative_threshold = 0.0; })); },
                  "derivative_threshold");
   expect_invalid([&] { RegimeDetector(with([](RegimeParams& p) { p.hysteresis = 0; })); }, "hysteresis");

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "../expect_invalid.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -12,6 +10,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "../expect_invalid.hpp"
 
 using edgeswarm::swarm::default_radius;
 using edgeswarm::swarm::parse_topology;
@@ -87,8 +87,8 @@ TEST(Topology, ParseUnknownListsAllowedNames) {
   } catch (const std::invalid_argument& e) {
     const std::string msg = e.what();
     EXPECT_EQ(msg.rfind("topology: 'mesh'", 0), 0u) << msg;
-    for (const char* name : {"complete", "star", "ring", "k_regular", "grid", "torus", "random_geometric",
-                             "small_world"}) {
+    for (const char* name :
+         {"complete", "star", "ring", "k_regular", "grid", "torus", "random_geometric", "small_world"}) {
       EXPECT_NE(msg.find(name), std::string::npos) << name;
     }
   }

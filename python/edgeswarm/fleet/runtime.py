@@ -375,7 +375,7 @@ class EdgeRuntime:
     def _restore_emergencies(self) -> None:
         # The store lists newest first; records are kept oldest first.
         for stored in reversed(self._store.emergencies(limit=100_000)):
-            if not isinstance(stored, dict) or not _RECORD_KEYS <= set(stored):
+            if not isinstance(stored, dict) or not set(stored) >= _RECORD_KEYS:
                 self._store_skipped["emergencies"] += 1  # not one of ours
                 continue
             record = dict(stored)

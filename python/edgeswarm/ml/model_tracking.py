@@ -361,7 +361,7 @@ class ModelTracker:
                     f"kinds: expected integer codes of shape {s.shape}, got {kinds.shape} {kinds.dtype}"
                 )
             codes = kinds.astype(np.int64)
-            if codes.size and not (0 <= codes.min() and codes.max() < width):
+            if codes.size and not (codes.min() >= 0 and codes.max() < width):
                 raise ValueError(f"kinds: codes must index fault_labels (0..{width - 1})")
             fault_counts = np.column_stack(
                 [np.bincount(codes[scored], minlength=width), np.bincount(codes[flagged], minlength=width)]

@@ -74,43 +74,43 @@ def _configs(*configs: DetectorConfig) -> dict[str, DetectorConfig]:
 
 #: Every named configuration, by name.
 DETECTORS: dict[str, DetectorConfig] = _configs(
-    DetectorConfig("ewma", "EwmaZScore, defaults (|z| > 3)", lambda seed: ml.EwmaZScore()),
+    DetectorConfig("ewma", "EwmaZScore, defaults (|z| > 3)", lambda _seed: ml.EwmaZScore()),
     DetectorConfig(
         "ewma_z5",
         "EwmaZScore(threshold=5.0, warmup=100.0): |z| > 5, for one reading per 10 s",
-        lambda seed: ml.EwmaZScore(alpha=0.02, threshold=5.0, warmup=100.0),
+        lambda _seed: ml.EwmaZScore(alpha=0.02, threshold=5.0, warmup=100.0),
     ),
-    DetectorConfig("mad", "RobustMad, defaults", lambda seed: ml.RobustMad()),
+    DetectorConfig("mad", "RobustMad, defaults", lambda _seed: ml.RobustMad()),
     DetectorConfig("hst", "HalfSpaceTrees, defaults", lambda seed: ml.HalfSpaceTrees(seed=seed)),
     DetectorConfig(
         "mahalanobis",
         "Mahalanobis(dim=2) on (value, step)",
-        lambda seed: ml.Mahalanobis(dim=2),
+        lambda _seed: ml.Mahalanobis(dim=2),
         inputs="value_and_step",
     ),
     DetectorConfig("ensemble", "Ensemble, defaults", lambda seed: ml.Ensemble(seed=seed)),
-    DetectorConfig("rarity", "NeighbourRarity, defaults", lambda seed: ml.NeighbourRarity()),
+    DetectorConfig("rarity", "NeighbourRarity, defaults", lambda _seed: ml.NeighbourRarity()),
     DetectorConfig(
-        "ewma_alarm", "LikelihoodAlarm(base='ewma')", lambda seed: ml.LikelihoodAlarm(base="ewma")
+        "ewma_alarm", "LikelihoodAlarm(base='ewma')", lambda _seed: ml.LikelihoodAlarm(base="ewma")
     ),
     DetectorConfig(
         "ewma_alarm_no_range_break",
         "LikelihoodAlarm(base='ewma', range_break=False)",
-        lambda seed: ml.LikelihoodAlarm(base="ewma", range_break=False),
+        lambda _seed: ml.LikelihoodAlarm(base="ewma", range_break=False),
     ),
     DetectorConfig(
         "rarity_alarm_no_range_break",
         "LikelihoodAlarm(range_break=False)",
-        lambda seed: ml.LikelihoodAlarm(range_break=False),
+        lambda _seed: ml.LikelihoodAlarm(range_break=False),
     ),
     DetectorConfig(
-        "rarity_alarm", "LikelihoodAlarm, defaults (best on NAB)", lambda seed: ml.LikelihoodAlarm()
+        "rarity_alarm", "LikelihoodAlarm, defaults (best on NAB)", lambda _seed: ml.LikelihoodAlarm()
     ),
-    DetectorConfig("stuck_sensor", "StuckSensor, defaults", lambda seed: ml.StuckSensor()),
+    DetectorConfig("stuck_sensor", "StuckSensor, defaults", lambda _seed: ml.StuckSensor()),
     DetectorConfig(
         "drift_cusum",
         "DriftCusum(period=8640): one day at one reading per 10 s",
-        lambda seed: ml.DriftCusum(period=8640),
+        lambda _seed: ml.DriftCusum(period=8640),
     ),
 )
 

@@ -127,7 +127,7 @@ def _field_of(message: str) -> str:
     return match.group(1) if match else "body"
 
 
-def _value_error(request: Request, error: Exception) -> JSONResponse:
+def _value_error(_request: Request, error: Exception) -> JSONResponse:
     """The engine's or a facade's ValueError ('name: value ... allowed ...') as a 422 carrying its message,
     naming the field: the error's `field` when a route set one (a body field named differently from the
     engine's parameter), else the message's leading name."""
@@ -139,17 +139,17 @@ def _value_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": detail})
 
 
-def _unknown_item(request: Request, error: Exception) -> JSONResponse:
+def _unknown_item(_request: Request, error: Exception) -> JSONResponse:
     """An id the edge runtime does not know: 404."""
     return JSONResponse(status_code=404, content={"detail": str(error.args[0] if error.args else error)})
 
 
-def _conflict(request: Request, error: Exception) -> JSONResponse:
+def _conflict(_request: Request, error: Exception) -> JSONResponse:
     """A device id already taken, an emergency already resolved: 409."""
     return JSONResponse(status_code=409, content={"detail": str(error)})
 
 
-def _validation_error(request: Request, error: pydantic.ValidationError) -> JSONResponse:
+def _validation_error(_request: Request, error: pydantic.ValidationError) -> JSONResponse:
     detail = [
         {"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]} for e in error.errors()
     ]

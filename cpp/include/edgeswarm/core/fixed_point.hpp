@@ -56,9 +56,7 @@ constexpr double to_double(q16 x) { return static_cast<double>(x) / kOne; }
 
 constexpr q16 add(q16 a, q16 b) { return saturate(std::int64_t{a} + b); }
 constexpr q16 sub(q16 a, q16 b) { return saturate(std::int64_t{a} - b); }
-constexpr q16 mul(q16 a, q16 b) {
-  return saturate(div_round<std::int64_t>(std::int64_t{a} * b, std::int64_t{kOne}));
-}
+constexpr q16 mul(q16 a, q16 b) { return saturate(div_round<std::int64_t>(std::int64_t{a} * b, std::int64_t{kOne})); }
 /// a / b; division by zero saturates towards the sign of a (0 / 0 is 0).
 constexpr q16 div(q16 a, q16 b) {
   if (b == 0) return a > 0 ? kMax : (a < 0 ? kMin : 0);

@@ -60,7 +60,7 @@ struct AlertRules {
 
 /// Alerts for a (rows, cols) row-major batch where row r holds values of
 /// metrics[r]; writes AlertType and Severity codes. Parallel over rows.
-void evaluate(const AlertRules& rules, const Metric* metrics, const double* values, std::size_t rows,
-              std::size_t cols, std::uint8_t* types, std::uint8_t* severities);
+void evaluate(const AlertRules& rules, const Metric* metrics, const double* values, std::size_t rows, std::size_t cols,
+              std::uint8_t* types, std::uint8_t* severities);
 
 }  // namespace edgeswarm::fleet

@@ -3,11 +3,10 @@
 // iterations) with one cluster head per cluster, the member nearest the
 // centroid (ties go to the lower device id).
 
+#include <Eigen/Dense>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
-
-#include <Eigen/Dense>
 
 namespace edgeswarm::fleet {
 

@@ -32,12 +32,12 @@ inline constexpr int kSensorTypes = 10;
 struct SensorSpec {
   const char* name;
   const char* unit;
-  double base;          ///< typical level
+  double base;             ///< typical level
   double daily_amplitude;  ///< half peak-to-peak of the daily cycle
-  double peak_hour;     ///< hour of day (0-24) of the cycle's maximum
-  double noise_sd;      ///< white noise standard deviation
-  double min;           ///< lowest physical reading
-  double max;           ///< highest physical reading
+  double peak_hour;        ///< hour of day (0-24) of the cycle's maximum
+  double noise_sd;         ///< white noise standard deviation
+  double min;              ///< lowest physical reading
+  double max;              ///< highest physical reading
 };
 
 /// The spec of a sensor type.

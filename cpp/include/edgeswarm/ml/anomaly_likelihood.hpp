@@ -21,13 +21,13 @@ namespace edgeswarm::ml {
 
 /// Options of AnomalyLikelihood.
 struct AnomalyLikelihoodParams {
-  int average = 10;               ///< raw scores in the short mean, >= 1
-  int learning = 288;             ///< first samples whose means are not fitted (the raw detector is learning), >= 0
-  int estimate_every = 100;       ///< means needed for the first fit, and samples between refits, >= 1
-  int history = 8640;             ///< most recent means the fit uses, >= 2
-  double mean_floor = 0.03;       ///< floor of the fitted mean, >= 0
-  double variance_floor = 3e-4;   ///< floor of the fitted variance, > 0
-  double warmup = 388.0;          ///< samples at which maturity reaches one half
+  int average = 10;              ///< raw scores in the short mean, >= 1
+  int learning = 288;            ///< first samples whose means are not fitted (the raw detector is learning), >= 0
+  int estimate_every = 100;      ///< means needed for the first fit, and samples between refits, >= 1
+  int history = 8640;            ///< most recent means the fit uses, >= 2
+  double mean_floor = 0.03;      ///< floor of the fitted mean, >= 0
+  double variance_floor = 3e-4;  ///< floor of the fitted variance, > 0
+  double warmup = 388.0;         ///< samples at which maturity reaches one half
 };
 
 /// Throws std::invalid_argument naming the first bad option.
@@ -62,13 +62,13 @@ class AnomalyLikelihood {
 
   AnomalyLikelihoodParams params_;
   DetectorStats stats_;
-  std::vector<double> recent_;   // last `average` raw scores, ring
-  std::vector<double> means_;    // last `history` short means, ring
-  std::size_t means_head_ = 0;   // next means_ slot to overwrite once full
-  std::size_t since_fit_ = 0;    // means added since the last fit
+  std::vector<double> recent_;  // last `average` raw scores, ring
+  std::vector<double> means_;   // last `history` short means, ring
+  std::size_t means_head_ = 0;  // next means_ slot to overwrite once full
+  std::size_t since_fit_ = 0;   // means added since the last fit
   bool fitted_ = false;
   double mu_ = 0.0, sd_ = 1.0;
-  double previous_tail_ = 1.0;   // unfiltered tail probability of the previous sample
+  double previous_tail_ = 1.0;  // unfiltered tail probability of the previous sample
 };
 
 /// The two-sided normal tail probability of z standard deviations: erfc(|z| / sqrt 2) / 2.

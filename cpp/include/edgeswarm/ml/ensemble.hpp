@@ -38,14 +38,14 @@ namespace edgeswarm::ml {
 
 /// Options of Ensemble; the members' own `dim` and `seed` are set from these.
 struct EnsembleParams {
-  int dim = 1;                 ///< features per sample, >= 1
-  std::uint64_t seed = 0;      ///< seed of the Half-Space Trees member
-  int bins = 1024;             ///< histogram bins of each member's empirical CDF, >= 16
-  double warmup = 100.0;       ///< samples at which maturity reaches one half
-  double tail_fit = 0.05;      ///< tail probability below which the tail is fitted, in [0, 0.5]; 0: ranks only
-  EwmaZScoreParams ewma;       ///< used when dim == 1
-  RobustMadParams mad;         ///< used when dim == 1
-  HalfSpaceTreesParams hst;    ///< always used
+  int dim = 1;                    ///< features per sample, >= 1
+  std::uint64_t seed = 0;         ///< seed of the Half-Space Trees member
+  int bins = 1024;                ///< histogram bins of each member's empirical CDF, >= 16
+  double warmup = 100.0;          ///< samples at which maturity reaches one half
+  double tail_fit = 0.05;         ///< tail probability below which the tail is fitted, in [0, 0.5]; 0: ranks only
+  EwmaZScoreParams ewma;          ///< used when dim == 1
+  RobustMadParams mad;            ///< used when dim == 1
+  HalfSpaceTreesParams hst;       ///< always used
   MahalanobisParams mahalanobis;  ///< used when dim > 1
 };
 

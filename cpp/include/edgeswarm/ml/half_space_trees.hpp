@@ -78,7 +78,7 @@ class HalfSpaceTrees {
   void end_window();                          // the current window's counts become the reference
   // From node i at depth k: tabulates the leaves' log-densities, adds the leave-one-out ones to `typical`.
   void walk(double* leaf_values, std::size_t i, int k, bool loo_open, double& typical);
-  double log2_of(std::uint32_t v) const;      // log2(v), tabulated for small v
+  double log2_of(std::uint32_t v) const;  // log2(v), tabulated for small v
 
   HalfSpaceTreesParams params_;
   DetectorStats stats_;
@@ -88,8 +88,8 @@ class HalfSpaceTrees {
   std::uint32_t size_limit_ = 0;
   double log2_window_ = 0.0;
   double log2_threshold_ = 0.0;
-  double typical_ = 0.0;  // G_ref, the reference's typical log-density
-  std::uint32_t until_window_end_ = 0;  // valid samples left in the current window
+  double typical_ = 0.0;                  // G_ref, the reference's typical log-density
+  std::uint32_t until_window_end_ = 0;    // valid samples left in the current window
   std::vector<double> first_window_;      // the first window's rows, to size the workspace
   std::vector<double> split_value_;       // per internal node, trees one after another
   std::vector<std::int32_t> split_dim_;   // per internal node, trees one after another

@@ -48,7 +48,7 @@ class NeighbourRarity {
  private:
   NeighbourRarityParams params_;
   DetectorStats stats_;
-  SortedWindow window_{0};  // the last `window` values (sized once the options are checked)
+  SortedWindow window_{0};      // the last `window` values (sized once the options are checked)
   double lo_ = 0.0, hi_ = 0.0;  // smallest and largest value learned (over all time)
 };
 

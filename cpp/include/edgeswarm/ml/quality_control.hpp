@@ -85,13 +85,13 @@ Capability process_capability(double mean, double sigma, double lsl, double usl)
 
 /// Options of ControlChart.
 struct ControlChartParams {
-  double mean = 0.0;                  ///< in-control mean (center line)
-  double sigma = 1.0;                 ///< in-control sigma, > 0
-  double ewma_lambda = 0.2;           ///< EWMA weight of the newest sample, (0, 1]
-  double ewma_width = 3.0;            ///< EWMA limit width L in sigma_EWMA units, > 0
-  double cusum_k = 0.5;               ///< CUSUM reference value in sigma units, >= 0
-  double cusum_h = 5.0;               ///< CUSUM decision interval in sigma units, > 0
-  int signals = kAllSignals;          ///< which signals are evaluated and flag defects (Signal bits), [1, 63]
+  double mean = 0.0;          ///< in-control mean (center line)
+  double sigma = 1.0;         ///< in-control sigma, > 0
+  double ewma_lambda = 0.2;   ///< EWMA weight of the newest sample, (0, 1]
+  double ewma_width = 3.0;    ///< EWMA limit width L in sigma_EWMA units, > 0
+  double cusum_k = 0.5;       ///< CUSUM reference value in sigma units, >= 0
+  double cusum_h = 5.0;       ///< CUSUM decision interval in sigma units, > 0
+  int signals = kAllSignals;  ///< which signals are evaluated and flag defects (Signal bits), [1, 63]
 };
 
 /// Throws std::invalid_argument naming the first bad option.

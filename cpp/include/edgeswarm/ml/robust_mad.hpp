@@ -22,10 +22,10 @@ namespace edgeswarm::ml {
 
 /// Options of RobustMad.
 struct RobustMadParams {
-  int window = 101;        ///< number of most recent valid samples kept, >= 3
-  double threshold = 3.0;  ///< robust z at which the score is 0.5
-  double warmup = 30.0;    ///< samples at which maturity reaches one half
-  double min_scale = 1e-9; ///< absolute floor of 1.4826 * MAD, so windows of equal values do not divide by zero
+  int window = 101;           ///< number of most recent valid samples kept, >= 3
+  double threshold = 3.0;     ///< robust z at which the score is 0.5
+  double warmup = 30.0;       ///< samples at which maturity reaches one half
+  double min_scale = 1e-9;    ///< absolute floor of 1.4826 * MAD, so windows of equal values do not divide by zero
   double range_floor = 0.01;  ///< floor of 1.4826 * MAD relative to the learned range (max - min), in [0, 1]
 };
 
@@ -61,7 +61,7 @@ class RobustMad {
 
   RobustMadParams params_;
   DetectorStats stats_;
-  SortedWindow window_{0};  // the last `window` values (sized once the options are checked)
+  SortedWindow window_{0};        // the last `window` values (sized once the options are checked)
   double min_ = 0.0, max_ = 0.0;  // range of every valid sample learned
 };
 

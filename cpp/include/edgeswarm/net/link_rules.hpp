@@ -10,9 +10,9 @@ namespace edgeswarm::net {
 /// Per-direction link behaviour.
 struct LinkRules {
   LatencyModel latency = LatencyModel::fixed(1000);  ///< one-way delay of every copy
-  double loss = 0.0;       ///< probability in [0, 1] that a copy is lost
-  double duplicate = 0.0;  ///< probability in [0, 1] that a second copy is sent
-  double reorder = 0.0;    ///< probability in [0, 1] that a copy gets reorder_delay extra
+  double loss = 0.0;                                 ///< probability in [0, 1] that a copy is lost
+  double duplicate = 0.0;                            ///< probability in [0, 1] that a second copy is sent
+  double reorder = 0.0;                              ///< probability in [0, 1] that a copy gets reorder_delay extra
   LatencyModel reorder_delay = LatencyModel::uniform(0, 10000);  ///< extra delay of a reordered copy
 };
 

@@ -74,12 +74,12 @@ enum class OccurrenceKind : std::uint8_t { Durable = 0, Message = 1, Timer = 2 }
 /// One thing that happened to a node, as returned by Network::next.
 struct Occurrence {
   OccurrenceKind kind = OccurrenceKind::Message;
-  SimTime time = 0;       ///< when it happened
-  NodeId node = 0;        ///< receiver, timer owner, or disk owner
-  NodeId from = 0;        ///< sender (messages only; otherwise == node)
-  int tag = 0;            ///< caller's tag (messages and timers)
-  std::uint64_t id = 0;   ///< message id, timer sequence, or durable write id
-  Bytes payload;          ///< message bytes (empty otherwise)
+  SimTime time = 0;      ///< when it happened
+  NodeId node = 0;       ///< receiver, timer owner, or disk owner
+  NodeId from = 0;       ///< sender (messages only; otherwise == node)
+  int tag = 0;           ///< caller's tag (messages and timers)
+  std::uint64_t id = 0;  ///< message id, timer sequence, or durable write id
+  Bytes payload;         ///< message bytes (empty otherwise)
 };
 
 /// A message and byte count.

@@ -24,15 +24,15 @@ const char* to_string(OpStatus status);
 
 /// One client operation as the history records it.
 struct HistoryEntry {
-  std::uint64_t client = 0;                ///< client id (1, 2, ...)
+  std::uint64_t client = 0;  ///< client id (1, 2, ...)
   KvOp kind = KvOp::Put;
   std::string key;
-  std::optional<std::string> value;        ///< Put/Append/Emergency argument; none for Get/Delete
-  core::SimTime call = 0;                  ///< when the client invoked it
-  std::optional<core::SimTime> ret;        ///< when the answer arrived (Ok only)
-  OpStatus status = OpStatus::Unknown;     ///< Unknown while pending
-  std::optional<std::string> output;       ///< Ok Get: the value read, none when absent; Emergency: position
-  bool pending = true;                     ///< still waiting for an answer
+  std::optional<std::string> value;     ///< Put/Append/Emergency argument; none for Get/Delete
+  core::SimTime call = 0;               ///< when the client invoked it
+  std::optional<core::SimTime> ret;     ///< when the answer arrived (Ok only)
+  OpStatus status = OpStatus::Unknown;  ///< Unknown while pending
+  std::optional<std::string> output;    ///< Ok Get: the value read, none when absent; Emergency: position
+  bool pending = true;                  ///< still waiting for an answer
 };
 
 }  // namespace edgeswarm::raft

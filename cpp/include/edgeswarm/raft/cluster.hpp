@@ -62,27 +62,27 @@ inline constexpr SimTime kTickUs = 1000;
 
 /// Everything that defines a cluster run.
 struct ClusterConfig {
-  std::size_t n = 5;                       ///< nodes, in [1, net::kMaxNodes]
+  std::size_t n = 5;  ///< nodes, in [1, net::kMaxNodes]
   std::uint64_t seed = 1;
-  std::uint32_t election_min_ms = 150;     ///< election timeout drawn from [min, max) ms
+  std::uint32_t election_min_ms = 150;  ///< election timeout drawn from [min, max) ms
   std::uint32_t election_max_ms = 300;
-  std::uint32_t heartbeat_ms = 50;         ///< < election_min_ms
-  SimTime latency_min_us = 1000;           ///< one-way latency, uniform over [min, max] us
+  std::uint32_t heartbeat_ms = 50;  ///< < election_min_ms
+  SimTime latency_min_us = 1000;    ///< one-way latency, uniform over [min, max] us
   SimTime latency_max_us = 5000;
-  double loss = 0.0;                       ///< per copy, [0, 1]
-  double duplicate = 0.0;                  ///< per message, [0, 1]
-  double reorder = 0.0;                    ///< per copy: extra delay in [0, reorder_max_us], [0, 1]
+  double loss = 0.0;       ///< per copy, [0, 1]
+  double duplicate = 0.0;  ///< per message, [0, 1]
+  double reorder = 0.0;    ///< per copy: extra delay in [0, reorder_max_us], [0, 1]
   SimTime reorder_max_us = 10000;
-  SimTime fsync_us = 100;                  ///< delay before a disk write is durable, >= 0
-  std::uint64_t snapshot_every = 1000;     ///< compact after this many applied entries (0: never)
+  SimTime fsync_us = 100;               ///< delay before a disk write is durable, >= 0
+  std::uint64_t snapshot_every = 1000;  ///< compact after this many applied entries (0: never)
   bool pre_vote = true;
   bool check_quorum = true;
   std::size_t max_entries_per_msg = 64;
   std::size_t max_inflight_msgs = 256;
-  SimTime client_retry_us = 100000;        ///< resend an unanswered command after this long, > 0
-  SimTime client_timeout_us = 5000000;     ///< give up (status Unknown or Failed) after this long, > 0
-  bool check_invariants = true;            ///< run the InvariantChecker after every event
-  bool record_applied = true;              ///< keep each node's applied payloads for applied()
+  SimTime client_retry_us = 100000;     ///< resend an unanswered command after this long, > 0
+  SimTime client_timeout_us = 5000000;  ///< give up (status Unknown or Failed) after this long, > 0
+  bool check_invariants = true;         ///< run the InvariantChecker after every event
+  bool record_applied = true;           ///< keep each node's applied payloads for applied()
 };
 
 /// Checks every field; throws std::invalid_argument naming the first bad one.
@@ -93,8 +93,8 @@ struct PersistedState {
   HardState hard_state;
   std::uint64_t snapshot_index = 0;
   std::uint64_t snapshot_term = 0;
-  std::uint64_t last_index = 0;    ///< log length: index of the last durable entry
-  std::size_t entries = 0;         ///< entries stored after the snapshot
+  std::uint64_t last_index = 0;  ///< log length: index of the last durable entry
+  std::size_t entries = 0;       ///< entries stored after the snapshot
 };
 
 /// A simulated Raft cluster with clients and safety checks.

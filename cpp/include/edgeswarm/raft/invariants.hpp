@@ -55,11 +55,11 @@ std::string to_string(ViolationKind kind);
 /// One broken property.
 struct Violation {
   ViolationKind kind = ViolationKind::ElectionSafety;
-  NodeId node = 0;             ///< node that showed it (the harness's node number)
-  std::uint64_t term = 0;      ///< term concerned
-  std::uint64_t index = 0;     ///< log index concerned (0 when none)
-  core::SimTime time = 0;      ///< simulated time of the event that showed it
-  std::string detail;          ///< what exactly differed
+  NodeId node = 0;          ///< node that showed it (the harness's node number)
+  std::uint64_t term = 0;   ///< term concerned
+  std::uint64_t index = 0;  ///< log index concerned (0 when none)
+  core::SimTime time = 0;   ///< simulated time of the event that showed it
+  std::string detail;       ///< what exactly differed
 };
 
 /// Incremental checker of Raft's safety properties.
@@ -130,8 +130,8 @@ class InvariantChecker {
   std::uint64_t checks_ = 0;
   std::vector<Violation> violations_;
   std::map<NodeId, Track> nodes_;
-  std::map<std::uint64_t, NodeId> leaders_;  ///< term -> the leader seen in it
-  std::vector<Digest> committed_;            ///< committed_[i - 1]: the entry committed at index i
+  std::map<std::uint64_t, NodeId> leaders_;          ///< term -> the leader seen in it
+  std::vector<Digest> committed_;                    ///< committed_[i - 1]: the entry committed at index i
   std::map<std::uint64_t, std::uint64_t> frontier_;  ///< term -> highest index known committed by then (monotone)
   std::unordered_map<EntryKey, Seen, EntryKeyHash> entries_;  ///< (index, term) -> first entry seen there
 };

@@ -51,8 +51,8 @@ std::optional<KvCommand> decode_kv_command(const std::vector<std::uint8_t>& payl
 
 /// What a command returned.
 struct KvResult {
-  bool found = false;    ///< Get/Delete: the key existed; Put/Append/Emergency: true
-  std::string value;     ///< Get: the value read (empty when absent)
+  bool found = false;          ///< Get/Delete: the key existed; Put/Append/Emergency: true
+  std::string value;           ///< Get: the value read (empty when absent)
   std::uint64_t position = 0;  ///< Emergency: 1-based position in the emergency log
 
   friend bool operator==(const KvResult& a, const KvResult& b) {

@@ -160,8 +160,8 @@ class Node {
   Config config_;
   core::Rng rng_;
   Log log_;
-  Snapshot snapshot_;        ///< latest snapshot, for InstallSnapshot
-  ConfState base_conf_;      ///< voters at log_.snapshot_index()
+  Snapshot snapshot_;                                      ///< latest snapshot, for InstallSnapshot
+  ConfState base_conf_;                                    ///< voters at log_.snapshot_index()
   std::vector<std::pair<std::uint64_t, ConfState>> conf_;  ///< voters after each ConfChange entry in the log
 
   std::uint64_t term_ = 0;
@@ -187,9 +187,9 @@ class Node {
   bool pending_read_round_ = false;  ///< a ReadIndex heartbeat round to send at the next ready()
 
   std::uint64_t read_seq_ = 0;
-  std::deque<PendingRead> pending_reads_;         ///< awaiting quorum confirmation
+  std::deque<PendingRead> pending_reads_;           ///< awaiting quorum confirmation
   std::vector<std::uint64_t> reads_before_commit_;  ///< contexts waiting for the term's first commit
-  std::deque<ReadState> confirmed_reads_;         ///< confirmed, waiting to be applied
+  std::deque<ReadState> confirmed_reads_;           ///< confirmed, waiting to be applied
 
   std::vector<Message> msgs_;
 };

@@ -16,8 +16,8 @@ enum class ProgressState : std::uint8_t { Probe = 0, Replicate = 1, Snapshot = 2
 
 /// Leader-side replication state for one follower.
 struct Progress {
-  std::uint64_t match = 0;             ///< highest index known replicated
-  std::uint64_t next = 1;              ///< next index to send
+  std::uint64_t match = 0;  ///< highest index known replicated
+  std::uint64_t next = 1;   ///< next index to send
   ProgressState state = ProgressState::Probe;
   bool probe_sent = false;             ///< Probe: an Append is outstanding
   std::uint64_t pending_snapshot = 0;  ///< Snapshot: index of the snapshot sent

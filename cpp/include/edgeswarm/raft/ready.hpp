@@ -50,7 +50,7 @@ struct ReadState {
 struct Ready {
   std::optional<HardState> hard_state;  ///< set when term, vote or commit changed
   std::vector<Entry> entries_to_persist;
-  std::optional<Snapshot> snapshot;     ///< snapshot received from the leader
+  std::optional<Snapshot> snapshot;  ///< snapshot received from the leader
   std::vector<Message> messages;
   std::vector<Entry> committed_entries;
   std::vector<ReadState> read_states;

@@ -72,8 +72,7 @@ class Aggregator {
   /// reputation_trimmed_mean and ignored by the others (nullptr allowed).
   /// `center`: previous aggregate (d) for centered clipping; nullptr starts
   /// from the coordinate-wise median.
-  void aggregate(const q16* values, std::size_t n, std::size_t d, const q16* weights, const q16* center,
-                 q16* out);
+  void aggregate(const q16* values, std::size_t n, std::size_t d, const q16* weights, const q16* center, q16* out);
 
  private:
   AggregatorParams params_;

@@ -38,14 +38,14 @@ std::string to_string(AttackKind kind);
 
 struct AttackParams {
   AttackKind kind = AttackKind::Bias;
-  double bias = 0.9;        ///< bias / intermittent: reported value (finite, in the Q16.16 range)
-  double jitter = 0.01;     ///< bias / intermittent: sd of per-node jitter (>= 0)
-  double scale = 1.0;       ///< sign_flip: multiplier of the negated reading (> 0)
-  double sigma = 1.0;       ///< gaussian: noise sd (> 0)
-  double alie_z = -1.0;     ///< alie: z; < 0 derives it from n and the attacker count
-  double ipm_epsilon = 0.5; ///< ipm: epsilon (> 0)
-  int on_epochs = 5;        ///< intermittent: attacking epochs per cycle (>= 1)
-  int off_epochs = 5;       ///< intermittent: honest epochs per cycle (>= 0)
+  double bias = 0.9;         ///< bias / intermittent: reported value (finite, in the Q16.16 range)
+  double jitter = 0.01;      ///< bias / intermittent: sd of per-node jitter (>= 0)
+  double scale = 1.0;        ///< sign_flip: multiplier of the negated reading (> 0)
+  double sigma = 1.0;        ///< gaussian: noise sd (> 0)
+  double alie_z = -1.0;      ///< alie: z; < 0 derives it from n and the attacker count
+  double ipm_epsilon = 0.5;  ///< ipm: epsilon (> 0)
+  int on_epochs = 5;         ///< intermittent: attacking epochs per cycle (>= 1)
+  int off_epochs = 5;        ///< intermittent: honest epochs per cycle (>= 0)
 };
 
 /// Checks ranges; throws std::invalid_argument naming the field.

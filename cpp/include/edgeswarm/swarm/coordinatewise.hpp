@@ -20,7 +20,7 @@ void median(const fixed::q16* values, std::size_t n, std::size_t d, fixed::q16* 
 /// dropped and the rest averaged as round(sum(w * x) / sum(w)) exactly
 /// (__int128). When every kept weight is 0 the unweighted mean of the kept
 /// values is returned. `weights` (n) are Q16.16 in [0, 65536]; requires 2f < n.
-void reputation_trimmed_mean(const fixed::q16* values, std::size_t n, std::size_t d,
-                             const fixed::q16* weights, std::size_t f, fixed::q16* out, Workspace& work);
+void reputation_trimmed_mean(const fixed::q16* values, std::size_t n, std::size_t d, const fixed::q16* weights,
+                             std::size_t f, fixed::q16* out, Workspace& work);
 
 }  // namespace edgeswarm::swarm

@@ -73,8 +73,7 @@ class SleepScheduler {
   /// escalation every scheduled and on-demand node starts a burst now and
   /// scheduled nodes reschedule with the new regime's interval. Inputs are
   /// validated before any state changes.
-  void plan_epoch(std::uint64_t epoch, Regime regime, bool escalated, const double* reputation,
-                  std::uint8_t* awake);
+  void plan_epoch(std::uint64_t epoch, Regime regime, bool escalated, const double* reputation, std::uint8_t* awake);
 
   /// Charges one epoch: awake or asleep power over the epoch, plus transmit
   /// energy for the bytes and messages each node sent: (awake ? awake_mw :

@@ -25,11 +25,11 @@ std::string to_string(Regime regime);
 double residual_entropy(const double* residuals, std::size_t m, double residual_range, int bins);
 
 struct RegimeParams {
-  double calm_threshold = 0.45;       ///< H below this is calm
-  double storm_threshold = 0.7;       ///< H at or above this is a storm
-  double derivative_threshold = 0.05; ///< smoothed rise per epoch that signals PreStorm
-  int hysteresis = 3;                 ///< consecutive confirmations per transition (>= 1)
-  double smoothing = 0.3;             ///< EWMA weight of the newest H, in (0, 1]
+  double calm_threshold = 0.45;        ///< H below this is calm
+  double storm_threshold = 0.7;        ///< H at or above this is a storm
+  double derivative_threshold = 0.05;  ///< smoothed rise per epoch that signals PreStorm
+  int hysteresis = 3;                  ///< consecutive confirmations per transition (>= 1)
+  double smoothing = 0.3;              ///< EWMA weight of the newest H, in (0, 1]
 };
 
 /// Checks ranges (0 <= calm < storm <= 1, derivative > 0, hysteresis >= 1,

@@ -10,7 +10,6 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-
 #include <xtensor/xtensor.hpp>
 
 #include "edgeswarm/core/fixed_point.hpp"
@@ -70,26 +69,26 @@ std::invalid_argument byzantine_count_error(const std::string& count, std::size_
 /// Figures of one epoch (the columns of Swarm.run's DataFrame).
 struct EpochMetrics {
   std::uint64_t epoch = 0;
-  double time_s = 0.0;            ///< simulated time at the end of the epoch
-  std::vector<q16> consensus;     ///< raw Q16.16 consensus (d)
-  std::vector<double> honest_mean;///< mean of honest awake readings (d)
-  double drift = 0.0;             ///< |consensus - honest mean| / max(|honest mean|, eps), L2
-  double rmse = 0.0;              ///< sqrt(mean_j (consensus_j - signal_j)^2)
-  double xi = 0.0;                ///< mean squared distance of honest models to their mean
-  double entropy = 0.0;           ///< H_t of honest residuals
+  double time_s = 0.0;              ///< simulated time at the end of the epoch
+  std::vector<q16> consensus;       ///< raw Q16.16 consensus (d)
+  std::vector<double> honest_mean;  ///< mean of honest awake readings (d)
+  double drift = 0.0;               ///< |consensus - honest mean| / max(|honest mean|, eps), L2
+  double rmse = 0.0;                ///< sqrt(mean_j (consensus_j - signal_j)^2)
+  double xi = 0.0;                  ///< mean squared distance of honest models to their mean
+  double entropy = 0.0;             ///< H_t of honest residuals
   Regime regime = Regime::Calm;
-  std::size_t awake = 0;          ///< nodes awake this epoch
-  std::size_t reporting = 0;      ///< reports used by the aggregate (awake, valid, not banned)
-  std::size_t invalid = 0;        ///< NaN/inf readings counted and skipped this epoch
-  std::size_t banned = 0;         ///< nodes banned so far
-  std::size_t byzantine = 0;      ///< Byzantine nodes so far
+  std::size_t awake = 0;      ///< nodes awake this epoch
+  std::size_t reporting = 0;  ///< reports used by the aggregate (awake, valid, not banned)
+  std::size_t invalid = 0;    ///< NaN/inf readings counted and skipped this epoch
+  std::size_t banned = 0;     ///< nodes banned so far
+  std::size_t byzantine = 0;  ///< Byzantine nodes so far
   std::size_t byzantine_banned = 0;
   std::size_t honest_banned = 0;
-  double bytes_per_node_day = 0.0;    ///< bytes sent per node per simulated day, so far
-  double fl_bytes_per_node_day = 0.0; ///< federated-learning baseline (wire.hpp)
-  double energy_mj = 0.0;         ///< mean energy per node so far
-  double sleep_ratio = 0.0;       ///< mean share of epochs asleep so far
-  double noise_intensity = 0.0;   ///< injected extra noise sd in force this epoch
+  double bytes_per_node_day = 0.0;     ///< bytes sent per node per simulated day, so far
+  double fl_bytes_per_node_day = 0.0;  ///< federated-learning baseline (wire.hpp)
+  double energy_mj = 0.0;              ///< mean energy per node so far
+  double sleep_ratio = 0.0;            ///< mean share of epochs asleep so far
+  double noise_intensity = 0.0;        ///< injected extra noise sd in force this epoch
   bool attack_active = false;
 };
 
@@ -171,7 +170,7 @@ class Swarm {
   std::vector<double> reputation_real_;
   std::vector<q16> consensus_;
   bool has_consensus_ = false;
-  std::vector<q16> batch_;             ///< gathered reports for the aggregator
+  std::vector<q16> batch_;  ///< gathered reports for the aggregator
   std::vector<q16> batch_weights_;
   std::vector<std::uint32_t> batch_ids_;
   std::vector<double> honest_mean_, honest_sd_;

@@ -24,8 +24,9 @@ enum class TopologyKind : std::uint8_t {
 
 /// Every kind, in declaration order (the order of the names below).
 inline constexpr std::array<TopologyKind, 8> kTopologyKinds = {
-    TopologyKind::Complete, TopologyKind::Star,  TopologyKind::Ring,            TopologyKind::KRegular,
-    TopologyKind::Grid,     TopologyKind::Torus, TopologyKind::RandomGeometric, TopologyKind::SmallWorld,
+    TopologyKind::Complete,        TopologyKind::Star,       TopologyKind::Ring,
+    TopologyKind::KRegular,        TopologyKind::Grid,       TopologyKind::Torus,
+    TopologyKind::RandomGeometric, TopologyKind::SmallWorld,
 };
 
 /// Parses "complete", "star", "ring", "k_regular", "grid", "torus",

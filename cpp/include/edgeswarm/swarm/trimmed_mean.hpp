@@ -17,8 +17,8 @@ void trimmed_mean(const fixed::q16* values, std::size_t n, std::size_t d, std::s
                   Workspace& work);
 
 /// Same result as trimmed_mean, computed per column with std::nth_element (no SIMD).
-void trimmed_mean_portable(const fixed::q16* values, std::size_t n, std::size_t d, std::size_t f,
-                           fixed::q16* out, Workspace& work);
+void trimmed_mean_portable(const fixed::q16* values, std::size_t n, std::size_t d, std::size_t f, fixed::q16* out,
+                           Workspace& work);
 
 /// True when trimmed_mean dispatches to the AVX-512 kernel on this CPU.
 bool trimmed_mean_uses_simd();

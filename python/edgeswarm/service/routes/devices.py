@@ -30,7 +30,7 @@ def publish(
     body: PublishRequest,
     device_id: DeviceId,
     edge: Edge,
-    user: Operator,
+    _user: Operator,  # operators only
 ) -> dict[str, Any]:
     return edge.publish(device_id, body.message)
 
