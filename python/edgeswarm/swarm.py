@@ -200,21 +200,7 @@ def _columns_to_frame(columns: dict[str, np.ndarray], dim: int) -> pd.DataFrame:
     for name in ("drift", "rmse", "xi", "entropy"):
         data[name] = columns[name]
     data["regime"] = pd.Categorical.from_codes(columns["regime"].astype(np.int8), categories=list(REGIMES))
-    for name in (
-        "awake",
-        "reporting",
-        "invalid",
-        "banned",
-        "byzantine",
-        "byzantine_banned",
-        "honest_banned",
-        "bytes_per_node_day",
-        "fl_bytes_per_node_day",
-        "energy_mj",
-        "sleep_ratio",
-        "noise_intensity",
-        "attack_active",
-    ):
+    for name in EPOCH_COLUMNS[EPOCH_COLUMNS.index("regime") + 1 :]:  # the counts and figures after it
         data[name] = columns[name]
     return pd.DataFrame(data)
 
