@@ -352,6 +352,9 @@ def test_a_flood_of_bad_logins_leaves_the_loop_on_time_and_correct_logins_workin
     assert set(outcome["wrong"]) <= {401, 429}
     assert outcome["admin_locked"][0] == 429 and outcome["admin_locked"][-1] == 200, outcome["admin_locked"]
     lateness = outcome["loop"]["lateness_ms"]
+    print(
+        f"\n{FLOOD} bad logins: {dict(guesses)} guesses, {dict(sprays)} sprays; epoch lateness ms {lateness}"
+    )
     assert outcome["epochs_during"] >= 2, outcome  # the flood spanned epochs of the loop
     assert lateness["epochs"] >= outcome["epochs_during"]
     assert lateness["p99"] < 100.0, lateness
