@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from edgeswarm import fleet, ml
+from edgeswarm import fleet
+from edgeswarm.ml import detectors as ml
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ml.json"
 SEED = 20240
