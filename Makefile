@@ -45,7 +45,8 @@ CPP_FILES = $(shell find cpp benchmarks -name '*.cpp' -o -name '*.hpp')
 lint: $(STAMPS)/install
 	$(VENV)/bin/ruff check python tests benchmarks
 	$(VENV)/bin/ruff format --check python tests benchmarks
-	clang-format --dry-run --Werror $(CPP_FILES)
+	@echo "clang-format --dry-run --Werror <$(words $(CPP_FILES)) C++ files>"
+	@clang-format --dry-run --Werror $(CPP_FILES)
 
 # Apply the formatters (what `make lint` checks).
 format: $(STAMPS)/install
