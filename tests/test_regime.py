@@ -13,15 +13,19 @@ CALM, PRESTORM, STORM = 0, 1, 2
 
 
 def reference_entropy(residuals: np.ndarray, residual_range: float, bins: int) -> float:
-    """NumPy twin of residual_entropy."""
+    """NumPy twin of residual_entropy: residuals at or beyond the range are saturated and
+    their mass is spread evenly over the bins."""
     r = np.abs(np.asarray(residuals, dtype=np.float64).ravel())
     r = r[~np.isnan(r)]
     if r.size == 0:
         return 0.0
-    with np.errstate(over="ignore"):
-        idx = np.minimum(bins - 1, np.floor(r / residual_range * bins))
-    counts = np.bincount(idx.astype(np.int64), minlength=bins)
-    p = counts[counts > 0] / r.size
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = r / residual_range * bins
+    in_range = x < bins
+    counts = np.bincount(np.floor(x[in_range]).astype(np.int64), minlength=bins).astype(np.float64)
+    saturated = r.size - int(in_range.sum())
+    p = (counts + saturated / bins) / r.size
+    p = p[p > 0]
     return float(-(p * np.log(p)).sum() / np.log(bins))
 
 
@@ -89,6 +93,8 @@ def test_entropy_known_values():
     )
     assert residual_entropy([], residual_range=1.0) == 0.0
     assert residual_entropy([np.nan, np.nan], residual_range=1.0) == 0.0
+    # Saturated residuals (at or beyond the range) are maximal disorder, not one quiet last bin.
+    assert residual_entropy([5.0, -7.0, np.inf], residual_range=1.0) == pytest.approx(1.0, abs=1e-12)
 
 
 @pytest.mark.parametrize("bins", [2, 5, 16, 64])

@@ -45,8 +45,9 @@ void bind_regime(py::module_& m) {
       },
       py::arg("residuals"), py::kw_only(), py::arg("residual_range"), py::arg("bins") = 16,
       "Normalised Shannon entropy in [0, 1] of the histogram of |residuals| / residual_range over `bins` "
-      "equal bins (values beyond the range fall in the last bin; NaN is skipped; no values give 0). "
-      "The array may have any shape; all its values are used.");
+      "equal bins of [0, residual_range). Residuals at or beyond the range are saturated: their mass is "
+      "spread evenly over the bins (maximal disorder), so all-saturated gives 1. NaN is skipped; no values "
+      "give 0. The array may have any shape; all its values are used.");
 
   const RegimeParams defaults;
   py::class_<RegimeDetector>(m, "RegimeDetector",

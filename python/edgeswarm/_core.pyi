@@ -999,7 +999,7 @@ def q16_sub(a: typing.SupportsInt | typing.SupportsIndex, b: typing.SupportsInt 
     """
 def residual_entropy(residuals: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], *, residual_range: typing.SupportsFloat | typing.SupportsIndex, bins: typing.SupportsInt | typing.SupportsIndex = 16) -> float:
     """
-    Normalised Shannon entropy in [0, 1] of the histogram of |residuals| / residual_range over `bins` equal bins (values beyond the range fall in the last bin; NaN is skipped; no values give 0). The array may have any shape; all its values are used.
+    Normalised Shannon entropy in [0, 1] of the histogram of |residuals| / residual_range over `bins` equal bins of [0, residual_range). Residuals at or beyond the range are saturated: their mass is spread evenly over the bins (maximal disorder), so all-saturated gives 1. NaN is skipped; no values give 0. The array may have any shape; all its values are used.
     """
 def rng_normal(seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
     """

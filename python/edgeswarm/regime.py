@@ -1,8 +1,11 @@
 """Regime detection: Calm / PreStorm / Storm from the residual entropy H.
 
 H is the normalised Shannon entropy of the histogram of honest residuals
-``|x_i - consensus| / residual_range`` over a fixed number of bins. Calm swarms
-have H near 0; a storm spreads residuals and raises H. The detector turns a
+``|x_i - consensus| / residual_range`` over a fixed number of bins. A residual at or
+beyond the range is saturated: the histogram cannot place it, so its mass is spread
+evenly over the bins (maximal disorder) and a storm wider than the range reads as a
+storm, not as one quiet bin. Calm swarms have H near 0; a storm spreads residuals and
+raises H. The detector turns a
 stream of H values into a regime with hysteresis: the regime changes only
 after ``hysteresis`` consecutive epochs agree on the same new candidate.
 
@@ -57,8 +60,9 @@ def _as_float64(name: str, values: Any) -> np.ndarray:
 def residual_entropy(residuals: npt.ArrayLike, *, residual_range: float, bins: int = 16) -> float:
     """Normalised entropy in [0, 1] of the histogram of ``|residuals| / residual_range``.
 
-    Bin of r is ``min(bins - 1, floor(|r| / residual_range * bins))``, so residuals beyond
-    the range fall in the last bin. NaN residuals are skipped; no residuals give 0.
+    Bin of r is ``floor(|r| / residual_range * bins)`` for ``|r| < residual_range``; a residual
+    at or beyond the range (infinity included) is saturated and adds ``1 / bins`` to every bin,
+    so saturation raises H (all saturated gives 1). NaN residuals are skipped; no residuals give 0.
     ``residual_range`` must be finite and > 0, ``bins`` an integer >= 2.
     """
     return _core.residual_entropy(

@@ -31,26 +31,32 @@ double residual_entropy(const double* residuals, std::size_t m, double residual_
   if (m > 0 && residuals == nullptr) throw std::invalid_argument("residuals: null pointer with m > 0");
 
   std::vector<std::uint64_t> counts(static_cast<std::size_t>(bins), 0);
-  std::uint64_t total = 0;
+  std::uint64_t in_range = 0;
+  std::uint64_t saturated = 0;
   const double scale = static_cast<double>(bins) / residual_range;
   for (std::size_t i = 0; i < m; ++i) {
     const double r = residuals[i];
     if (std::isnan(r)) continue;
     const double x = std::fabs(r) * scale;
-    // Written as a comparison so that huge and infinite residuals land in the
-    // last bin without an out-of-range float-to-int conversion.
-    const int b = x < static_cast<double>(bins) ? static_cast<int>(x) : bins - 1;
-    ++counts[static_cast<std::size_t>(b)];
-    ++total;
+    // A comparison first, so that huge and infinite residuals are counted as
+    // saturated without an out-of-range float-to-int conversion.
+    if (x < static_cast<double>(bins)) {
+      ++counts[static_cast<std::size_t>(x)];
+      ++in_range;
+    } else {
+      ++saturated;
+    }
   }
+  const std::uint64_t total = in_range + saturated;
   if (total == 0) return 0.0;
 
-  double h = 0.0;
+  // A saturated residual could be anywhere: its mass goes evenly to every bin.
+  const double spread = static_cast<double>(saturated) / static_cast<double>(bins);
   const double inv_total = 1.0 / static_cast<double>(total);
+  double h = 0.0;
   for (std::uint64_t c : counts) {
-    if (c == 0) continue;
-    const double p = static_cast<double>(c) * inv_total;
-    h -= p * std::log(p);
+    const double p = (static_cast<double>(c) + spread) * inv_total;
+    if (p > 0.0) h -= p * std::log(p);
   }
   h /= std::log(static_cast<double>(bins));
   // Rounding can push a perfectly even histogram a hair past 1.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../expect_invalid.hpp"
+#include "edgeswarm/core/rng.hpp"
 
 using edgeswarm::swarm::Regime;
 using edgeswarm::swarm::RegimeDetector;
@@ -44,10 +45,48 @@ TEST(ResidualEntropy, NegativeResidualsUseTheirMagnitude) {
   EXPECT_NEAR(residual_entropy(pos.data(), 4, 1.0, 4), 1.0, 1e-12);
 }
 
-TEST(ResidualEntropy, BeyondTheRangeFallsInTheLastBin) {
-  // 3.0 and infinity land in bin 3 together with 0.9: p = (1/4, 3/4).
+TEST(ResidualEntropy, SaturatedResidualsAreSpreadOverEveryBin) {
+  // 0.1 and 0.9 fill bins 0 and 3; 3.0 and infinity are saturated and give
+  // 1/2 to each of the 4 bins: p = (3, 1, 1, 3) / 8.
   const std::vector<double> r{0.1, 0.9, 3.0, std::numeric_limits<double>::infinity()};
-  const double expected = -(0.25 * std::log(0.25) + 0.75 * std::log(0.75)) / std::log(4.0);
+  const double expected = -(2 * 0.375 * std::log(0.375) + 2 * 0.125 * std::log(0.125)) / std::log(4.0);
+  EXPECT_NEAR(residual_entropy(r.data(), r.size(), 1.0, 4), expected, 1e-12);
+}
+
+TEST(ResidualEntropy, AllSaturatedIsOneNotZero) {
+  // Before saturation was counted these shared the last bin and read as 0 (calm).
+  const std::vector<double> r{5.0, -7.0, 300.0, std::numeric_limits<double>::infinity()};
+  EXPECT_NEAR(residual_entropy(r.data(), r.size(), 1.0, 16), 1.0, 1e-12);
+}
+
+TEST(ResidualEntropy, MoreSaturatedResidualsNeverLowerTheEntropy) {
+  // A calm core (every residual in bin 0) and a lumpy one, each joined by 0 to
+  // 300 saturated residuals: H never falls.
+  const std::vector<std::vector<double>> cores{std::vector<double>(100, 0.01), {0.01, 0.01, 0.01, 0.3, 0.3, 0.9}};
+  for (const auto& core : cores) {
+    double previous = -1.0;
+    for (int saturated = 0; saturated <= 300; ++saturated) {
+      std::vector<double> r = core;
+      r.insert(r.end(), static_cast<std::size_t>(saturated), 2.0);
+      const double h = residual_entropy(r.data(), r.size(), 1.0, 16);
+      ASSERT_GE(h, previous) << saturated << " saturated";
+      previous = h;
+    }
+  }
+  // The calm core with 300 saturated: bin 0 holds 100 + 300/16 of 400, the
+  // other 15 bins 300/16 each.
+  std::vector<double> r(100, 0.01);
+  r.insert(r.end(), 300, 2.0);
+  const double p0 = (100.0 + 300.0 / 16) / 400, p = (300.0 / 16) / 400;
+  EXPECT_NEAR(residual_entropy(r.data(), r.size(), 1.0, 16),
+              -(p0 * std::log(p0) + 15 * p * std::log(p)) / std::log(16.0), 1e-12);
+}
+
+TEST(ResidualEntropy, RangeItselfIsSaturated) {
+  // 0.99 is in bin 3; 1.0 is at the range, saturated: p = (1, 1, 1, 5) / 8
+  // (the last-bin rule put both in bin 3 and gave 0).
+  const std::vector<double> r{0.99, 1.0};
+  const double expected = -(3 * 0.125 * std::log(0.125) + 0.625 * std::log(0.625)) / std::log(4.0);
   EXPECT_NEAR(residual_entropy(r.data(), r.size(), 1.0, 4), expected, 1e-12);
 }
 
@@ -55,6 +94,23 @@ TEST(ResidualEntropy, BinEdgeBelongsToTheUpperBin) {
   // 0.25 / 1.0 * 4 = 1 exactly: bin 1, not bin 0, so the two values differ.
   const std::vector<double> r{0.2499, 0.25};
   EXPECT_NEAR(residual_entropy(r.data(), r.size(), 1.0, 4), 0.5, 1e-12);
+}
+
+TEST(ResidualEntropy, StormWiderThanTheRangeStaysAStorm) {
+  // Gaussian residuals of sd 1 to 1000 times the range: most are saturated.
+  // The old last-bin rule gave H = 0.81 at sd 1 falling to 0.00 at sd 1000;
+  // saturation keeps it above 0.95 all the way and rising to 1.
+  edgeswarm::core::Rng rng(14, 4);
+  std::vector<double> unit(2000);
+  for (double& v : unit) v = rng.normal();
+  std::vector<double> r(unit.size());
+  double previous = 0.0;
+  for (double sd : {1.0, 10.0, 100.0, 1000.0}) {
+    for (std::size_t i = 0; i < unit.size(); ++i) r[i] = sd * unit[i];
+    previous = residual_entropy(r.data(), r.size(), 1.0, 16);
+    EXPECT_GT(previous, 0.95) << "sd " << sd;
+  }
+  EXPECT_GT(previous, 0.9999);
 }
 
 TEST(ResidualEntropy, NaNIsSkippedAndEmptyIsZero) {

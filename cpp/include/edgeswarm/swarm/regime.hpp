@@ -1,9 +1,11 @@
 #pragma once
 // Regime detection from residual entropy: Calm / PreStorm / Storm with
 // hysteresis. H_t is the normalised Shannon entropy of the histogram of
-// residuals |x_i - consensus| / residual_range over a fixed number of bins
-// (residuals beyond the range fall in the last bin). Calm swarms have H near
-// 0; a storm spreads residuals and raises H.
+// residuals |x_i - consensus| / residual_range over a fixed number of bins;
+// residuals beyond the range are saturated (the histogram cannot place them)
+// and count as maximal disorder (spread evenly over the bins), so a storm too wide for the range reads as a
+// storm, not as one quiet bin. Calm swarms have H near 0; a storm spreads
+// residuals and raises H.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,12 +18,22 @@ enum class Regime : std::uint8_t { Calm = 0, PreStorm = 1, Storm = 2 };
 /// The regime's name: "Calm", "PreStorm" or "Storm".
 std::string to_string(Regime regime);
 
-/// Normalised entropy in [0, 1] of the histogram of `residuals` (m values,
-/// absolute residuals in real units) scaled by `residual_range` (> 0) over
-/// `bins` (>= 2) equal bins. NaN residuals are skipped; m == 0 gives 0.
-/// Bin of r is min(bins - 1, floor(|r| / residual_range * bins)), so
-/// residuals beyond the range (infinite ones included) fall in the last bin.
-/// Throws std::invalid_argument for residual_range <= 0 or not finite, bins < 2.
+/// Normalised entropy in [0, 1] of the residual histogram, with saturated
+/// residuals counted as maximal disorder.
+///
+/// `residuals` are m absolute residuals in real units, scaled by
+/// `residual_range` (> 0) into `bins` (>= 2) equal bins over [0, range);
+/// bin of r is floor(|r| / residual_range * bins). A residual at or beyond the
+/// range (infinite ones included) is saturated: the histogram cannot say where
+/// it lies, so, by maximum entropy, its unit of mass is spread evenly over all
+/// bins. With c_b the in-range count of bin b and s the saturated count,
+///   p_b = (c_b + s / bins) / (in-range count + s),  H = -sum p_b log p_b / log bins.
+/// H is 0 for residuals in one bin and 1 for an even spread or when every
+/// residual is saturated; adding saturated residuals never lowers H (p moves
+/// towards the uniform histogram), so a storm that outgrows the range reads as
+/// a storm instead of one quiet bin. NaN residuals are skipped; m == 0 (or all
+/// NaN) gives 0. Throws std::invalid_argument for residual_range <= 0 or not
+/// finite, bins < 2.
 double residual_entropy(const double* residuals, std::size_t m, double residual_range, int bins);
 
 struct RegimeParams {
