@@ -3,9 +3,9 @@
 // hysteresis. H_t is the normalised Shannon entropy of the histogram of
 // residuals |x_i - consensus| / residual_range over a fixed number of bins;
 // residuals beyond the range are saturated (the histogram cannot place them)
-// and count as maximal disorder (spread evenly over the bins), so a storm too wide for the range reads as a
-// storm, not as one quiet bin. Calm swarms have H near 0; a storm spreads
-// residuals and raises H.
+// and count as maximal disorder (spread evenly over the bins), so a storm too
+// wide for the range reads as a storm, not as one quiet bin. Calm swarms have
+// H near 0; a storm spreads residuals and raises H.
 
 #include <cstddef>
 #include <cstdint>
