@@ -30,6 +30,7 @@ from edgeswarm.service.auth import announce_admin_password, ensure_admin, signin
 from edgeswarm.service.hub import Hub
 from edgeswarm.service.login_guard import LoginGuard
 from edgeswarm.service.loop import SwarmLoop
+from edgeswarm.service.request_limits import RequestLimitsMiddleware
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import Store
 
@@ -171,6 +172,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.edge = None
     app.add_middleware(AuditMiddleware)
+    # Starlette: the last added is the outermost. Bodies are bounded before audit or a handler reads them.
+    app.add_middleware(RequestLimitsMiddleware, settings=settings)
     app.add_exception_handler(ValueError, _value_error)
     app.add_exception_handler(UnknownItem, _unknown_item)
     app.add_exception_handler(DeviceConflict, _conflict)  # a ValueError: the more specific handler wins
