@@ -71,9 +71,9 @@ def encoding_error(body: bytes) -> str | None:
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as error:
-        return f"the request body is not UTF-8 (invalid byte at offset {error.start}); allowed: UTF-8 only"
+        return f"the request body is not UTF-8 (invalid byte at offset {error.start}); allowed: {JSON_TYPE} in UTF-8"
     if b"\x00" in body:
-        return "the request body contains NUL bytes (UTF-16 or UTF-32 text?); allowed: UTF-8 only"
+        return f"the request body contains NUL bytes (UTF-16 or UTF-32 text?); allowed: {JSON_TYPE} in UTF-8"
     return None
 
 
