@@ -31,6 +31,7 @@ from edgeswarm.service.hub import Hub
 from edgeswarm.service.login_guard import LoginGuard
 from edgeswarm.service.loop import SwarmLoop
 from edgeswarm.service.request_limits import RequestLimitsMiddleware
+from edgeswarm.service.routes.ws import quiet_invalid_utf8_tracebacks
 from edgeswarm.service.security_headers import (
     CSP_HEADER,
     SecurityHeadersMiddleware,
@@ -90,6 +91,7 @@ SWAGGER_UI_URL = "/static/vendor/swagger-ui"
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    quiet_invalid_utf8_tracebacks()  # after the server set up its loggers
     store = Store(settings.db_path)
     try:
         generated = ensure_admin(store, settings)
