@@ -163,8 +163,8 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def real_server(tmp_path: Path, **env_settings: str) -> Iterator[tuple[str, Path]]:
-    """`edgeswarm serve` on a free loopback port; (base URL, its log file)."""
+def real_server(tmp_path: Path, **env_settings: str) -> Iterator[tuple[str, Path, int]]:
+    """`edgeswarm serve` on a free loopback port; (host:port, its log file, its process id)."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDGESWARM_")}
     env.update(EDGESWARM_ADMIN_PASSWORD="admin-password-for-tests", EDGESWARM_DEVICES="0", **env_settings)
@@ -184,7 +184,7 @@ def real_server(tmp_path: Path, **env_settings: str) -> Iterator[tuple[str, Path
             process.kill()
             process.wait(timeout=10)
             pytest.fail(f"the server did not start: {log.read_text()}")
-        yield base, log
+        yield base, log, process.pid
     finally:
         process.terminate()
         try:
@@ -212,7 +212,7 @@ def test_an_invalid_utf8_text_frame_closes_with_1007_and_logs_one_line(tmp_path:
                 pass
         return refused.value.response.status_code
 
-    with real_server(tmp_path) as (base, log):
+    with real_server(tmp_path) as (base, log, _pid):
         assert asyncio.run(send_bad_frame(f"ws://{base}/ws")) == (1007, 1007)
         assert asyncio.run(refused_origin(f"ws://{base}/ws")) == 403  # closed before accept: HTTP 403
         with urllib.request.urlopen(f"http://{base}/api/status", timeout=5) as response:
