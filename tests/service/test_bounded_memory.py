@@ -41,7 +41,9 @@ def test_the_loop_swarm_gives_the_same_run_as_a_swarm_that_keeps_everything(tmp_
 
 
 def test_a_huge_request_body_is_audited_by_its_size_only(tmp_path: Path) -> None:
-    with TestClient(create_app(make_settings(tmp_path / "a.db", devices=0))) as client:
+    # An anonymous cap above the body's size, so it reaches the audit (by default it is refused with 413 first).
+    settings = make_settings(tmp_path / "a.db", devices=0, max_anonymous_body_bytes=256 * 1024)
+    with TestClient(create_app(settings)) as client:
         body = json.dumps({"intensity": 0.1, "duration_sec": 5, "pad": "x" * 200_000})
         client.post("/api/inject_noise", content=body, headers={"Content-Type": "application/json"})
         (entry,) = client.app.state.store.audit(limit=1)

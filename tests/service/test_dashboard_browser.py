@@ -202,7 +202,13 @@ def operator(live_server: LiveServer) -> tuple[str, str]:
 @dataclass
 class BrowserPage:
     page: Any
-    errors: list[str]  # uncaught exceptions in the page's scripts
+    errors: list[str]  # uncaught exceptions in the page's scripts, and Content-Security-Policy violations
+
+
+def _keep_csp_violation(text: str, errors: list[str]) -> None:
+    """Chromium logs each resource or inline code the page's CSP refused as a console error naming the policy."""
+    if "Content Security Policy" in text:
+        errors.append(text)
 
 
 @pytest.fixture
@@ -214,6 +220,7 @@ def browser_page(live_server: LiveServer) -> Iterator[BrowserPage]:  # noqa: ARG
             context.set_default_timeout(BROWSER_TIMEOUT_MS)
             held = BrowserPage(context.new_page(), [])
             held.page.on("pageerror", lambda error: held.errors.append(str(error)))
+            held.page.on("console", lambda message: _keep_csp_violation(message.text, held.errors))
             yield held
         finally:
             browser.close()

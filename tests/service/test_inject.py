@@ -136,8 +136,11 @@ def test_non_finite_numbers_are_422(client: TestClient, operator: dict, raw: byt
     assert response.status_code == 422
 
 
-@pytest.mark.parametrize("raw", [b"", b"{", b"[1, 2]", b'"text"', b"\xff\xfe"])
-def test_malformed_bodies_are_422_not_500(client: TestClient, admin: dict, raw: bytes) -> None:
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(b"", 422), (b"{", 422), (b"[1, 2]", 422), (b'"text"', 422), (b"\xff\xfe", 415)],  # 415: not UTF-8
+)
+def test_malformed_bodies_are_4xx_not_500(client: TestClient, admin: dict, raw: bytes, expected: int) -> None:
     headers = {**admin, "Content-Type": "application/json"}
     for path in ("/api/inject_byzantine", "/api/inject_noise", "/api/users"):
-        assert client.post(path, content=raw, headers=headers).status_code == 422, (path, raw)
+        assert client.post(path, content=raw, headers=headers).status_code == expected, (path, raw)

@@ -30,6 +30,14 @@ from edgeswarm.service.auth import announce_admin_password, ensure_admin, signin
 from edgeswarm.service.hub import Hub
 from edgeswarm.service.login_guard import LoginGuard
 from edgeswarm.service.loop import SwarmLoop
+from edgeswarm.service.request_limits import RequestLimitsMiddleware
+from edgeswarm.service.routes.ws import quiet_invalid_utf8_tracebacks
+from edgeswarm.service.security_headers import (
+    CSP_HEADER,
+    SecurityHeadersMiddleware,
+    content_security_policy,
+    inline_script_hashes,
+)
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import Store
 
@@ -83,6 +91,7 @@ SWAGGER_UI_URL = "/static/vendor/swagger-ui"
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    quiet_invalid_utf8_tracebacks()  # after the server set up its loggers
     store = Store(settings.db_path)
     try:
         generated = ensure_admin(store, settings)
@@ -167,10 +176,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "from POST /api/auth/token (roles viewer < operator < admin).",
         lifespan=_lifespan,
         docs_url=None,  # served below from local files (FastAPI's default page loads a CDN)
+        redoc_url=None,  # ReDoc's page loads its script from a CDN; /docs covers the same ground offline
     )
     app.state.settings = settings
     app.state.edge = None
     app.add_middleware(AuditMiddleware)
+    # Starlette: the last added is the outermost. Bodies are bounded before audit or a handler reads them.
+    app.add_middleware(RequestLimitsMiddleware, settings=settings)
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)  # outermost: hosts, then headers
     app.add_exception_handler(ValueError, _value_error)
     app.add_exception_handler(UnknownItem, _unknown_item)
     app.add_exception_handler(DeviceConflict, _conflict)  # a ValueError: the more specific handler wins
@@ -194,13 +207,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def docs() -> HTMLResponse:
         if swagger is None:  # swagger-ui-py missing: FastAPI's page, whose script comes from a CDN
             return get_swagger_ui_html(openapi_url=app.openapi_url, title="edgeswarm API")
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=app.openapi_url,
             title="edgeswarm API",
             swagger_js_url=f"{SWAGGER_UI_URL}/swagger-ui-bundle.js",
             swagger_css_url=f"{SWAGGER_UI_URL}/swagger-ui.css",
             swagger_favicon_url=f"{SWAGGER_UI_URL}/favicon-32x32.png",
         )
+        # The page starts Swagger UI with one inline script: the policy allows exactly that script.
+        page.headers[CSP_HEADER.decode()] = content_security_policy(
+            script_hashes=inline_script_hashes(page.body)
+        )
+        return page
 
     static = settings.static_dir or STATIC_DIR
     if static.is_dir():

@@ -27,7 +27,7 @@ EmergencyStatus = Literal[EMERGENCY_STATUSES]  # type: ignore[valid-type]
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # a string is never a number or a bool
 
 
 class DeviceCreate(_Request):

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MAX_BODY_LIMIT = 64 * 1024 * 1024  # no setting may raise a body cap past this
+# pydantic-core refuses to serialize past 255 levels ("Maximum serialization depth exceeded"), and a
+# published message is served back (GET /api/devices/<id>/metrics) 3 levels deeper than it came in.
+MAX_JSON_DEPTH_LIMIT = 128
+LOOPBACK_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+_WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
+_HOST_NAME = re.compile(r"^(\*|[A-Za-z0-9_.\-]{1,253}|[0-9A-Fa-f:.]{2,45})$")
+_ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
 
 
 class Settings(BaseSettings):
@@ -68,9 +78,56 @@ class Settings(BaseSettings):
         2.0, ge=0, le=60, description="how long a login waits for a hash slot before 503"
     )
     static_dir: Path | None = Field(None, description="serve the dashboard from here instead of the package")
+    # request edge (issue 14 part A): limits checked before any handler reads a body, browser-facing checks.
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1,
+        le=MAX_BODY_LIMIT,
+        description="largest request body from a caller with a valid token",
+    )
+    max_anonymous_body_bytes: int = Field(
+        16 * 1024,
+        ge=1,
+        le=MAX_BODY_LIMIT,
+        description="largest request body without a valid token (login form)",
+    )
+    max_json_depth: int = Field(
+        32, ge=1, le=MAX_JSON_DEPTH_LIMIT, description="deepest nesting of arrays/objects in a JSON body"
+    )
+    allowed_hosts: list[str] | None = Field(
+        None,
+        description="Host header values served (without port); '*' serves any; None: localhost, "
+        "127.0.0.1, ::1 and `host` unless it is a wildcard address",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="WebSocket Origins allowed beside the request's own host, as 'scheme://host[:port]'",
+    )
 
     @model_validator(mode="after")
     def _byzantine_within_nodes(self) -> Settings:
         if self.byzantine > self.nodes:
             raise ValueError(f"byzantine: {self.byzantine} exceeds the {self.nodes} nodes")
+        return self
+
+    @model_validator(mode="after")
+    def _request_edge(self) -> Settings:
+        if self.max_anonymous_body_bytes > self.max_body_bytes:
+            raise ValueError(
+                f"max_anonymous_body_bytes: {self.max_anonymous_body_bytes} exceeds max_body_bytes "
+                f"{self.max_body_bytes}; allowed at most max_body_bytes"
+            )
+        if self.allowed_hosts is None:
+            extra = [] if self.host in _WILDCARD_ADDRESSES or self.host in LOOPBACK_HOSTS else [self.host]
+            self.allowed_hosts = [*LOOPBACK_HOSTS, *extra]
+        for host in self.allowed_hosts:
+            if not _HOST_NAME.match(host):
+                raise ValueError(
+                    f"allowed_hosts: {host!r} is not a host name or address without port (or '*')"
+                )
+        self.allowed_hosts = [host.lower() for host in self.allowed_hosts]
+        for origin in self.allowed_origins:
+            if not _ORIGIN.match(origin):
+                raise ValueError(f"allowed_origins: {origin!r} is not 'http(s)://host[:port]' without a path")
+        self.allowed_origins = [origin.lower() for origin in self.allowed_origins]
         return self

@@ -40,7 +40,7 @@ def _for_body(error: ValueError, fields: dict[str, str]) -> ValueError:
 
 
 class ByzantineRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # a string is never a number or a bool
 
     count: int = Field(
         ...,
@@ -60,7 +60,7 @@ class ByzantineRequest(BaseModel):
 
 
 class NoiseRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # a string is never a number or a bool
 
     intensity: float = Field(
         ...,

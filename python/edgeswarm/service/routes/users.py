@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api", tags=["users"])
 
 
 class NewUser(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # a string is never a number or a bool
 
     username: str = Field(..., pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="letters, digits, _ . @ -")
     password: str = Field(..., min_length=8, max_length=256)
