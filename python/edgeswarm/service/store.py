@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS audit (
   method TEXT NOT NULL,
   path TEXT NOT NULL,
   what TEXT NOT NULL,
-  outcome INTEGER NOT NULL
+  outcome INTEGER NOT NULL  -- the status code, or 'pending' while (or if never) answered
 );
 CREATE TABLE IF NOT EXISTS runs (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -56,6 +56,13 @@ CREATE TABLE IF NOT EXISTS emergencies (
   updated_at TEXT NOT NULL
 );
 """
+
+
+# (table, column, declaration) of columns added since the first schema; see Store._add_missing_columns.
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("audit", "address", "TEXT NOT NULL DEFAULT ''"),  # the client's address
+)
+PENDING = "pending"  # the outcome of an audit entry whose request has not been answered
 
 
 # Epoch history rows stored before the API took the DataFrame's names (README "Names"): old key -> new
@@ -112,6 +119,14 @@ class Store:
             self._db.executescript(_SCHEMA)
             if self._db.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
                 self._migrate_history_names()
+            self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        # Columns added after the first release, added to an older database on open.
+        for table, column, declaration in _ADDED_COLUMNS:
+            names = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in names:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def _migrate_history_names(self) -> None:
         # In Python, not with SQLite's json_set: that would print floats with 15 digits and lose bits.
@@ -191,13 +206,29 @@ class Store:
     # -- audit ---------------------------------------------------------------------------
 
     def add_audit(
-        self, *, who: str, method: str, path: str, what: str, outcome: int, at: str | None = None
+        self,
+        *,
+        who: str,
+        method: str,
+        path: str,
+        what: str,
+        outcome: int | str,
+        at: str | None = None,
+        address: str = "",
     ) -> int:
+        """Adds an audit entry (outcome PENDING before the request is answered); returns its id."""
         cursor = self._execute(
-            "INSERT INTO audit (at, who, method, path, what, outcome) VALUES (?, ?, ?, ?, ?, ?)",
-            (at or utc_now(), who, method, path, what, outcome),
+            "INSERT INTO audit (at, who, address, method, path, what, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (at or utc_now(), who, address, method, path, what, outcome),
         )
         return int(cursor.lastrowid)
+
+    def finish_audit(self, entry: int, *, outcome: int, what: str | None = None) -> None:
+        """Sets the outcome (and, if given, the body summary) of the audit entry `entry`."""
+        if what is None:
+            self._execute("UPDATE audit SET outcome = ? WHERE id = ?", (outcome, entry))
+        else:
+            self._execute("UPDATE audit SET outcome = ?, what = ? WHERE id = ?", (outcome, what, entry))
 
     def audit(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Audit entries, newest first."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -18,8 +18,8 @@ class AuditEntry(BaseModel):
     who: str  # username, or "anonymous"
     method: str
     path: str
-    what: str  # the body as JSON text, secrets masked
-    outcome: int  # HTTP status code
+    what: str  # the body as JSON text or a <description>, values of fields not on the allow-list masked
+    outcome: int | Literal["pending"]  # HTTP status code; "pending": written, never answered
 
 
 @router.get("/audit", summary="Every mutating request and its outcome (admin)")
