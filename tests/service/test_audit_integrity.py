@@ -149,3 +149,37 @@ def test_only_allow_listed_values_reach_the_database(client: TestClient, admin: 
     assert whats[1] == "<form: username=admin, password=***>"
     assert whats[2] == f"<application/foo, {len(b'password=s3cret-foo-body')} bytes>"
     assert whats[3] == "<form: username=admin, password=***>"
+
+
+# --- no secret echoed in a 422 -----------------------------------------------------------
+
+
+def test_a_rejected_password_is_not_echoed(client: TestClient, admin: dict) -> None:
+    response = client.post("/api/users", json={"username": "dave", "password": "short7!"}, headers=admin)
+    assert response.status_code == 422
+    assert "short7!" not in response.text
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "password"] and "input" not in error and "8 characters" in error["msg"]
+
+
+def test_an_allow_listed_value_is_still_echoed(client: TestClient, admin: dict) -> None:
+    response = client.post("/api/edge/devices", json={**DEVICE, "x": -5.0}, headers=admin)
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "x"] and error["input"] == -5.0
+
+
+def test_an_infinite_value_is_a_422_not_a_500(client: TestClient, admin: dict) -> None:
+    body = json.dumps({**DEVICE, "x": "INF"}).replace('"INF"', "Infinity")  # Python's json reads it
+    response = client.post(
+        "/api/edge/devices", content=body, headers={**admin, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "x"]
+
+
+def test_a_secret_in_an_unknown_field_is_not_echoed(client: TestClient, operator: dict) -> None:
+    response = client.post(
+        "/api/inject_byzantine", json={"count": 1, "api_key": "k3y-v4lue"}, headers=operator
+    )
+    assert response.status_code == 422 and "k3y-v4lue" not in response.text
