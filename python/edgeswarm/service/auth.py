@@ -26,6 +26,7 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 class User:
     username: str
     role: str
+    generation: int = 0  # the user's token generation when read; a token carries it (claim "gen")
 
     def has(self, role: str) -> bool:
         """True if this user's role is `role` or above it."""
@@ -50,7 +51,7 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
     _, actual = hash_password(password, salt)
     if row is None or not hmac.compare_digest(actual, expected):
         return None
-    return User(row["username"], row["role"])
+    return User(row["username"], row["role"], row["token_generation"])
 
 
 def create_user(store: Store, username: str, password: str, role: str) -> bool:
@@ -71,7 +72,7 @@ def ensure_admin(store: Store, settings: Settings) -> str | None:
     if settings.admin_password is not None:
         if existing is None:
             create_user(store, ADMIN, settings.admin_password, ADMIN)
-        else:
+        elif authenticate(store, ADMIN, settings.admin_password) is None:  # changed: earlier tokens revoked
             store.set_password(ADMIN, *hash_password(settings.admin_password))
         return None
     if existing is not None:
@@ -99,23 +100,46 @@ def signing_key(store: Store, settings: Settings) -> str:
 
 def issue_token(key: str, user: User, minutes: int) -> str:
     now = datetime.now(timezone.utc)
-    claims = {"sub": user.username, "role": user.role, "iat": now, "exp": now + timedelta(minutes=minutes)}
+    claims = {
+        "sub": user.username,
+        "role": user.role,
+        "gen": user.generation,
+        "iat": now,
+        "exp": now + timedelta(minutes=minutes),
+    }
     return jwt.encode(claims, key, algorithm="HS256")
 
 
 def decode_token(key: str, token: str) -> dict | None:
     """The token's claims if its signature and expiry are good, else None."""
     try:
-        claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["sub", "exp"]})
+        claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["sub", "exp", "gen"]})
     except jwt.PyJWTError:
         return None
-    return claims if isinstance(claims.get("sub"), str) else None
+    gen = claims.get("gen")
+    ok = isinstance(claims.get("sub"), str) and isinstance(gen, int) and not isinstance(gen, bool)
+    return claims if ok else None
 
 
 def user_from_token(store: Store, key: str, token: str) -> User | None:
-    """The token's user as stored now (a deleted user's token stops working; the role is the current one)."""
+    """The token's user as stored now: a deleted user's token stops working, the role is the current one,
+    and a token of an earlier generation (issued before a password or role change) is refused."""
     claims = decode_token(key, token)
     if claims is None:
         return None
     row = store.user(claims["sub"])
-    return User(row["username"], row["role"]) if row else None
+    if row is None or row["token_generation"] != claims["gen"]:
+        return None
+    return User(row["username"], row["role"], row["token_generation"])
+
+
+def change_password(store: Store, username: str, password: str) -> bool:
+    """Sets a new password (fresh salt) and revokes the user's earlier tokens; False if no such user."""
+    return store.set_password(username, *hash_password(password))
+
+
+def change_role(store: Store, username: str, role: str) -> bool:
+    """Sets a new role and revokes the user's earlier tokens; False if no such user."""
+    if role not in USER_ROLES:
+        raise ValueError(f"role: {role!r} is not one of {', '.join(USER_ROLES)}")
+    return store.set_role(username, role)

@@ -7,6 +7,10 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The shortest password accepted, by the API (routes/users.py) and for EDGESWARM_ADMIN_PASSWORD alike.
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+
 
 class Settings(BaseSettings):
     """Everything `create_app` and `edgeswarm serve` can be told.

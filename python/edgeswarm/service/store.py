@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS emergencies (
 # (table, column, declaration) of columns added since the first schema; see Store._add_missing_columns.
 _ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("audit", "address", "TEXT NOT NULL DEFAULT ''"),  # the client's address
+    ("users", "token_generation", "INTEGER NOT NULL DEFAULT 0"),  # tokens carry it; a change revokes them
 )
 PENDING = "pending"  # the outcome of an audit entry whose request has not been answered
 
@@ -188,10 +189,26 @@ class Store:
             return False
         return True
 
-    def set_password(self, username: str, salt: bytes, password_hash: bytes) -> None:
-        self._execute(
-            "UPDATE users SET salt = ?, password_hash = ? WHERE username = ?", (salt, password_hash, username)
+    def set_password(self, username: str, salt: bytes, password_hash: bytes) -> bool:
+        """Sets the password and increments the user's token generation (earlier tokens stop working);
+        False if there is no such user."""
+        cursor = self._execute(
+            "UPDATE users SET salt = ?, password_hash = ?, token_generation = token_generation + 1 "
+            "WHERE username = ?",
+            (salt, password_hash, username),
         )
+        return cursor.rowcount == 1
+
+    def set_role(self, username: str, role: str) -> bool:
+        """Sets the role and increments the user's token generation; False if there is no such user."""
+        cursor = self._execute(
+            "UPDATE users SET role = ?, token_generation = token_generation + 1 WHERE username = ?",
+            (role, username),
+        )
+        return cursor.rowcount == 1
+
+    def count_role(self, role: str) -> int:
+        return int(self._query("SELECT COUNT(*) AS n FROM users WHERE role = ?", (role,))[0]["n"])
 
     def user(self, username: str) -> dict[str, Any] | None:
         """The user's row (with salt and hash), or None."""
