@@ -8,6 +8,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import jwt
+import pydantic
+import pytest
+from edgeswarm.service.routes.users import NewUser
+from edgeswarm.service.settings import MIN_PASSWORD_LENGTH, Settings
 from edgeswarm.service.store import Store
 from fastapi.testclient import TestClient
 
@@ -112,3 +116,22 @@ def test_an_old_users_table_is_migrated(tmp_path: Path) -> None:
         assert store.set_role("ann", "operator") and store.user("ann")["token_generation"] == 1
     finally:
         store.close()
+
+
+# --- the admin password's rule -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("password", ["a", "short7!", "", "   ", "\t\n        "])
+def test_an_unusable_admin_password_is_refused(password: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(pydantic.ValidationError, match=f"admin_password.*{MIN_PASSWORD_LENGTH}"):
+        Settings(admin_password=password)
+    monkeypatch.setenv("EDGESWARM_ADMIN_PASSWORD", password)
+    with pytest.raises(pydantic.ValidationError, match="admin_password"):
+        Settings()
+
+
+def test_a_usable_or_missing_admin_password_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EDGESWARM_ADMIN_PASSWORD", raising=False)
+    assert Settings().admin_password is None  # generated at first start
+    assert Settings(admin_password="x" * MIN_PASSWORD_LENGTH).admin_password == "x" * MIN_PASSWORD_LENGTH
+    assert NewUser.model_fields["password"].metadata[0].min_length == MIN_PASSWORD_LENGTH  # one rule

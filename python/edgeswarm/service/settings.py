@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The shortest password accepted, by the API (routes/users.py) and for EDGESWARM_ADMIN_PASSWORD alike.
@@ -72,6 +72,24 @@ class Settings(BaseSettings):
         2.0, ge=0, le=60, description="how long a login waits for a hash slot before 503"
     )
     static_dir: Path | None = Field(None, description="serve the dashboard from here instead of the package")
+
+    @field_validator("admin_password")
+    @classmethod
+    def _admin_password_usable(cls, value: str | None) -> str | None:
+        # The API's rule (routes/users.py): an admin whose password it would refuse, or one that is
+        # empty or blank, is a mistake to refuse at start, not an account nobody can use.
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError(
+                "admin_password: empty or whitespace only; give at least 8 characters or unset it"
+            )
+        if len(value) < MIN_PASSWORD_LENGTH or len(value) > MAX_PASSWORD_LENGTH:
+            raise ValueError(
+                f"admin_password: {len(value)} characters; allowed {MIN_PASSWORD_LENGTH} to "
+                f"{MAX_PASSWORD_LENGTH} (unset it to have one generated)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _byzantine_within_nodes(self) -> Settings:
