@@ -3,19 +3,23 @@ rule, database and key files readable by their owner only, the JWT key outside t
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
+import stat
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import jwt
 import pydantic
 import pytest
+from edgeswarm.service import create_app
 from edgeswarm.service.routes.users import NewUser
 from edgeswarm.service.settings import MIN_PASSWORD_LENGTH, Settings
 from edgeswarm.service.store import Store
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import ADMIN_PASSWORD, add_user, login
+from tests.service.conftest import ADMIN_PASSWORD, add_user, login, make_settings
 
 NOISE = ("/api/inject_noise", {"intensity": 0.1, "duration_sec": 1})
 
@@ -135,3 +139,74 @@ def test_a_usable_or_missing_admin_password_is_accepted(monkeypatch: pytest.Monk
     assert Settings().admin_password is None  # generated at first start
     assert Settings(admin_password="x" * MIN_PASSWORD_LENGTH).admin_password == "x" * MIN_PASSWORD_LENGTH
     assert NewUser.model_fields["password"].metadata[0].min_length == MIN_PASSWORD_LENGTH  # one rule
+
+
+# --- files readable by their owner only; the JWT key outside the database ----------------------
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def _files(db: Path) -> list[Path]:
+    return [
+        db,
+        db.with_name(db.name + "-wal"),
+        db.with_name(db.name + "-shm"),
+        db.with_name(db.name + ".key"),
+    ]
+
+
+def test_the_database_and_key_files_are_created_0600(tmp_path: Path) -> None:
+    db = tmp_path / "fresh.db"
+    previous = os.umask(0o022)  # the usual umask, under which a plain open() makes 0644 files
+    try:
+        with TestClient(create_app(make_settings(db))) as client:
+            login(client, "admin", ADMIN_PASSWORD)  # writes: the -wal file is in use
+            files = _files(db)
+            assert all(f.exists() for f in files), [f.name for f in files if not f.exists()]
+            assert {f.name: _mode(f) for f in files} == {f.name: 0o600 for f in files}
+            key = client.app.state.jwt_key
+    finally:
+        os.umask(previous)
+    assert len(bytes.fromhex(key)) == 32 and (tmp_path / "fresh.db.key").read_text().strip() == key
+    for f in _files(db)[:3]:
+        if f.exists():
+            assert key.encode() not in f.read_bytes()
+
+
+def test_too_open_files_are_made_private(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    db = tmp_path / "open.db"
+    Store(db).close()
+    db.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="edgeswarm.service"):
+        Store(db).close()
+    assert _mode(db) == 0o600
+    assert sum("was mode 644" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_an_old_key_in_the_database_moves_to_the_key_file(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    old_key = "ab" * 32
+    store = Store(db)
+    store.set_setting("jwt_secret", old_key)  # as versions before issue 14 kept it
+    store.close()
+    with TestClient(create_app(make_settings(db))) as client:
+        assert client.app.state.jwt_key == old_key  # earlier tokens stay valid
+        assert client.app.state.store.get_setting("jwt_secret") is None
+        headers = login(client, "admin", ADMIN_PASSWORD)
+    assert (tmp_path / "old.db.key").read_text().strip() == old_key
+    assert _mode(tmp_path / "old.db.key") == 0o600
+    for f in _files(db)[:3]:
+        if f.exists():
+            assert old_key.encode() not in f.read_bytes(), f.name
+    with TestClient(create_app(make_settings(db))) as client:  # a restart reads the file
+        assert client.get("/api/users", headers=headers).status_code == 200
+
+
+def test_a_configured_key_file_is_used(tmp_path: Path) -> None:
+    key_path = tmp_path / "keys" / "jwt.key"
+    key_path.parent.mkdir()
+    with TestClient(create_app(make_settings(tmp_path / "k.db", jwt_key_file=key_path))) as client:
+        assert key_path.read_text().strip() == client.app.state.jwt_key
+    assert not (tmp_path / "k.db.key").exists() and _mode(key_path) == 0o600

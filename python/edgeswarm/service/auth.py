@@ -5,19 +5,23 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import logging
+import os
 import secrets
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import jwt
 
 from edgeswarm.service.settings import Settings
-from edgeswarm.service.store import Store
+from edgeswarm.service.store import PRIVATE_MODE, Store, make_private
 
 USER_ROLES: tuple[str, ...] = ("viewer", "operator", "admin")  # each role may do what the ones before it may
 ADMIN = "admin"
-_SECRET_KEY = "jwt_secret"
+_SECRET_KEY = "jwt_secret"  # where versions before issue 14 kept the key, in the database
+_log = logging.getLogger("edgeswarm.service")
 # scrypt cost: about 16 MiB and a few tens of ms per hash.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
@@ -91,11 +95,43 @@ def announce_admin_password(password: str) -> None:
     )
 
 
+def key_file(settings: Settings) -> Path:
+    """The JWT key file: settings.jwt_key_file, else `<db_path>.key`."""
+    if settings.jwt_key_file is not None:
+        return settings.jwt_key_file
+    return settings.db_path.with_name(settings.db_path.name + ".key")
+
+
 def signing_key(store: Store, settings: Settings) -> str:
-    """The JWT key: from the settings, or generated once and kept in the store (tokens survive restarts)."""
+    """The JWT key: settings.jwt_secret, else the key file (mode 0600), created once (tokens survive
+    restarts). A key an older version kept in the database is moved into the file and removed from it,
+    so a copy of the database alone cannot forge a token."""
     if settings.jwt_secret:
         return settings.jwt_secret
-    return store.setting_or_create(_SECRET_KEY, lambda: secrets.token_hex(32))
+    path = key_file(settings)
+    if path.exists():
+        make_private(path)
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            if store.pop_setting(_SECRET_KEY) is not None:
+                _log.warning("removed the old JWT key from the database; %s holds the key", path)
+            return key
+    key = store.get_setting(_SECRET_KEY) or secrets.token_bytes(32).hex()
+    _write_private(path, key)
+    if store.pop_setting(_SECRET_KEY) is not None:
+        _log.warning("moved the JWT key from the database into %s", path)
+    return key
+
+
+def _write_private(path: Path, text: str) -> None:
+    # Written to a 0600 temporary file, then renamed: never readable by others, never half written.
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, PRIVATE_MODE)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(text + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
 
 
 def issue_token(key: str, user: User, minutes: int) -> str:

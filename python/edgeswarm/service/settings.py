@@ -27,7 +27,7 @@ class Settings(BaseSettings):
         None, description="password of the 'admin' user; None: generated and printed once at first start"
     )
     jwt_secret: str | None = Field(
-        None, description="HS256 signing key; None: generated once and kept in the database"
+        None, description="HS256 signing key; None: generated once and kept in jwt_key_file"
     )
     token_minutes: int = Field(60, ge=1, le=60 * 24 * 365, description="lifetime of an access token")
     nodes: int = Field(100, ge=1, le=1_000_000, description="nodes in the live swarm")
@@ -72,6 +72,10 @@ class Settings(BaseSettings):
         2.0, ge=0, le=60, description="how long a login waits for a hash slot before 503"
     )
     static_dir: Path | None = Field(None, description="serve the dashboard from here instead of the package")
+    # audit, rate limits and secrets (issue 14 part B)
+    jwt_key_file: Path | None = Field(
+        None, description="file holding the generated JWT key (mode 0600); None: <db_path>.key"
+    )
 
     @field_validator("admin_password")
     @classmethod

@@ -8,7 +8,10 @@ One connection shared by the epoch loop's thread and the request handlers, behin
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -63,6 +66,8 @@ _ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("audit", "address", "TEXT NOT NULL DEFAULT ''"),  # the client's address
     ("users", "token_generation", "INTEGER NOT NULL DEFAULT 0"),  # tokens carry it; a change revokes them
 )
+PRIVATE_MODE = 0o600  # the database, its -wal/-shm and the key file: readable by their owner only
+_log = logging.getLogger("edgeswarm.service")
 PENDING = "pending"  # the outcome of an audit entry whose request has not been answered
 
 
@@ -93,6 +98,20 @@ def _renamed_history_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def make_private(path: Path) -> None:
+    """Creates `path` empty with mode 0600 if it does not exist; an existing file readable or writable by
+    others is chmod-ed to 0600 (one log line)."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_MODE))
+        return
+    except FileExistsError:
+        pass
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode & 0o077:
+        os.chmod(path, PRIVATE_MODE)
+        _log.warning("%s was mode %o (others could read it); now %o", path, mode, PRIVATE_MODE)
+
+
 def utc_now() -> str:
     """The current time as UTC ISO 8601 with milliseconds."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
@@ -111,9 +130,14 @@ class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        # SQLite creates -wal and -shm with the database file's mode, so a 0600 file keeps them private.
+        make_private(self.path)
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         with self._lock:
+            self._db.execute(
+                "PRAGMA secure_delete=ON"
+            )  # a deleted secret is overwritten, not left in a free page
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
@@ -121,6 +145,10 @@ class Store:
             if self._db.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
                 self._migrate_history_names()
             self._add_missing_columns()
+        for suffix in ("-wal", "-shm"):  # ones left by an older version may be too open
+            companion = self.path.with_name(self.path.name + suffix)
+            if companion.exists():
+                make_private(companion)
 
     def _add_missing_columns(self) -> None:
         # Columns added after the first release, added to an older database on open.
@@ -165,6 +193,17 @@ class Store:
 
     def set_setting(self, key: str, value: str) -> None:
         self._execute("INSERT OR REPLACE INTO settings_kv (key, value) VALUES (?, ?)", (key, value))
+
+    def pop_setting(self, key: str) -> str | None:
+        """Removes `key` and returns its value (None if absent), leaving no copy in the file: the row is
+        overwritten (secure_delete) and the write-ahead log checkpointed and truncated."""
+        with self._lock:
+            rows = self._db.execute("SELECT value FROM settings_kv WHERE key = ?", (key,)).fetchall()
+            if not rows:
+                return None
+            self._db.execute("DELETE FROM settings_kv WHERE key = ?", (key,))
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return rows[0]["value"]
 
     def setting_or_create(self, key: str, make: Any) -> str:
         """The stored value of `key`, or `make()` stored and returned if there is none."""
