@@ -228,6 +228,7 @@ def _server(tmp_path: Path) -> Iterator[str]:
     env.update(
         EDGESWARM_ADMIN_PASSWORD=ADMIN_PASSWORD,
         EDGESWARM_LOGIN_WINDOW_S=str(WINDOW_S),
+        EDGESWARM_RATE_LIMIT_WINDOW_S=str(WINDOW_S),  # the address rate limit (issue 14) locks as long
         EDGESWARM_LOGIN_WAIT_S="10",  # the waiting logins keep hashing pressure on for seconds
     )
     command = [sys.executable, "-m", "edgeswarm", "serve", "--port", str(port), "--quiet"]

@@ -33,6 +33,7 @@ from edgeswarm.service.auth import announce_admin_password, ensure_admin, signin
 from edgeswarm.service.hub import Hub
 from edgeswarm.service.login_guard import LoginGuard
 from edgeswarm.service.loop import SwarmLoop
+from edgeswarm.service.rate_limit import RateLimiter, RateLimitMiddleware
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import Store
 
@@ -205,7 +206,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.edge = None
-    app.add_middleware(AuditMiddleware)
+    app.add_middleware(AuditMiddleware)  # innermost: sees only what the outer layers let through
+    app.state.rate_limiter = RateLimiter(settings)
+    app.add_middleware(RateLimitMiddleware)  # outside request limits and audit: a flood writes no rows
     app.add_exception_handler(ValueError, _value_error)
     app.add_exception_handler(UnknownItem, _unknown_item)
     app.add_exception_handler(DeviceConflict, _conflict)  # a ValueError: the more specific handler wins

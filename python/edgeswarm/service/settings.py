@@ -76,6 +76,15 @@ class Settings(BaseSettings):
     jwt_key_file: Path | None = Field(
         None, description="file holding the generated JWT key (mode 0600); None: <db_path>.key"
     )
+    rate_limit_anonymous_writes: int = Field(
+        60, ge=1, le=1_000_000, description="write requests without a token per address per window before 429"
+    )
+    rate_limit_failures: int = Field(
+        30, ge=1, le=1_000_000, description="401/403 answers per address per window before 429"
+    )
+    rate_limit_window_s: float = Field(
+        60.0, gt=0, le=86_400, description="the sliding window of the rate limits, seconds"
+    )
 
     @field_validator("admin_password")
     @classmethod
