@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from edgeswarm.service import create_app
 from edgeswarm.service.audit import MAX_DEPTH, summarize_body
+from edgeswarm.service.store import Store
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import ADMIN_PASSWORD, make_settings, token_headers
@@ -183,3 +184,98 @@ def test_a_secret_in_an_unknown_field_is_not_echoed(client: TestClient, operator
         "/api/inject_byzantine", json={"count": 1, "api_key": "k3y-v4lue"}, headers=operator
     )
     assert response.status_code == 422 and "k3y-v4lue" not in response.text
+
+
+# --- retention and aggregation -----------------------------------------------------------
+
+
+def _checkpointed_size(db: Path) -> int:
+    # The database's size with the write-ahead log folded in (the WAL itself is reused, not kept data).
+    with sqlite3.connect(db) as other:
+        other.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db.stat().st_size
+
+
+def test_a_flood_of_anonymous_failures_adds_a_handful_of_rows(tmp_path: Path) -> None:
+    db = tmp_path / "flood.db"
+    settings = make_settings(db, devices=0, rate_limit_anonymous_writes=10_000, rate_limit_failures=10_000)
+    with TestClient(create_app(settings)) as client:
+        store = client.app.state.store
+        rows_before, db_before = len(store.audit(limit=10_000)), _checkpointed_size(db)
+        codes = {
+            client.post("/api/inject_noise", json={"intensity": 0.1, "duration_sec": i % 7 + 1}).status_code
+            for i in range(4588)  # the issue's figure: 4,588 anonymous 401 POSTs
+        }
+        entries = store.audit(limit=10_000)
+        db_after = _checkpointed_size(db)
+        print(
+            f"4588 anonymous 401 POSTs: +{len(entries) - rows_before} audit rows, "
+            f"database {db_before} -> {db_after} bytes"
+        )
+    assert codes == {401}
+    assert len(entries) - rows_before <= 5
+    (flood,) = [e for e in entries if e["path"] == "/api/inject_noise"]
+    assert flood["count"] == 4588 and flood["outcome"] == 401 and flood["who"] == "anonymous"
+    assert flood["last"] > flood["when"]
+    assert db_after - db_before < 64 * 1024  # was +6.4 MB of rows (issue 14, item 3)
+
+
+def test_failures_of_a_known_user_are_not_aggregated(client: TestClient, viewer: dict) -> None:
+    for _ in range(3):
+        assert (
+            client.post(
+                "/api/inject_noise", json={"intensity": 0.1, "duration_sec": 1}, headers=viewer
+            ).status_code
+            == 403
+        )
+    entries = client.app.state.store.audit(limit=10)
+    assert [(e["who"], e["outcome"], e["count"]) for e in entries] == [("victor", 403, 1)] * 3
+
+
+def test_aggregation_ends_with_its_window(tmp_path: Path) -> None:
+    with TestClient(
+        create_app(make_settings(tmp_path / "w.db", devices=0, audit_aggregate_window_s=0))
+    ) as client:
+        for _ in range(3):
+            client.post("/api/inject_noise", json={"intensity": 0.1, "duration_sec": 1})
+        assert [e["count"] for e in client.app.state.store.audit(limit=10)] == [1, 1, 1]
+
+
+def test_retention_prunes_the_oldest_rows(tmp_path: Path) -> None:
+    store = Store(tmp_path / "r.db", audit_max_rows=1_500)
+    try:
+        ids = [
+            store.add_audit(who="admin", method="POST", path=f"/p/{i}", what="", outcome=200)
+            for i in range(3_000)
+        ]
+        kept = store.audit(limit=10_000)
+        assert len(kept) == 1_500 and kept[-1]["id"] == ids[1_500] and kept[0]["id"] == ids[-1]
+    finally:
+        store.close()
+    with sqlite3.connect(tmp_path / "r.db") as db:
+        db.execute(
+            "INSERT INTO audit (at, who, method, path, what, outcome) VALUES ('x', 'a', 'P', '/', '', 1)"
+        )
+    reopened = Store(tmp_path / "r.db", audit_max_rows=1_000)  # pruned on open too
+    try:
+        assert len(reopened.audit(limit=10_000)) == 1_000
+    finally:
+        reopened.close()
+
+
+def test_an_old_audit_table_is_migrated(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as old:
+        old.execute(
+            "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, "
+            "method TEXT NOT NULL, path TEXT NOT NULL, what TEXT NOT NULL, outcome INTEGER NOT NULL)"
+        )
+        old.execute(
+            "INSERT INTO audit (at, who, method, path, what, outcome) VALUES ('t', 'bob', 'POST', '/', '', 200)"
+        )
+    store = Store(db)
+    try:
+        (entry,) = store.audit()
+        assert (entry["count"], entry["last"], entry["when"]) == (1, "t", "t")
+    finally:
+        store.close()

@@ -87,7 +87,11 @@ SWAGGER_UI_URL = "/static/vendor/swagger-ui"
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    store = Store(settings.db_path)
+    store = Store(
+        settings.db_path,
+        audit_max_rows=settings.audit_max_rows,
+        audit_aggregate_window_s=settings.audit_aggregate_window_s,
+    )
     try:
         generated = ensure_admin(store, settings)
         if generated is not None:

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     rate_limit_failures: int = Field(
         30, ge=1, le=1_000_000, description="401/403 answers per address per window before 429"
     )
+    audit_max_rows: int = Field(
+        100_000, ge=1_000, le=100_000_000, description="audit entries kept; the oldest are pruned first"
+    )
+    audit_aggregate_window_s: float = Field(
+        60.0, ge=0, le=86_400, description="repeated anonymous failures within this many seconds share a row"
+    )
     rate_limit_window_s: float = Field(
         60.0, gt=0, le=86_400, description="the sliding window of the rate limits, seconds"
     )

@@ -14,7 +14,7 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,15 @@ CREATE TABLE IF NOT EXISTS emergencies (
 _ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("audit", "address", "TEXT NOT NULL DEFAULT ''"),  # the client's address
     ("users", "token_generation", "INTEGER NOT NULL DEFAULT 0"),  # tokens carry it; a change revokes them
+    ("audit", "count", "INTEGER NOT NULL DEFAULT 1"),  # requests this row stands for (aggregated failures)
+    ("audit", "last_at", "TEXT"),  # the last of them (NULL: the only one, at `at`)
 )
+# The lookup of the row a repeated anonymous failure is added to.
+_AUDIT_INDEX = "CREATE INDEX IF NOT EXISTS audit_repeats ON audit (who, address, method, path, outcome, id)"
+ANONYMOUS = "anonymous"
+AUDIT_MAX_ROWS = 100_000
+AUDIT_AGGREGATE_WINDOW_S = 60.0
+_PRUNE_EVERY = 1_000  # audit inserts between two retention checks
 PRIVATE_MODE = 0o600  # the database, its -wal/-shm and the key file: readable by their owner only
 _log = logging.getLogger("edgeswarm.service")
 PENDING = "pending"  # the outcome of an audit entry whose request has not been answered
@@ -127,17 +135,25 @@ def _key(payload: dict[str, Any], names: Iterable[str]) -> str:
 class Store:
     """One SQLite database (WAL mode); the schema is created on open."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        audit_max_rows: int = AUDIT_MAX_ROWS,
+        audit_aggregate_window_s: float = AUDIT_AGGREGATE_WINDOW_S,
+    ) -> None:
         self.path = Path(path)
+        self.audit_max_rows = audit_max_rows
+        self.audit_aggregate_window_s = audit_aggregate_window_s
+        self._audit_inserts = 0
         self._lock = threading.Lock()
         # SQLite creates -wal and -shm with the database file's mode, so a 0600 file keeps them private.
         make_private(self.path)
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         with self._lock:
-            self._db.execute(
-                "PRAGMA secure_delete=ON"
-            )  # a deleted secret is overwritten, not left in a free page
+            # A deleted secret is overwritten, not left in a free page.
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
@@ -145,6 +161,8 @@ class Store:
             if self._db.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
                 self._migrate_history_names()
             self._add_missing_columns()
+            self._db.execute(_AUDIT_INDEX)
+            self._prune_audit()
         for suffix in ("-wal", "-shm"):  # ones left by an older version may be too open
             companion = self.path.with_name(self.path.name + suffix)
             if companion.exists():
@@ -272,24 +290,65 @@ class Store:
         at: str | None = None,
         address: str = "",
     ) -> int:
-        """Adds an audit entry (outcome PENDING before the request is answered); returns its id."""
-        cursor = self._execute(
-            "INSERT INTO audit (at, who, address, method, path, what, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (at or utc_now(), who, address, method, path, what, outcome),
-        )
-        return int(cursor.lastrowid)
+        """Adds an audit entry (outcome PENDING before the request is answered); returns its id. Every
+        _PRUNE_EVERY inserts, the oldest entries beyond `audit_max_rows` are deleted."""
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO audit (at, who, address, method, path, what, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (at or utc_now(), who, address, method, path, what, outcome),
+            )
+            self._audit_inserts += 1
+            if self._audit_inserts % _PRUNE_EVERY == 0:
+                self._prune_audit()
+            return int(cursor.lastrowid)
 
     def finish_audit(self, entry: int, *, outcome: int, what: str | None = None) -> None:
-        """Sets the outcome (and, if given, the body summary) of the audit entry `entry`."""
-        if what is None:
-            self._execute("UPDATE audit SET outcome = ? WHERE id = ?", (outcome, entry))
-        else:
-            self._execute("UPDATE audit SET outcome = ?, what = ? WHERE id = ?", (outcome, what, entry))
+        """Sets the outcome (and, if given, the body summary) of the audit entry `entry`.
+
+        An anonymous failure (outcome >= 400) that repeats one from the same address (method, path and
+        outcome alike) whose last request is within `audit_aggregate_window_s` is added to that row's
+        count and last time, and `entry` is deleted: a flood of anonymous failures is a few rows."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            row = self._db.execute(
+                "SELECT who, address, method, path FROM audit WHERE id = ?", (entry,)
+            ).fetchone()
+            if row is not None and row["who"] == ANONYMOUS and outcome >= 400:
+                cutoff = (
+                    datetime.now(timezone.utc) - timedelta(seconds=self.audit_aggregate_window_s)
+                ).isoformat(timespec="milliseconds")
+                repeated = self._db.execute(
+                    "SELECT id FROM audit WHERE who = ? AND address = ? AND method = ? AND path = ? "
+                    "AND outcome = ? AND id < ? AND COALESCE(last_at, at) >= ? ORDER BY id DESC LIMIT 1",
+                    (ANONYMOUS, row["address"], row["method"], row["path"], outcome, entry, cutoff),
+                ).fetchone()
+                if repeated is not None:
+                    self._db.execute(
+                        "UPDATE audit SET count = count + 1, last_at = ? WHERE id = ?",
+                        (utc_now(), repeated["id"]),
+                    )
+                    self._db.execute("DELETE FROM audit WHERE id = ?", (entry,))
+                    return
+            if what is None:
+                self._db.execute("UPDATE audit SET outcome = ? WHERE id = ?", (outcome, entry))
+            else:
+                self._db.execute(
+                    "UPDATE audit SET outcome = ?, what = ? WHERE id = ?", (outcome, what, entry)
+                )
+
+    def _prune_audit(self) -> None:
+        # The oldest entries beyond audit_max_rows; one indexed range delete (call with the lock held).
+        keep_from = self._db.execute(
+            "SELECT id FROM audit ORDER BY id DESC LIMIT 1 OFFSET ?", (self.audit_max_rows - 1,)
+        ).fetchone()
+        if keep_from is not None:
+            self._db.execute("DELETE FROM audit WHERE id < ?", (keep_from["id"],))
 
     def audit(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Audit entries, newest first."""
         rows = self._query(
-            "SELECT id, at, who, method, path, what, outcome FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
+            "SELECT id, at, who, method, path, what, outcome, count, last_at FROM audit "
+            "ORDER BY id DESC LIMIT ? OFFSET ?",
             (limit, offset),
         )
         return [
@@ -301,6 +360,8 @@ class Store:
                 "path": r["path"],
                 "what": r["what"],
                 "outcome": r["outcome"],
+                "count": r["count"],
+                "last": r["last_at"] or r["at"],
             }
             for r in rows
         ]
