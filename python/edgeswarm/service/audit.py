@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edgeswarm.service.auth import decode_token
-from edgeswarm.service.store import utc_now
+from edgeswarm.service.store import ANONYMOUS, utc_now
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Field names whose values are harmless to keep in the audit log and to echo in a 422; any
@@ -143,16 +143,19 @@ def summarize_body(body: bytes, content_type: str, *, size: int | None = None) -
     return text if len(text) <= _MAX_WHAT else text[: _MAX_WHAT - 3] + "..."
 
 
-def _who(scope: Scope) -> str:
-    app = scope.get("app")
-    key = getattr(getattr(app, "state", None), "jwt_key", None)
+def token_subject(scope: Scope) -> str | None:
+    """The `sub` of the request's bearer token if its signature and expiry are good (no database), else None."""
+    key = getattr(getattr(scope.get("app"), "state", None), "jwt_key", None)
     for name, value in scope.get("headers", []):
         if name == b"authorization" and key:
             scheme, _, token = value.decode("latin-1").partition(" ")
             claims = decode_token(key, token.strip()) if scheme.lower() == "bearer" else None
-            if claims is not None:
-                return str(claims["sub"])
-    return "anonymous"
+            return str(claims["sub"]) if claims is not None else None
+    return None
+
+
+def _who(scope: Scope) -> str:
+    return token_subject(scope) or ANONYMOUS
 
 
 def client_address(scope: Scope) -> str:

@@ -25,8 +25,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from edgeswarm.service.audit import MUTATING, client_address
-from edgeswarm.service.auth import decode_token
+from edgeswarm.service.audit import MUTATING, client_address, token_subject
 from edgeswarm.service.login_guard import FailureWindow
 from edgeswarm.service.settings import Settings
 
@@ -69,17 +68,6 @@ class RateLimiter:
             self.failures.add(address, self.clock())
 
 
-def _has_valid_token(scope: Scope) -> bool:
-    key = getattr(getattr(scope.get("app"), "state", None), "jwt_key", None)
-    if not key:
-        return False
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return scheme.lower() == "bearer" and decode_token(key, token.strip()) is not None
-    return False
-
-
 class RateLimitMiddleware:
     """Answers 429 to an address over its limits (see the module docstring); counts its failures."""
 
@@ -93,7 +81,7 @@ class RateLimitMiddleware:
             return
         address = client_address(scope)
         refusal = limiter.refusal(
-            address, anonymous=not _has_valid_token(scope), mutating=scope["method"] in MUTATING
+            address, anonymous=token_subject(scope) is None, mutating=scope["method"] in MUTATING
         )
         if refusal is not None:
             limiter.refused += 1
