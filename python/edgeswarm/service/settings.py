@@ -82,14 +82,14 @@ class Settings(BaseSettings):
     rate_limit_failures: int = Field(
         30, ge=1, le=1_000_000, description="401/403 answers per address per window before 429"
     )
+    rate_limit_window_s: float = Field(
+        60.0, gt=0, le=86_400, description="the sliding window of the rate limits, seconds"
+    )
     audit_max_rows: int = Field(
         100_000, ge=1_000, le=100_000_000, description="audit entries kept; the oldest are pruned first"
     )
     audit_aggregate_window_s: float = Field(
         60.0, ge=0, le=86_400, description="repeated anonymous failures within this many seconds share a row"
-    )
-    rate_limit_window_s: float = Field(
-        60.0, gt=0, le=86_400, description="the sliding window of the rate limits, seconds"
     )
 
     @field_validator("admin_password")
@@ -101,7 +101,8 @@ class Settings(BaseSettings):
             return None
         if not value.strip():
             raise ValueError(
-                "admin_password: empty or whitespace only; give at least 8 characters or unset it"
+                f"admin_password: empty or whitespace only; give at least {MIN_PASSWORD_LENGTH} characters "
+                "or unset it"
             )
         if len(value) < MIN_PASSWORD_LENGTH or len(value) > MAX_PASSWORD_LENGTH:
             raise ValueError(
