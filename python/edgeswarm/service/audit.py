@@ -3,7 +3,8 @@
 A pure ASGI middleware, so it also sees requests that fail before any route runs (401, 403,
 422, 404, 405) and ones that raise. The entry is written BEFORE the app runs (outcome
 "pending") and the request is refused with 503 if that write fails, so no write is ever
-applied without its row; once the response starts, the row gets its status code.
+applied without its row; after the response, the row gets its status code (if that update
+fails, the row keeps saying "pending": the request may have had its effect).
 
 What is logged of a body is bounded and masked by an allow-list: only the values of fields
 named in `LOGGED_FIELDS` are kept, every other value is "***"; a form is told as
@@ -238,7 +239,7 @@ class AuditMiddleware:
         try:
             await self.app(scope, replay_then_receive, send_and_note)
         finally:
-            final_what = what if complete else f"<{size} bytes, not summarised>"
+            final_what = None if complete else f"<{size} bytes, not summarised>"  # None: the summary stands
             try:
                 store.finish_audit(entry, outcome=outcome, what=final_what)
             except Exception:  # noqa: BLE001 - the effect is applied: the row stays "pending", which tells it
