@@ -63,11 +63,11 @@ def test_bad_and_expired_tokens_are_401(client: TestClient) -> None:
     )
     key = client.app.state.jwt_key
     past = datetime.now(timezone.utc) - timedelta(minutes=5)
-    expired = jwt.encode({"sub": "admin", "role": "admin", "exp": past}, key, algorithm="HS256")
+    expired = jwt.encode({"sub": "admin", "role": "admin", "gen": 0, "exp": past}, key, algorithm="HS256")
     response = client.post(BYZANTINE[0], json=BYZANTINE[1], headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401
     forged = jwt.encode(
-        {"sub": "admin", "role": "admin", "exp": past + timedelta(hours=1)},
+        {"sub": "admin", "role": "admin", "gen": 0, "exp": past + timedelta(hours=1)},
         "not-the-key-but-32-bytes-or-longer!",
         algorithm="HS256",
     )
@@ -78,7 +78,7 @@ def test_bad_and_expired_tokens_are_401(client: TestClient) -> None:
 def test_a_token_of_an_unknown_user_is_401(client: TestClient) -> None:
     key = client.app.state.jwt_key
     token = jwt.encode(
-        {"sub": "ghost", "role": "admin", "exp": datetime.now(timezone.utc) + timedelta(minutes=5)},
+        {"sub": "ghost", "role": "admin", "gen": 0, "exp": datetime.now(timezone.utc) + timedelta(minutes=5)},
         key,
         algorithm="HS256",
     )

@@ -320,6 +320,7 @@ def test_allowed_hosts_default_to_loopback_and_the_bound_host() -> None:
 UPLOADS = 4  # at once
 UPLOAD_BYTES = 300 * 1024 * 1024
 EPOCHS_UNDER_LOAD = 20
+EPOCH_MS = 100
 REAL_DEADLINE_S = 60.0
 
 
@@ -359,7 +360,7 @@ def _status(base: str) -> dict[str, Any]:
 def test_big_anonymous_uploads_are_cut_off_and_the_epoch_loop_stays_on_time(tmp_path: Path) -> None:
     from tests.service.test_security_headers import real_server  # one way to start a real server
 
-    with real_server(tmp_path, EDGESWARM_EPOCH_MS="100") as (base, _log, pid):
+    with real_server(tmp_path, EDGESWARM_EPOCH_MS=str(EPOCH_MS)) as (base, _log, pid):
         host, port = base.split(":")
         first = _status(base)["epoch"]
         rss_before = _rss_kib(pid)
@@ -375,15 +376,17 @@ def test_big_anonymous_uploads_are_cut_off_and_the_epoch_loop_stays_on_time(tmp_
     sent = [count for _, count in results]
     lateness = after["loop"]["lateness_ms"]
     print(
-        f"\n{len(results)} anonymous 300 MB uploads over {after['epoch'] - first} epochs of 100 ms: "
+        f"\n{len(results)} anonymous 300 MB uploads over {after['epoch'] - first} epochs of {EPOCH_MS} ms: "
         f"at most {max(sent)} bytes sent each, {sum(a.startswith(b'HTTP/1.1 413') for a in answers)} answered 413 "
         f"(the others reset); server RSS {rss_before} -> {rss_after} KiB; epoch lateness ms {lateness}"
     )
     assert after["epoch"] - first >= EPOCHS_UNDER_LOAD
-    assert all(answer.startswith(b"HTTP/1.1 413") or answer == b"" for answer in answers), answers
+    # 413 from the body cap, 429 once the address passed the anonymous-write rate limit, or a reset.
+    refused = (b"HTTP/1.1 413", b"HTTP/1.1 429")
+    assert all(answer.startswith(refused) or answer == b"" for answer in answers), answers
     assert any(answer.startswith(b"HTTP/1.1 413") for answer in answers), answers
     assert max(sent) < UPLOAD_BYTES // 10  # cut off early: what the socket buffers took, not the body
     assert rss_after - rss_before < 64 * 1024  # KiB: no body is buffered past its cap
-    # On time: a typical epoch starts within a few ms, and none stalls anywhere near the 1.74 s of issue 14
-    # (bounds loose enough for a loaded shared machine).
-    assert lateness["p50"] < 50.0 and lateness["max"] < 1000.0, lateness
+    # On time, measured against the loop's own period: 99% of epochs start less than one period late
+    # (issue 14 saw stalls of 1.74 s, 17 periods of 100 ms).
+    assert lateness["p99"] < EPOCH_MS, lateness

@@ -13,23 +13,27 @@ import contextlib
 import importlib
 import importlib.util
 import logging
+import math
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pydantic
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from edgeswarm import __version__
 from edgeswarm.fleet.runtime import DeviceConflict, EdgeRuntime, UnknownItem
-from edgeswarm.service.audit import AuditMiddleware
+from edgeswarm.service.audit import LOGGED_FIELDS, AuditMiddleware
 from edgeswarm.service.auth import announce_admin_password, ensure_admin, signing_key
 from edgeswarm.service.hub import Hub
 from edgeswarm.service.login_guard import LoginGuard
 from edgeswarm.service.loop import SwarmLoop
+from edgeswarm.service.rate_limit import RateLimiter, RateLimitMiddleware
 from edgeswarm.service.request_limits import RequestLimitsMiddleware
 from edgeswarm.service.routes.ws import quiet_invalid_utf8_tracebacks
 from edgeswarm.service.security_headers import (
@@ -92,7 +96,11 @@ SWAGGER_UI_URL = "/static/vendor/swagger-ui"
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     quiet_invalid_utf8_tracebacks()  # after the server set up its loggers
-    store = Store(settings.db_path)
+    store = Store(
+        settings.db_path,
+        audit_max_rows=settings.audit_max_rows,
+        audit_aggregate_window_s=settings.audit_aggregate_window_s,
+    )
     try:
         generated = ensure_admin(store, settings)
         if generated is not None:
@@ -158,7 +166,39 @@ def _conflict(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=409, content={"detail": str(error)})
 
 
+_MAX_ECHO = 64  # characters of a rejected value echoed back in a 422
+
+
+def _echoable(field: object, value: object) -> bool:
+    # A rejected value is echoed only for a field on the audit's allow-list and only if it is a short
+    # scalar: a password, a key or a body nested 500 deep is never sent back.
+    if field not in LOGGED_FIELDS:
+        return False
+    if isinstance(value, float):
+        return math.isfinite(value)  # JSON has no Infinity/NaN: echoing one would turn the 422 into a 500
+    return (
+        value is None or isinstance(value, bool | int) or (isinstance(value, str) and len(value) <= _MAX_ECHO)
+    )
+
+
+def _redacted(errors: list[dict]) -> list[dict]:
+    """Validation errors without the `input` of fields not on the allow-list (see `_echoable`)."""
+    out = []
+    for error in errors:
+        error = {k: v for k, v in error.items() if k != "url"}
+        names = [part for part in error.get("loc", ()) if isinstance(part, str)]
+        if "input" in error and not _echoable(names[-1] if names else None, error["input"]):
+            del error["input"]
+        out.append(error)
+    return jsonable_encoder(out)
+
+
+def _request_validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": _redacted(list(error.errors()))})
+
+
 def _validation_error(_request: Request, error: pydantic.ValidationError) -> JSONResponse:
+    """A model built in a route failed: loc, msg and type only (never the rejected `input`)."""
     detail = [
         {"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]} for e in error.errors()
     ]
@@ -180,14 +220,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.edge = None
-    app.add_middleware(AuditMiddleware)
+    app.add_middleware(AuditMiddleware)  # innermost: sees only what the outer layers let through
     # Starlette: the last added is the outermost. Bodies are bounded before audit or a handler reads them.
     app.add_middleware(RequestLimitsMiddleware, settings=settings)
+    app.state.rate_limiter = RateLimiter(settings)
+    app.add_middleware(RateLimitMiddleware)  # outside request limits and audit: a flood writes no rows
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)  # outermost: hosts, then headers
     app.add_exception_handler(ValueError, _value_error)
     app.add_exception_handler(UnknownItem, _unknown_item)
     app.add_exception_handler(DeviceConflict, _conflict)  # a ValueError: the more specific handler wins
     app.add_exception_handler(pydantic.ValidationError, _validation_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)  # no secret echoed
 
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(f"edgeswarm.service.routes.{name}").router)

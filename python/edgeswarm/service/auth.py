@@ -5,19 +5,23 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import logging
+import os
 import secrets
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import jwt
 
 from edgeswarm.service.settings import Settings
-from edgeswarm.service.store import Store
+from edgeswarm.service.store import PRIVATE_MODE, Store, make_private
 
 USER_ROLES: tuple[str, ...] = ("viewer", "operator", "admin")  # each role may do what the ones before it may
 ADMIN = "admin"
-_SECRET_KEY = "jwt_secret"
+_SECRET_KEY = "jwt_secret"  # where versions before issue 14 kept the key, in the database
+_log = logging.getLogger("edgeswarm.service")
 # scrypt cost: about 16 MiB and a few tens of ms per hash.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
@@ -26,6 +30,7 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 class User:
     username: str
     role: str
+    generation: int = 0  # the user's token generation when read; a token carries it (claim "gen")
 
     def has(self, role: str) -> bool:
         """True if this user's role is `role` or above it."""
@@ -50,7 +55,7 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
     _, actual = hash_password(password, salt)
     if row is None or not hmac.compare_digest(actual, expected):
         return None
-    return User(row["username"], row["role"])
+    return User(row["username"], row["role"], row["token_generation"])
 
 
 def create_user(store: Store, username: str, password: str, role: str) -> bool:
@@ -71,7 +76,7 @@ def ensure_admin(store: Store, settings: Settings) -> str | None:
     if settings.admin_password is not None:
         if existing is None:
             create_user(store, ADMIN, settings.admin_password, ADMIN)
-        else:
+        elif authenticate(store, ADMIN, settings.admin_password) is None:  # changed: earlier tokens revoked
             store.set_password(ADMIN, *hash_password(settings.admin_password))
         return None
     if existing is not None:
@@ -90,32 +95,87 @@ def announce_admin_password(password: str) -> None:
     )
 
 
+def key_file(settings: Settings) -> Path:
+    """The JWT key file: settings.jwt_key_file, else `<db_path>.key`."""
+    if settings.jwt_key_file is not None:
+        return settings.jwt_key_file
+    return settings.db_path.with_name(settings.db_path.name + ".key")
+
+
 def signing_key(store: Store, settings: Settings) -> str:
-    """The JWT key: from the settings, or generated once and kept in the store (tokens survive restarts)."""
+    """The JWT key: settings.jwt_secret, else the key file (mode 0600), created once (tokens survive
+    restarts). A key an older version kept in the database is moved into the file and removed from it,
+    so a copy of the database alone cannot forge a token."""
     if settings.jwt_secret:
         return settings.jwt_secret
-    return store.setting_or_create(_SECRET_KEY, lambda: secrets.token_hex(32))
+    path = key_file(settings)
+    if path.exists():
+        make_private(path)
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            if store.pop_setting(_SECRET_KEY) is not None:
+                _log.warning("removed the old JWT key from the database; %s holds the key", path)
+            return key
+    key = store.get_setting(_SECRET_KEY) or secrets.token_bytes(32).hex()
+    _write_private(path, key)
+    if store.pop_setting(_SECRET_KEY) is not None:
+        _log.warning("moved the JWT key from the database into %s", path)
+    return key
+
+
+def _write_private(path: Path, text: str) -> None:
+    # Written to a 0600 temporary file, then renamed: never readable by others, never half written.
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, PRIVATE_MODE)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(text + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
 
 
 def issue_token(key: str, user: User, minutes: int) -> str:
     now = datetime.now(timezone.utc)
-    claims = {"sub": user.username, "role": user.role, "iat": now, "exp": now + timedelta(minutes=minutes)}
+    claims = {
+        "sub": user.username,
+        "role": user.role,
+        "gen": user.generation,
+        "iat": now,
+        "exp": now + timedelta(minutes=minutes),
+    }
     return jwt.encode(claims, key, algorithm="HS256")
 
 
 def decode_token(key: str, token: str) -> dict | None:
     """The token's claims if its signature and expiry are good, else None."""
     try:
-        claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["sub", "exp"]})
+        claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["sub", "exp", "gen"]})
     except jwt.PyJWTError:
         return None
-    return claims if isinstance(claims.get("sub"), str) else None
+    gen = claims.get("gen")
+    ok = isinstance(claims.get("sub"), str) and isinstance(gen, int) and not isinstance(gen, bool)
+    return claims if ok else None
 
 
 def user_from_token(store: Store, key: str, token: str) -> User | None:
-    """The token's user as stored now (a deleted user's token stops working; the role is the current one)."""
+    """The token's user as stored now: a deleted user's token stops working, the role is the current one,
+    and a token of an earlier generation (issued before a password or role change) is refused."""
     claims = decode_token(key, token)
     if claims is None:
         return None
     row = store.user(claims["sub"])
-    return User(row["username"], row["role"]) if row else None
+    if row is None or row["token_generation"] != claims["gen"]:
+        return None
+    return User(row["username"], row["role"], row["token_generation"])
+
+
+def change_password(store: Store, username: str, password: str) -> bool:
+    """Sets a new password (fresh salt) and revokes the user's earlier tokens; False if no such user."""
+    return store.set_password(username, *hash_password(password))
+
+
+def change_role(store: Store, username: str, role: str) -> bool:
+    """Sets a new role and revokes the user's earlier tokens; False if no such user."""
+    if role not in USER_ROLES:
+        raise ValueError(f"role: {role!r} is not one of {', '.join(USER_ROLES)}")
+    return store.set_role(username, role)

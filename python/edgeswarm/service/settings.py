@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_BODY_LIMIT = 64 * 1024 * 1024  # no setting may raise a body cap past this
@@ -16,6 +16,9 @@ LOOPBACK_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
 _WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
 _HOST_NAME = re.compile(r"^(\*|[A-Za-z0-9_.\-]{1,253}|[0-9A-Fa-f:.]{2,45})$")
 _ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
+# The shortest password accepted, by the API (routes/users.py) and for EDGESWARM_ADMIN_PASSWORD alike.
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
 
 
 class Settings(BaseSettings):
@@ -33,7 +36,7 @@ class Settings(BaseSettings):
         None, description="password of the 'admin' user; None: generated and printed once at first start"
     )
     jwt_secret: str | None = Field(
-        None, description="HS256 signing key; None: generated once and kept in the database"
+        None, description="HS256 signing key; None: generated once and kept in jwt_key_file"
     )
     token_minutes: int = Field(60, ge=1, le=60 * 24 * 365, description="lifetime of an access token")
     nodes: int = Field(100, ge=1, le=1_000_000, description="nodes in the live swarm")
@@ -103,6 +106,44 @@ class Settings(BaseSettings):
         default_factory=list,
         description="WebSocket Origins allowed beside the request's own host, as 'scheme://host[:port]'",
     )
+    # audit, rate limits and secrets (issue 14 part B)
+    jwt_key_file: Path | None = Field(
+        None, description="file holding the generated JWT key (mode 0600); None: <db_path>.key"
+    )
+    rate_limit_anonymous_writes: int = Field(
+        60, ge=1, le=1_000_000, description="write requests without a token per address per window before 429"
+    )
+    rate_limit_failures: int = Field(
+        30, ge=1, le=1_000_000, description="401/403 answers per address per window before 429"
+    )
+    rate_limit_window_s: float = Field(
+        60.0, gt=0, le=86_400, description="the sliding window of the rate limits, seconds"
+    )
+    audit_max_rows: int = Field(
+        100_000, ge=1_000, le=100_000_000, description="audit entries kept; the oldest are pruned first"
+    )
+    audit_aggregate_window_s: float = Field(
+        60.0, ge=0, le=86_400, description="repeated anonymous failures within this many seconds share a row"
+    )
+
+    @field_validator("admin_password")
+    @classmethod
+    def _admin_password_usable(cls, value: str | None) -> str | None:
+        # The API's rule (routes/users.py): an admin whose password it would refuse, or one that is
+        # empty or blank, is a mistake to refuse at start, not an account nobody can use.
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError(
+                f"admin_password: empty or whitespace only; give at least {MIN_PASSWORD_LENGTH} characters "
+                "or unset it"
+            )
+        if len(value) < MIN_PASSWORD_LENGTH or len(value) > MAX_PASSWORD_LENGTH:
+            raise ValueError(
+                f"admin_password: {len(value)} characters; allowed {MIN_PASSWORD_LENGTH} to "
+                f"{MAX_PASSWORD_LENGTH} (unset it to have one generated)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _byzantine_within_nodes(self) -> Settings:
