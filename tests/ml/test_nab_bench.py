@@ -72,8 +72,11 @@ def test_one_name_one_configuration():
     assert (ewma > 0.5).sum() > (ewma_z5 > 0.5).sum()  # different names, different configurations
 
 
-def test_cli_rejects_unknown_detector_naming_the_option(capsys):
-    assert cli.main(["bench", "nab", "--data", str(DATA), "--detector", "nope"]) == 2
+def test_cli_rejects_unknown_detector_naming_the_option(tmp_path, capsys):
+    # Refused before the data folder is read (any existing folder will do), argparse's way: exit 2.
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["bench", "nab", "--data", str(tmp_path), "--detector", "nope"])
+    assert refused.value.code == 2
     assert "--detector: 'nope'" in capsys.readouterr().err
 
 
