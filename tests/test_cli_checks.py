@@ -315,3 +315,19 @@ def test_the_installed_command_prints_one_line_and_no_traceback(argv) -> None:
     assert done.stdout == ""
     error_lines = [line for line in done.stderr.splitlines() if not line.startswith((" ", "usage:"))]
     assert len(error_lines) == 1 and ": error: argument " in error_lines[0], done.stderr
+
+
+def test_the_serve_help_states_the_settings_ranges(capsys) -> None:
+    # The help repeats the service's limits (importing the service for every command costs ~0.3 s).
+    from edgeswarm.service.settings import Settings
+
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for option, field in (("--nodes", "nodes"), ("--epoch-ms", "epoch_ms"), ("--devices", "devices")):
+        low, high = (
+            next(getattr(m, k) for m in Settings.model_fields[field].metadata if hasattr(m, k))
+            for k in ("ge", "le")
+        )
+        assert f"{option} {option[2:].upper().replace('-', '_')} " in text
+        assert f"{low} to {high:,}" in text, (option, low, high)

@@ -70,7 +70,7 @@ def _as_option(error: ValueError) -> str:
     return f"argument --{_OPTION_OF_FIELD.get(field, field).replace('_', '-')}: {rest}"
 
 
-def _check_run(args: argparse.Namespace, available_bytes: int | None = None) -> None:
+def _check_run(args: argparse.Namespace) -> None:
     """Every rule across the options of `run`, the engine's ranges and the memory the run needs;
     ValueError naming the option, before anything is allocated or run."""
     if args.byzantine > args.nodes:
@@ -86,16 +86,19 @@ def _check_run(args: argparse.Namespace, available_bytes: int | None = None) -> 
     longest_s = MAX_NOISE_EPOCHS * args.epoch_ms / 1000
     if args.noise_duration > longest_s:
         raise ValueError(
-            f"argument --noise-duration: {args.noise_duration:.10g} is out of range; allowed [0, {longest_s:.10g}] "
-            f"(2^62 epochs of --epoch-ms {args.epoch_ms})"
+            f"argument --noise-duration: {args.noise_duration:.10g} is out of range; "
+            f"allowed [0, {longest_s:.10g}] (2^62 epochs of --epoch-ms {args.epoch_ms})"
         )
     try:
         check_swarm_options(args.nodes, **_swarm_options(args))
     except ValueError as error:
         raise ValueError(_as_option(error)) from None
-    available = available_memory_bytes() if available_bytes is None else available_bytes
     check_run_memory(
-        args.nodes, dim=args.dim, epochs=args.epochs, topology=args.topology, available_bytes=available
+        args.nodes,
+        dim=args.dim,
+        epochs=args.epochs,
+        topology=args.topology,
+        available_bytes=available_memory_bytes(),
     )
 
 
