@@ -148,6 +148,12 @@ def test_serve_checks_the_database_from_the_environment_too(tmp_path, capsys, mo
     assert "argument --db (or EDGESWARM_DB_PATH)" in refused(["serve"], capsys)
 
 
+def test_serve_refuses_a_host_that_does_not_resolve(tmp_path, capsys) -> None:
+    line = refused(["serve", "--host", "999.1.1.1", "--db", str(tmp_path / "x.db")], capsys)
+    assert "argument --host (or EDGESWARM_HOST): '999.1.1.1' does not resolve" in line
+    assert not (tmp_path / "x.db").exists()
+
+
 def test_the_database_type_accepts_new_empty_and_sqlite_files(tmp_path) -> None:
     from edgeswarm.cli_types import sqlite_file
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -243,6 +244,15 @@ def _check_serve(args: argparse.Namespace) -> None:
         sqlite_file(str(args.settings.db_path))
     except argparse.ArgumentTypeError as error:
         raise ValueError(f"argument --db (or EDGESWARM_DB_PATH): {error}") from None
+    host = args.settings.host
+    try:  # a name that does not resolve would only fail once the server binds
+        socket.getaddrinfo(host, args.settings.port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        reason = error.strerror if isinstance(error, socket.gaierror) else str(error)
+        raise ValueError(
+            f"argument --host (or EDGESWARM_HOST): {host!r} does not resolve ({reason}); "
+            "allowed an address or a name of this machine's interfaces"
+        ) from None
 
 
 def _serve(args: argparse.Namespace) -> int:
