@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,8 +17,6 @@ from edgeswarm import cli, run_memory
 from edgeswarm.cli import main
 from edgeswarm.ml.maintenance import FD001_FILES
 from edgeswarm.swarm import MAX_NOISE_EPOCHS, Q16_MAX_REAL, Q16_MIN_REAL, Swarm, check_swarm_options
-
-as_root = pytest.mark.skipif(os.geteuid() == 0, reason="root may write to any folder whatever its mode")
 
 
 def refused(argv: list[str], capsys) -> str:
@@ -121,15 +121,31 @@ def test_json_path_is_checked_before_the_run(tmp_path, capsys) -> None:
     )
 
 
-@as_root
-def test_json_in_a_read_only_folder_is_refused(tmp_path, capsys) -> None:
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
+def test_json_and_db_in_a_read_only_folder_are_refused() -> None:
+    # Root may write anywhere, so as root the commands run as nobody (setpriv); the folder is made
+    # outside pytest's 0700 tmp_path so that nobody can reach it.
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv: root may write to any folder whatever its mode")
+        prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    locked = Path(tempfile.mkdtemp(prefix="edgeswarm-locked-"))
+    locked.chmod(0o555)
     try:
-        assert "is not writable" in refused(["run", "--json", str(locked / "out.json")], capsys)
+        for argv in (["run", "--json", str(locked / "out.json")], ["serve", "--db", str(locked / "x.db")]):
+            done = subprocess.run(
+                [*prefix, sys.executable, "-m", "edgeswarm", *argv],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert done.returncode == 2 and done.stdout == "", done.stderr
+            assert f"the folder '{locked}' is not writable" in done.stderr.splitlines()[-1]
+            assert "Traceback" not in done.stderr
     finally:
         locked.chmod(0o700)
+        locked.rmdir()
 
 
 def test_serve_refuses_an_unusable_database_before_serving(tmp_path, capsys) -> None:
@@ -187,10 +203,8 @@ def test_serve_refuses_a_bad_range_before_serving(argv, expected, tmp_path, caps
 def test_cmapss_needs_every_file_of_fd001_non_empty(tmp_path, capsys) -> None:
     missing = tmp_path / "nowhere"
     line = refused(["bench", "cmapss", "--data", str(missing)], capsys)
-    assert (
-        line
-        == f"edgeswarm bench cmapss: error: argument --data: '{missing}' does not exist; allowed an existing data folder"
-    )
+    expected = f"argument --data: '{missing}' does not exist; allowed an existing data folder"
+    assert line == f"edgeswarm bench cmapss: error: {expected}"
     assert "has no non-empty train_FD001.txt" in refused(["bench", "cmapss", "--data", str(tmp_path)], capsys)
     for name in FD001_FILES:
         (tmp_path / name).write_text("1 2 3\n")

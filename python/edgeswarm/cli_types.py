@@ -105,7 +105,8 @@ def sqlite_file(text: str) -> str:
             head = handle.read(len(SQLITE_HEADER))
         if head and head != SQLITE_HEADER:
             raise argparse.ArgumentTypeError(
-                f"{text!r} is not an SQLite database; allowed a new file, an empty one or an SQLite 3 database"
+                f"{text!r} is not an SQLite database; "
+                "allowed a new file, an empty one or an SQLite 3 database"
             )
     return str(path)
 

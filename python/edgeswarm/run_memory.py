@@ -4,8 +4,9 @@ The figures are peak RSS (resource.getrusage ru_maxrss) measured on x86-64 Linux
     python -c "import resource; from edgeswarm.swarm import Swarm; s = Swarm(N, dim=D, topology=T,
         history=None); s.run(5, progress=False); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
 for N = 10^4, 10^5, 10^6 (dim 1, every topology) and D = 8, 16; and per epoch with
-    python -c "import resource; from edgeswarm.cli import main; main(['run', '--nodes', '10', '--dim', D,
-        '--epochs', E, '--quiet', '--json', 'out.json']); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    python -c "import resource; from edgeswarm.cli import main; main(['run', '--nodes', '10',
+        '--dim', D, '--epochs', E, '--quiet', '--json', 'out.json']);
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
 for E = 2*10^4, 10^5, 2*10^5. Measured: 217 MB at 10^6 nodes (complete), 76 MB at 10^4 and 75 MB for the
 interpreter and imports alone: 146 B/node (ring 138, grid/torus/k_regular/small_world 153, random_geometric
 292); +27 B/node per coordinate beyond the first (dim 8 at 10^6 nodes: 399 MB); 2,095 B/epoch at dim 1 with
@@ -60,7 +61,8 @@ def check_run_memory(
     needed = estimate_run_bytes(nodes, dim=dim, epochs=epochs, topology=topology)
     if available_bytes is not None and needed > available_bytes:
         raise ValueError(
-            f"--nodes {nodes}, --dim {dim}, --epochs {epochs} ({topology}) need about {_gib(needed)} of memory "
+            f"--nodes {nodes}, --dim {dim}, --epochs {epochs} ({topology}) "
+            f"need about {_gib(needed)} of memory "
             f"but this machine has {_gib(available_bytes)} available (MemAvailable); "
             "allowed: runs whose estimate fits the available memory"
         )

@@ -93,7 +93,8 @@ def check_fd001_folder(data_dir: str | Path) -> None:
     for name in FD001_FILES:
         if not (path / name).is_file() or (path / name).stat().st_size == 0:
             raise ValueError(
-                f"data_dir: {str(path)!r} has no non-empty {name}; expected the folder with {', '.join(FD001_FILES)}"
+                f"data_dir: {str(path)!r} has no non-empty {name}; "
+                f"expected the folder with {', '.join(FD001_FILES)}"
             )
 
 
