@@ -139,6 +139,7 @@ def test_json_and_db_in_a_read_only_folder_are_refused() -> None:
                 capture_output=True,
                 text=True,
                 check=False,
+                timeout=60,  # a regression that served would otherwise hang the suite
             )
             assert done.returncode == 2 and done.stdout == "", done.stderr
             assert f"the folder '{locked}' is not writable" in done.stderr.splitlines()[-1]
@@ -328,7 +329,7 @@ def test_check_swarm_options_refuses_without_allocating() -> None:
 )
 def test_the_installed_command_prints_one_line_and_no_traceback(argv) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "edgeswarm", *argv], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "edgeswarm", *argv], capture_output=True, text=True, check=False, timeout=60
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
