@@ -171,6 +171,13 @@ def test_serve_refuses_a_host_that_does_not_resolve(tmp_path, capsys) -> None:
     assert not (tmp_path / "x.db").exists()
 
 
+def test_a_bad_environment_setting_is_named_and_a_secret_not_echoed(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("EDGESWARM_TOKEN_MINUTES", "0")
+    line = refused(["serve", "--db", str(tmp_path / "x.db")], capsys)
+    assert "error: EDGESWARM_TOKEN_MINUTES: Input should be greater than or equal to 1" in line
+    assert "(got" not in line
+
+
 def test_the_database_type_accepts_new_empty_and_sqlite_files(tmp_path) -> None:
     from edgeswarm.cli_types import sqlite_file
 

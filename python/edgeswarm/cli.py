@@ -238,8 +238,13 @@ def _check_serve(args: argparse.Namespace) -> None:
         first = error.errors()[0]
         if not first["loc"]:  # a rule across options; its message names the option
             raise ValueError("argument --" + first["msg"].removeprefix("Value error, ")) from None
-        option = "--" + str(first["loc"][0]).replace("_path", "").replace("_", "-")
-        raise ValueError(f"argument {option}: {first['msg']} (got {first.get('input')!r})") from None
+        field = str(first["loc"][0])
+        option = field.removesuffix("_path")
+        if option not in names:  # set only by the environment; its value may be a secret: not echoed
+            raise ValueError(f"EDGESWARM_{field.upper()}: {first['msg']}") from None
+        raise ValueError(
+            f"argument --{option.replace('_', '-')}: {first['msg']} (got {first.get('input')!r})"
+        ) from None
     try:  # the database may come from EDGESWARM_DB_PATH: check it as --db is checked
         sqlite_file(str(args.settings.db_path))
     except argparse.ArgumentTypeError as error:
