@@ -359,3 +359,26 @@ def test_the_serve_help_states_the_settings_ranges(capsys) -> None:
         )
         assert f"{option} {option[2:].upper().replace('-', '_')} " in text
         assert f"{low} to {high:,}" in text, (option, low, high)
+
+
+@pytest.mark.parametrize(
+    ("option", "field", "highest", "shown"),
+    [
+        ("--nodes", "n_nodes", 50_000_000, "1 to 50,000,000"),
+        ("--dim", "dim", 4096, "1 to 4096"),
+        ("--threads", "threads", 1024, "1 to 1024"),
+        ("--epoch-ms", "epoch_ms", 86_400_000, "1 to 86400000"),
+    ],
+)
+def test_the_run_help_states_the_engines_limits(option, field, highest, shown, capsys) -> None:
+    # The help repeats limits the engine checks; this keeps the two in step.
+    arguments = {"n_nodes": 100, field: highest}
+    check_swarm_options(arguments.pop("n_nodes"), **arguments)
+    with pytest.raises(ValueError, match=f"^{field}: {highest + 1} is out of range"):
+        arguments = {"n_nodes": 100, field: highest + 1}
+        check_swarm_options(arguments.pop("n_nodes"), **arguments)
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"{option} {option[2:].upper().replace('-', '_')} " in text
+    assert shown in text.split(f"{option} {option[2:].upper().replace('-', '_')} ", 1)[1][:80]
