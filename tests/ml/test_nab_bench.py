@@ -47,6 +47,15 @@ def test_unknown_detector_names_the_parameter():
         nab_bench.run_detector("nope", np.zeros(10))
 
 
+def test_bench_refuses_a_folder_missing_a_labelled_series_before_scoring(tmp_path):
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "config").mkdir()
+    (tmp_path / "labels" / "combined_windows.json").write_text(json.dumps({"cat/a.csv": []}))
+    (tmp_path / "config" / "profiles.json").write_text("{}")
+    with pytest.raises(ValueError, match=r"^data_dir: .* has no non-empty data/cat/a.csv"):
+        nab_bench.bench(tmp_path, ("ewma",))
+
+
 def test_bench_nab_help_lists_every_detector(capsys):
     with pytest.raises(SystemExit) as done:
         cli.main(["bench", "nab", "--help"])
