@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,6 +85,25 @@ def _writable_target(text: str, what: str) -> Path:
         raise argparse.ArgumentTypeError(f"{text!r}: the folder {str(parent)!r} is not writable")
     if path.exists() and not os.access(path, os.W_OK):
         raise argparse.ArgumentTypeError(f"{text!r} exists and is not writable")
+    # os.access trusts the mode bits, which root ignores, and knows nothing of /proc, /sys or a
+    # read-only mount: open the file for real (an existing one without truncating it).
+    existed = path.exists()
+    try:
+        with path.open("r+b" if existed else "xb"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as error:
+        action = "opened for writing" if existed else "created"
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be {action}: {error.strerror}") from None
+    try:  # SQLite writes its journal beside the database; a folder that takes no new file (/proc) is no place
+        # for output either
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as error:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the folder {str(parent)!r} takes no new file: {error.strerror}"
+        ) from None
     return path
 
 
