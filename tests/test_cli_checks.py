@@ -151,7 +151,8 @@ def test_json_and_db_in_a_read_only_folder_are_refused() -> None:
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
 def test_a_path_that_passes_the_mode_bits_but_cannot_be_written_is_refused(capsys) -> None:
-    # Root passes every os.access check; /proc takes no new file whoever asks (was: a traceback after the run).
+    # Root passes every os.access check; /proc takes no new file whoever asks (it was a traceback after
+    # the whole run).
     line = refused(["run", "--json", "/proc/edgeswarm-test.json"], capsys)
     assert "argument --json: '/proc/edgeswarm-test.json' cannot be created" in line
     line = refused(["serve", "--db", "/proc/edgeswarm-test.db"], capsys)

@@ -96,8 +96,9 @@ def _writable_target(text: str, what: str) -> Path:
     except OSError as error:
         action = "opened for writing" if existed else "created"
         raise argparse.ArgumentTypeError(f"{text!r} cannot be {action}: {error.strerror}") from None
-    try:  # SQLite writes its journal beside the database; a folder that takes no new file (/proc) is no place
-        # for output either
+    # SQLite writes its journal beside the database; a folder that takes no new file (/proc) is no
+    # place for output either.
+    try:
         with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as error:
