@@ -4,11 +4,34 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 from collections.abc import Sequence
 
 from edgeswarm import __version__
-from edgeswarm.swarm import AGGREGATORS, ATTACKS, TOPOLOGIES, Swarm, epoch_line
+from edgeswarm.cli_types import existing_dir, int_in, output_file, port, real_in, sqlite_file
+from edgeswarm.run_memory import available_memory_bytes, check_run_memory
+from edgeswarm.swarm import (
+    AGGREGATORS,
+    ATTACKS,
+    MAX_NOISE_EPOCHS,
+    Q16_MAX_REAL,
+    Q16_MIN_REAL,
+    TOPOLOGIES,
+    Swarm,
+    check_swarm_options,
+    epoch_line,
+)
+
+# The engine names a bad field by its Swarm() name; the command line names the option instead.
+_OPTION_OF_FIELD = {
+    "n_nodes": "nodes",
+    "count": "byzantine",
+    "intensity": "noise",
+    "duration_s": "noise-duration",
+}
+
+_SEED = int_in(0, 2**64 - 1)
 
 
 def _format_consensus(row: dict) -> str:
@@ -19,21 +42,64 @@ def _format_consensus(row: dict) -> str:
     return f"[{shown}{', ...' if len(values) > 3 else ''}]"
 
 
+def _swarm_options(args: argparse.Namespace) -> dict:
+    return {
+        "dim": args.dim,
+        "signal": args.signal,
+        "noise_variance": args.noise_variance,
+        "topology": args.topology,
+        "aggregator": args.aggregator,
+        "trim": args.trim,
+        "reputation": not args.no_reputation,
+        "seed": args.seed,
+        "epoch_ms": args.epoch_ms,
+        "threads": args.threads,
+        "sentinel_fraction": args.sentinel_fraction,
+    }
+
+
 def _make_swarm(args: argparse.Namespace) -> Swarm:
-    return Swarm(
+    # history=None: an offline run, --json writes every epoch.
+    return Swarm(args.nodes, history=None, **_swarm_options(args))
+
+
+def _as_option(error: ValueError) -> str:
+    """The engine's "field: ..." message as "argument --option: ...", argparse's way of naming it."""
+    field, sep, rest = str(error).partition(": ")
+    if not sep or " " in field:
+        return str(error)
+    return f"argument --{_OPTION_OF_FIELD.get(field, field).replace('_', '-')}: {rest}"
+
+
+def _check_run(args: argparse.Namespace) -> None:
+    """Every rule across the options of `run`, the engine's ranges and the memory the run needs;
+    ValueError naming the option, before anything is allocated or run."""
+    if args.byzantine > args.nodes:
+        raise ValueError(
+            f"argument --byzantine: {args.byzantine} exceeds --nodes {args.nodes}; allowed [0, {args.nodes}]"
+        )
+    for option, at in (("--attack-at", args.attack_at), ("--noise-at", args.noise_at)):
+        if at >= args.epochs:
+            raise ValueError(
+                f"argument {option}: epoch {at} is beyond the run of --epochs {args.epochs}; "
+                f"allowed [0, {args.epochs - 1}]"
+            )
+    longest_s = MAX_NOISE_EPOCHS * args.epoch_ms / 1000
+    if args.noise_duration > longest_s:
+        raise ValueError(
+            f"argument --noise-duration: {args.noise_duration:.10g} is out of range; "
+            f"allowed [0, {longest_s:.10g}] (2^62 epochs of --epoch-ms {args.epoch_ms})"
+        )
+    try:
+        check_swarm_options(args.nodes, **_swarm_options(args))
+    except ValueError as error:
+        raise ValueError(_as_option(error)) from None
+    check_run_memory(
         args.nodes,
         dim=args.dim,
-        signal=args.signal,
-        noise_variance=args.noise_variance,
+        epochs=args.epochs,
         topology=args.topology,
-        aggregator=args.aggregator,
-        trim=args.trim,
-        reputation=not args.no_reputation,
-        seed=args.seed,
-        epoch_ms=args.epoch_ms,
-        threads=args.threads,
-        sentinel_fraction=args.sentinel_fraction,
-        history=None,  # an offline run: --json writes every epoch
+        available_bytes=available_memory_bytes(),
     )
 
 
@@ -99,14 +165,34 @@ def _write_json(path: str, swarm: Swarm, history) -> None:
     print(f"wrote {len(history)} epochs to {path}")
 
 
-def _bench_nab(args: argparse.Namespace) -> int:
-    from edgeswarm.ml import nab_bench
-    from edgeswarm.ml.registry import DETECTORS, NAB_DETECTORS
+def _check_data(check, args: argparse.Namespace) -> None:
+    try:
+        check(args.data)
+    except ValueError as error:
+        raise ValueError("argument --data: " + str(error).removeprefix("data_dir: ")) from None
 
-    names = NAB_DETECTORS if args.detector == "all" else (args.detector,)
+
+def _check_nab(args: argparse.Namespace) -> None:
+    from edgeswarm.ml import nab
+    from edgeswarm.ml.registry import DETECTORS
+
     if args.detector != "all" and args.detector not in DETECTORS:
         allowed = ", ".join((*DETECTORS, "all"))
-        raise ValueError(f"--detector: {args.detector!r} is not a detector; expected one of {allowed}")
+        raise ValueError(f"argument --detector: {args.detector!r} is not a detector; allowed {allowed}")
+    _check_data(nab.check_folder, args)
+
+
+def _check_cmapss(args: argparse.Namespace) -> None:
+    from edgeswarm.ml import maintenance
+
+    _check_data(maintenance.check_fd001_folder, args)
+
+
+def _bench_nab(args: argparse.Namespace) -> int:
+    from edgeswarm.ml import nab_bench
+    from edgeswarm.ml.registry import NAB_DETECTORS
+
+    names = NAB_DETECTORS if args.detector == "all" else (args.detector,)
     result = nab_bench.bench(args.data, names)
     print(nab_bench.markdown_table(result))
     if args.json:
@@ -135,10 +221,11 @@ def _bench_cmapss(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _check_serve(args: argparse.Namespace) -> None:
+    """Builds the service's Settings (its ranges and rules across options) before anything is served."""
     from pydantic import ValidationError
 
-    from edgeswarm.service import Settings, serve
+    from edgeswarm.service import Settings
 
     # Only the options given on the command line override the EDGESWARM_* environment.
     names = ("host", "port", "nodes", "epoch_ms", "seed", "byzantine", "devices", "db")
@@ -146,54 +233,119 @@ def _serve(args: argparse.Namespace) -> int:
     if "db" in given:
         given["db_path"] = given.pop("db")
     try:
-        settings = Settings(print_epochs=not args.quiet, **given)
+        args.settings = Settings(print_epochs=not args.quiet, **given)
     except ValidationError as error:  # name the option and the rule
         first = error.errors()[0]
         if not first["loc"]:  # a rule across options; its message names the option
-            raise ValueError("--" + first["msg"].removeprefix("Value error, ")) from None
-        option = "--" + str(first["loc"][0]).replace("_path", "").replace("_", "-")
-        raise ValueError(f"{option}: {first['msg']} (got {first.get('input')!r})") from None
-    return serve(settings, access_log=args.access_log)
+            raise ValueError("argument --" + first["msg"].removeprefix("Value error, ")) from None
+        field = str(first["loc"][0])
+        option = field.removesuffix("_path")
+        if option not in names:  # set only by the environment; its value may be a secret: not echoed
+            raise ValueError(f"EDGESWARM_{field.upper()}: {first['msg']}") from None
+        raise ValueError(
+            f"argument --{option.replace('_', '-')}: {first['msg']} (got {first.get('input')!r})"
+        ) from None
+    try:  # the database may come from EDGESWARM_DB_PATH: check it as --db is checked
+        sqlite_file(str(args.settings.db_path))
+    except argparse.ArgumentTypeError as error:
+        raise ValueError(f"argument --db (or EDGESWARM_DB_PATH): {error}") from None
+    host = args.settings.host
+    try:  # a name that does not resolve would only fail once the server binds
+        socket.getaddrinfo(host, args.settings.port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        reason = error.strerror if isinstance(error, socket.gaierror) else str(error)
+        raise ValueError(
+            f"argument --host (or EDGESWARM_HOST): {host!r} does not resolve ({reason}); "
+            "allowed an address or a name of this machine's interfaces"
+        ) from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from edgeswarm.service import serve
+
+    return serve(args.settings, access_log=args.access_log)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser; every path and range is a checked type (edgeswarm.cli_types), refused at parse time.
+    Limits the engine or the service owns (the engine's at most 50,000,000 nodes, dim 4096, ...) are
+    checked right after parsing by each command's `check`, also before any work."""
     parser = argparse.ArgumentParser(prog="edgeswarm", description="A lab for IoT edge swarms.")
     parser.add_argument("--version", action="version", version=f"edgeswarm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="simulate a swarm and print each epoch")
-    run.add_argument("--nodes", type=int, default=100, help="number of nodes (default 100)")
-    run.add_argument("--epochs", type=int, default=60, help="epochs to run (default 60)")
-    run.add_argument("--dim", type=int, default=1, help="dimension of the agreed vector (default 1)")
-    run.add_argument("--signal", type=float, default=0.5, help="true value sensed (default 0.5)")
+    count, index = int_in(1), int_in(0)
     run.add_argument(
-        "--noise-variance", type=float, default=0.0025, help="sensor noise variance (default 0.0025)"
+        "--nodes",
+        type=count,
+        default=100,
+        help="number of nodes, 1 to 50,000,000 memory permitting (default 100)",
+    )
+    run.add_argument("--epochs", type=count, default=60, help="epochs to run, >= 1 (default 60)")
+    run.add_argument(
+        "--dim", type=count, default=1, help="dimension of the agreed vector, 1 to 4096 (default 1)"
+    )
+    run.add_argument(
+        "--signal", type=real_in(), default=0.5, help="true value sensed, in (-16384, 16384) (default 0.5)"
+    )
+    run.add_argument(
+        "--noise-variance", type=real_in(0.0), default=0.0025, help="sensor noise variance (default 0.0025)"
     )
     run.add_argument("--topology", choices=TOPOLOGIES, default="complete")
     run.add_argument("--aggregator", choices=AGGREGATORS, default="trimmed_mean")
-    run.add_argument("--trim", type=float, default=0.3, help="fraction trimmed per side (default 0.3)")
+    run.add_argument(
+        "--trim",
+        type=real_in(0.0, 0.5, high_open=True),
+        default=0.3,
+        help="fraction trimmed per side, in [0, 0.5) (default 0.3)",
+    )
     run.add_argument("--no-reputation", action="store_true", help="turn reputation and banning off")
-    run.add_argument("--byzantine", type=int, default=0, help="Byzantine nodes to inject")
-    run.add_argument("--bias", type=float, default=0.9, help="value the attackers report (default 0.9)")
+    run.add_argument("--byzantine", type=index, default=0, help="Byzantine nodes to inject, 0 to --nodes")
+    run.add_argument(
+        "--bias",
+        type=real_in(Q16_MIN_REAL, Q16_MAX_REAL),
+        default=0.9,
+        help="value the attackers report, in the Q16.16 range [-32768, 32767.99998] (default 0.9)",
+    )
     run.add_argument("--attack", choices=ATTACKS, default="bias")
-    run.add_argument("--attack-at", type=int, default=0, help="epoch of the Byzantine injection (default 0)")
-    run.add_argument("--noise", type=float, default=0.0, help="injected noise sd (0: none)")
-    run.add_argument("--noise-at", type=int, default=0, help="epoch of the noise injection")
-    run.add_argument("--noise-duration", type=float, default=300.0, help="noise duration, simulated seconds")
+    run.add_argument(
+        "--attack-at",
+        type=index,
+        default=0,
+        help="epoch of the Byzantine injection, 0 to --epochs - 1 (default 0)",
+    )
+    run.add_argument(
+        "--noise",
+        type=real_in(0.0, Q16_MAX_REAL),
+        default=0.0,
+        help="injected noise sd, in [0, 32767.99998] (0: none)",
+    )
+    run.add_argument(
+        "--noise-at", type=index, default=0, help="epoch of the noise injection, 0 to --epochs - 1"
+    )
+    run.add_argument(
+        "--noise-duration", type=real_in(0.0), default=300.0, help="noise duration, simulated seconds, >= 0"
+    )
     run.add_argument(
         "--sentinel-fraction",
-        type=float,
+        type=real_in(0.0, 1.0),
         default=1.0,
         help="share of always-awake nodes; the rest sleep on a TWT schedule (default 1.0)",
     )
     run.add_argument(
-        "--epoch-ms", type=int, default=500, help="simulated milliseconds per epoch (default 500)"
+        "--epoch-ms",
+        type=count,
+        default=500,
+        help="simulated milliseconds per epoch, 1 to 86400000 (default 500)",
     )
-    run.add_argument("--seed", type=int, default=42)
-    run.add_argument("--threads", type=int, default=1)
+    run.add_argument("--seed", type=_SEED, default=42, help="seed, 0 to 2^64 - 1 (default 42)")
+    run.add_argument("--threads", type=count, default=1, help="engine threads, 1 to 1024 (default 1)")
     run.add_argument("--quiet", action="store_true", help="no per-epoch lines (a progress bar for long runs)")
-    run.add_argument("--json", metavar="FILE", help="write the per-epoch DataFrame and config as JSON")
-    run.set_defaults(handler=_run)
+    run.add_argument(
+        "--json", type=output_file, metavar="FILE", help="write the per-epoch DataFrame and config as JSON"
+    )
+    run.set_defaults(handler=_run, check=_check_run, parser=run)
 
     bench = sub.add_parser("bench", help="score the detectors on a public benchmark")
     bench_sub = bench.add_subparsers(dest="benchmark", required=True)
@@ -208,7 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
         + "\n".join(f"  {name:<28} {config.description}" for name, config in DETECTORS.items()),
     )
     nab_parser.add_argument(
-        "--data", required=True, metavar="DIR", help="the NAB folder (data/, labels/, config/)"
+        "--data",
+        required=True,
+        type=existing_dir,
+        metavar="DIR",
+        help="the NAB folder (data/, labels/, config/)",
     )
     nab_parser.add_argument(
         "--detector",
@@ -216,14 +372,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"one of {', '.join(DETECTORS)}; or all (default): {', '.join(NAB_DETECTORS)}",
     )
-    nab_parser.add_argument("--json", metavar="FILE", help="write every score, threshold and count as JSON")
-    nab_parser.set_defaults(handler=_bench_nab)
+    nab_parser.add_argument(
+        "--json", type=output_file, metavar="FILE", help="write every score, threshold and count as JSON"
+    )
+    nab_parser.set_defaults(handler=_bench_nab, check=_check_nab, parser=nab_parser)
     cmapss_parser = bench_sub.add_parser(
         "cmapss", help="C-MAPSS FD001 remaining useful life: RMSE, NASA score"
     )
-    cmapss_parser.add_argument("--data", required=True, metavar="DIR", help="the folder with *_FD001.txt")
-    cmapss_parser.add_argument("--json", metavar="FILE", help="write the evaluation as JSON")
-    cmapss_parser.set_defaults(handler=_bench_cmapss)
+    cmapss_parser.add_argument(
+        "--data", required=True, type=existing_dir, metavar="DIR", help="the folder with *_FD001.txt"
+    )
+    cmapss_parser.add_argument(
+        "--json", type=output_file, metavar="FILE", help="write the evaluation as JSON"
+    )
+    cmapss_parser.set_defaults(handler=_bench_cmapss, check=_check_cmapss, parser=cmapss_parser)
 
     serve = sub.add_parser(
         "serve",
@@ -232,24 +394,35 @@ def build_parser() -> argparse.ArgumentParser:
         "and the dashboard at http://HOST:PORT/. Defaults come from EDGESWARM_* variables.",
     )
     serve.add_argument("--host", help="interface to bind (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, help="TCP port (default 8080; 0 picks a free one)")
-    serve.add_argument("--nodes", type=int, help="nodes in the swarm (default 100)")
-    serve.add_argument("--epoch-ms", type=int, help="milliseconds per epoch (default 500)")
-    serve.add_argument("--seed", type=int, help="seed of the swarm and edge fleet (default 0)")
-    serve.add_argument("--byzantine", type=int, help="Byzantine nodes injected at start (default 0)")
-    serve.add_argument("--devices", type=int, help="edge devices (default 50)")
+    serve.add_argument("--port", type=port, help="TCP port, 0 to 65535 (default 8080; 0 picks a free one)")
+    serve.add_argument("--nodes", type=count, help="nodes in the swarm, 1 to 1,000,000 (default 100)")
+    serve.add_argument("--epoch-ms", type=count, help="milliseconds per epoch, 1 to 3,600,000 (default 500)")
     serve.add_argument(
-        "--db", metavar="FILE", help="SQLite file that persists users, audit, history (default edgeswarm.db)"
+        "--seed", type=_SEED, help="seed of the swarm and edge fleet, 0 to 2^64 - 1 (default 0)"
+    )
+    serve.add_argument(
+        "--byzantine", type=index, help="Byzantine nodes injected at start, 0 to --nodes (default 0)"
+    )
+    serve.add_argument("--devices", type=index, help="edge devices, 0 to 1,000,000 (default 50)")
+    serve.add_argument(
+        "--db",
+        type=sqlite_file,
+        metavar="FILE",
+        help="SQLite file that persists users, audit, history (default edgeswarm.db)",
     )
     serve.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
-    serve.set_defaults(handler=_serve)
+    serve.set_defaults(handler=_serve, check=_check_serve, parser=serve)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # a bad path or range: usage, one line, exit 2
+    try:
+        args.check(args)  # the rules across options, before any work
+    except ValueError as error:
+        args.parser.error(str(error))
     try:
         return args.handler(args)
     except ValueError as error:

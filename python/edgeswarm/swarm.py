@@ -28,10 +28,14 @@ __all__ = [
     "AGGREGATORS",
     "ATTACKS",
     "EPOCH_COLUMNS",
+    "MAX_NOISE_EPOCHS",
+    "Q16_MAX_REAL",
+    "Q16_MIN_REAL",
     "REGIMES",
     "SLEEP_ROLES",
     "TOPOLOGIES",
     "Swarm",
+    "check_swarm_options",
     "epoch_line",
 ]
 
@@ -39,6 +43,12 @@ REGIMES: tuple[str, ...] = tuple(_core.REGIMES)
 SLEEP_ROLES: tuple[str, ...] = tuple(_core.SLEEP_ROLES)  # sleep-schedule roles, indexed by role codes
 TOPOLOGIES: tuple[str, ...] = tuple(_core.TOPOLOGIES)
 ATTACKS: tuple[str, ...] = tuple(_core.ATTACKS)
+# The reals Q16.16 holds, [-32768, 32767.99998]: the engine's limit for a Byzantine bias and a noise sd
+# (the REST API and the CLI refuse values beyond it with these same constants).
+Q16_MIN_REAL: float = _core.Q16_MIN_REAL
+Q16_MAX_REAL: float = _core.Q16_MAX_REAL
+# The longest noise storm in epochs: the engine's kMaxNoiseEpochs (cpp/include/edgeswarm/swarm/swarm.hpp).
+MAX_NOISE_EPOCHS = 2**62
 
 # Engine options that may be passed to Swarm(...) beyond the named ones.
 _EXTRA_OPTIONS: tuple[str, ...] = (
@@ -205,6 +215,78 @@ def _columns_to_frame(columns: dict[str, np.ndarray], dim: int) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+def _swarm_config(
+    n_nodes: int,
+    dim: int,
+    signal: float | Sequence[float],
+    noise_variance: float,
+    topology: str,
+    aggregator: str,
+    trim: float,
+    reputation: bool,
+    seed: int,
+    epoch_ms: int,
+    threads: int,
+    options: Mapping[str, Any],
+) -> Any:
+    """The engine config of `Swarm(...)`'s arguments, types converted (ranges not yet checked)."""
+    # Types are converted here; ranges are the engine's to check (ValueError naming the field).
+    config = _core.SwarmConfig()
+    for name, value in (("n_nodes", n_nodes), ("dim", dim), ("seed", seed)):
+        _set_field(config, name, require_int(name, value), "an unsigned 64-bit integer")
+    if np.ndim(signal) == 0:
+        config.signal = [_real("signal", signal)]
+    else:
+        config.signal = [_real("signal", s) for s in np.asarray(signal, dtype=float).ravel()]
+    config.noise_variance = _real("noise_variance", noise_variance)
+    _set_field(config, "topology", _text("topology", topology))
+    _set_field(config, "aggregator", _text("aggregator", aggregator))
+    config.trim = _real("trim", trim)
+    if not isinstance(reputation, bool):
+        raise ValueError(f"reputation: expected True or False, got {reputation!r}")
+    config.use_reputation = reputation
+    _set_field(config, "epoch_ms", require_int("epoch_ms", epoch_ms), "a signed 64-bit integer")
+    config.threads = _int32("threads", threads)
+    for name, value in options.items():
+        if name not in _EXTRA_OPTIONS:
+            raise ValueError(f"{name}: unknown option; allowed: {', '.join(_EXTRA_OPTIONS)}")
+        _set_field(config, name, value)
+    return config
+
+
+def check_swarm_options(
+    n_nodes: int = 100,
+    *,
+    dim: int = 1,
+    signal: float | Sequence[float] = 0.5,
+    noise_variance: float = 0.0025,
+    topology: str = "complete",
+    aggregator: str = "trimmed_mean",
+    trim: float = 0.3,
+    reputation: bool = True,
+    seed: int = 0,
+    epoch_ms: int = 500,
+    threads: int = 1,
+    **options: Any,
+) -> None:
+    """Raises the ValueError `Swarm(...)` would raise for these arguments, without allocating the swarm
+    (the command line checks a run before it starts)."""
+    _swarm_config(
+        n_nodes,
+        dim,
+        signal,
+        noise_variance,
+        topology,
+        aggregator,
+        trim,
+        reputation,
+        seed,
+        epoch_ms,
+        threads,
+        options,
+    ).validate()
+
+
 class Swarm:
     """A swarm of simulated sensor nodes agreeing on a value by robust Q16.16 aggregation.
 
@@ -237,27 +319,20 @@ class Swarm:
         history: int | None = DEFAULT_HISTORY,
         **options: Any,
     ) -> None:
-        # Types are converted here; ranges are the engine's to check (ValueError naming the field).
-        config = _core.SwarmConfig()
-        for name, value in (("n_nodes", n_nodes), ("dim", dim), ("seed", seed)):
-            _set_field(config, name, require_int(name, value), "an unsigned 64-bit integer")
-        if np.ndim(signal) == 0:
-            config.signal = [_real("signal", signal)]
-        else:
-            config.signal = [_real("signal", s) for s in np.asarray(signal, dtype=float).ravel()]
-        config.noise_variance = _real("noise_variance", noise_variance)
-        _set_field(config, "topology", _text("topology", topology))
-        _set_field(config, "aggregator", _text("aggregator", aggregator))
-        config.trim = _real("trim", trim)
-        if not isinstance(reputation, bool):
-            raise ValueError(f"reputation: expected True or False, got {reputation!r}")
-        config.use_reputation = reputation
-        _set_field(config, "epoch_ms", require_int("epoch_ms", epoch_ms), "a signed 64-bit integer")
-        config.threads = _int32("threads", threads)
-        for name, value in options.items():
-            if name not in _EXTRA_OPTIONS:
-                raise ValueError(f"{name}: unknown option; allowed: {', '.join(_EXTRA_OPTIONS)}")
-            _set_field(config, name, value)
+        config = _swarm_config(
+            n_nodes,
+            dim,
+            signal,
+            noise_variance,
+            topology,
+            aggregator,
+            trim,
+            reputation,
+            seed,
+            epoch_ms,
+            threads,
+            options,
+        )
         self._config = config
         self._engine = _core.Swarm(config)  # validates every field (ValueError naming it)
         self._history = EpochHistory(history)

@@ -47,6 +47,15 @@ def test_unknown_detector_names_the_parameter():
         nab_bench.run_detector("nope", np.zeros(10))
 
 
+def test_bench_refuses_a_folder_missing_a_labelled_series_before_scoring(tmp_path):
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "config").mkdir()
+    (tmp_path / "labels" / "combined_windows.json").write_text(json.dumps({"cat/a.csv": []}))
+    (tmp_path / "config" / "profiles.json").write_text("{}")
+    with pytest.raises(ValueError, match=r"^data_dir: .* has no non-empty data/cat/a.csv"):
+        nab_bench.bench(tmp_path, ("ewma",))
+
+
 def test_bench_nab_help_lists_every_detector(capsys):
     with pytest.raises(SystemExit) as done:
         cli.main(["bench", "nab", "--help"])
@@ -72,8 +81,11 @@ def test_one_name_one_configuration():
     assert (ewma > 0.5).sum() > (ewma_z5 > 0.5).sum()  # different names, different configurations
 
 
-def test_cli_rejects_unknown_detector_naming_the_option(capsys):
-    assert cli.main(["bench", "nab", "--data", str(DATA), "--detector", "nope"]) == 2
+def test_cli_rejects_unknown_detector_naming_the_option(tmp_path, capsys):
+    # Refused before the data folder is read (any existing folder will do), argparse's way: exit 2.
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["bench", "nab", "--data", str(tmp_path), "--detector", "nope"])
+    assert refused.value.code == 2
     assert "--detector: 'nope'" in capsys.readouterr().err
 
 

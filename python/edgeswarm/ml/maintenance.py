@@ -78,6 +78,26 @@ class MaintenanceModel:
         return h.hexdigest()
 
 
+# The files of the FD001 subset that `load_fd001` reads.
+FD001_FILES: tuple[str, ...] = ("train_FD001.txt", "test_FD001.txt", "RUL_FD001.txt")
+
+
+def check_fd001_folder(data_dir: str | Path) -> None:
+    """Raises ValueError unless `data_dir` is a folder holding every file of FD001, each non-empty
+    (cheap: nothing is parsed), so an evaluation can be refused before it starts."""
+    path = Path(data_dir)
+    if not path.is_dir():
+        raise ValueError(
+            f"data_dir: {str(path)!r} is not a folder; expected the folder with {', '.join(FD001_FILES)}"
+        )
+    for name in FD001_FILES:
+        if not (path / name).is_file() or (path / name).stat().st_size == 0:
+            raise ValueError(
+                f"data_dir: {str(path)!r} has no non-empty {name}; "
+                f"expected the folder with {', '.join(FD001_FILES)}"
+            )
+
+
 def _read(path: Path) -> np.ndarray:
     if not path.is_file():
         raise FileNotFoundError(f"data_dir: missing {path}")

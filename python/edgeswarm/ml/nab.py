@@ -122,6 +122,31 @@ def _data_dir(data_dir: str | Path) -> Path:
     return path
 
 
+def check_folder(data_dir: str | Path) -> None:
+    """Raises ValueError unless `data_dir` holds every file a NAB run reads, each non-empty:
+    labels/combined_windows.json, config/profiles.json and each series data/<name> it labels.
+    Cheap (no series is parsed), so a run can be refused before it starts."""
+    path = Path(data_dir)
+    expected = "expected a NAB folder with data/, labels/combined_windows.json and config/profiles.json"
+    for name in ("labels/combined_windows.json", "config/profiles.json"):
+        if not (path / name).is_file() or (path / name).stat().st_size == 0:
+            raise ValueError(f"data_dir: {str(path)!r} has no non-empty {name}; {expected}")
+    try:
+        labels = json.loads((path / "labels" / "combined_windows.json").read_text())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"data_dir: {str(path / 'labels/combined_windows.json')!r} is not JSON ({error})"
+        ) from None
+    if not isinstance(labels, dict) or not labels:
+        raise ValueError(
+            f"data_dir: {str(path)!r} labels no series in labels/combined_windows.json; {expected}"
+        )
+    for name in sorted(labels):
+        series = path / "data" / name
+        if not series.is_file() or series.stat().st_size == 0:
+            raise ValueError(f"data_dir: {str(path)!r} has no non-empty data/{name}, which its labels name")
+
+
 def load_profiles(data_dir: str | Path) -> dict[str, Profile]:
     """Reads ``config/profiles.json`` of the NAB folder into ``Profile``s by name."""
     raw = json.loads((_data_dir(data_dir) / "config" / "profiles.json").read_text())

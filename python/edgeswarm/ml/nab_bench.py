@@ -93,6 +93,7 @@ def bench(
     """
     for name in detectors:
         detector_config(name)
+    nab.check_folder(data_dir)  # every file there and non-empty before the first detector runs
     out: dict = {"data": str(data_dir), "frozen_threshold": frozen_threshold, "detectors": {}}
     for name in detectors:
         start = time.perf_counter()
