@@ -7,6 +7,7 @@ import json
 import socket
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from edgeswarm import __version__
 from edgeswarm.cli_types import existing_dir, int_in, output_file, port, real_in, sqlite_file
@@ -266,11 +267,18 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(args.settings, access_log=args.access_log)
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a refusal is one line (what, the value, what is allowed) instead of the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser; every path and range is a checked type (edgeswarm.cli_types), refused at parse time.
     Limits the engine or the service owns (the engine's at most 50,000,000 nodes, dim 4096, ...) are
     checked right after parsing by each command's `check`, also before any work."""
-    parser = argparse.ArgumentParser(prog="edgeswarm", description="A lab for IoT edge swarms.")
+    parser = _OneLineParser(prog="edgeswarm", description="A lab for IoT edge swarms.")
     parser.add_argument("--version", action="version", version=f"edgeswarm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
