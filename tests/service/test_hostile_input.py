@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import stat
 import sqlite3
-from collections.abc import Iterator
+import stat
 from pathlib import Path
 
 import pytest
-from edgeswarm.service import Settings, create_app
+from edgeswarm.service import Settings
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import ADMIN_PASSWORD, login, make_settings
