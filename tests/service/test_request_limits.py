@@ -377,8 +377,8 @@ def test_big_anonymous_uploads_are_cut_off_and_the_epoch_loop_stays_on_time(tmp_
     lateness = after["loop"]["lateness_ms"]
     print(
         f"\n{len(results)} anonymous 300 MB uploads over {after['epoch'] - first} epochs of {EPOCH_MS} ms: "
-        f"at most {max(sent)} bytes sent each, {sum(a.startswith(b'HTTP/1.1 413') for a in answers)} answered 413 "
-        f"(the others reset); server RSS {rss_before} -> {rss_after} KiB; epoch lateness ms {lateness}"
+        f"at most {max(sent)} bytes sent each, {sum(a.startswith(b'HTTP/1.1 413') for a in answers)} answered 413, "
+        f"{sum(a.startswith(b'HTTP/1.1 429') for a in answers)} 429 (the others reset); server RSS {rss_before} -> {rss_after} KiB; epoch lateness ms {lateness}"
     )
     assert after["epoch"] - first >= EPOCHS_UNDER_LOAD
     # 413 from the body cap, 429 once the address passed the anonymous-write rate limit, or a reset.
