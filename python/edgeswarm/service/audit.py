@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from edgeswarm.service.auth import decode_token
+from edgeswarm.service.auth import token_subject
 from edgeswarm.service.store import ANONYMOUS, utc_now
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -142,17 +142,6 @@ def summarize_body(body: bytes, content_type: str, *, size: int | None = None) -
     except Exception:  # noqa: BLE001 - the summary must never turn a request into an error
         text = f"<{len(body)} bytes, not summarised>"
     return text if len(text) <= _MAX_WHAT else text[: _MAX_WHAT - 3] + "..."
-
-
-def token_subject(scope: Scope) -> str | None:
-    """The `sub` of the request's bearer token if its signature and expiry are good (no database), else None."""
-    key = getattr(getattr(scope.get("app"), "state", None), "jwt_key", None)
-    for name, value in scope.get("headers", []):
-        if name == b"authorization" and key:
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            claims = decode_token(key, token.strip()) if scheme.lower() == "bearer" else None
-            return str(claims["sub"]) if claims is not None else None
-    return None
 
 
 def _who(scope: Scope) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import jwt
+from starlette.types import Scope
 
 from edgeswarm.service.settings import Settings
 from edgeswarm.service.store import PRIVATE_MODE, Store, make_private
@@ -179,3 +180,14 @@ def change_role(store: Store, username: str, role: str) -> bool:
     if role not in USER_ROLES:
         raise ValueError(f"role: {role!r} is not one of {', '.join(USER_ROLES)}")
     return store.set_role(username, role)
+
+
+def token_subject(scope: Scope) -> str | None:
+    """The `sub` of the request's bearer token if its signature and expiry are good (no database), else None."""
+    key = getattr(getattr(scope.get("app"), "state", None), "jwt_key", None)
+    for name, value in scope.get("headers", []):
+        if name == b"authorization" and key:
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            claims = decode_token(key, token.strip()) if scheme.lower() == "bearer" else None
+            return str(claims["sub"]) if claims is not None else None
+    return None

@@ -25,7 +25,8 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from edgeswarm.service.audit import MUTATING, client_address, token_subject
+from edgeswarm.service.audit import MUTATING, client_address
+from edgeswarm.service.auth import token_subject
 from edgeswarm.service.login_guard import FailureWindow
 from edgeswarm.service.settings import Settings
 

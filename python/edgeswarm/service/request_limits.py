@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from itertools import accumulate
 from typing import Any
 
-from edgeswarm.service.auth import decode_token
+from edgeswarm.service.auth import token_subject
 from edgeswarm.service.settings import Settings
 
 Scope = MutableMapping[str, Any]
@@ -125,12 +125,8 @@ class RequestLimitsMiddleware:
     def cap_for(self, scope: Scope) -> int:
         """The body cap of this caller: the larger one if its bearer token is valid (signature and expiry only:
         no database read before the body is bounded; the route still checks the user)."""
-        authorization = _header(scope, b"authorization")
-        key = getattr(scope["app"].state, "jwt_key", None) if "app" in scope else None
-        if authorization and key:
-            scheme, _, token = authorization.partition(" ")
-            if scheme.lower() == "bearer" and token and decode_token(key, token.strip()) is not None:
-                return self.settings.max_body_bytes
+        if token_subject(scope) is not None:
+            return self.settings.max_body_bytes
         return self.settings.max_anonymous_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
