@@ -275,6 +275,36 @@ def test_a_body_at_the_depth_limit_is_accepted_and_reads_back(
     assert json_depth(json.dumps(body).encode()) == 32
 
 
+@pytest.mark.parametrize(
+    "number, detail",
+    [
+        ("NaN", "holds NaN"),
+        ("Infinity", "holds Infinity"),
+        ("-Infinity", "holds -Infinity"),
+        ("1e400", "1e400 is beyond a 64-bit float"),
+        ("-1e400", "-1e400 is beyond a 64-bit float"),
+    ],
+)
+def test_numbers_json_does_not_have_are_refused_so_nothing_reads_back_as_null(
+    client: TestClient, operator: dict[str, str], device: str, number: str, detail: str
+) -> None:
+    body = f'{{"message": {{"reading": {number}}}}}'.encode()
+    response = client.post(
+        f"/api/devices/{device}/publish",
+        content=body,
+        headers={**operator, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422 and detail in response.json()["detail"], response.text
+    assert client.get(f"/api/devices/{device}/metrics").json()["sent"] == 0
+
+
+def test_a_huge_but_finite_number_is_accepted_and_reads_back_exactly(
+    client: TestClient, operator: dict[str, str], device: str
+) -> None:
+    body = {"message": {"big": 10**4000, "small": 5e-324, "large": 1.7976931348623157e308}}
+    assert _delivered(client, operator, device, body)[-1]["message"] == body["message"]
+
+
 def test_at_the_largest_allowed_depth_setting_an_accepted_body_still_reads_back(tmp_path: Path) -> None:
     deepest = Settings.model_fields["max_json_depth"].metadata[-1].le
     with TestClient(create_app(make_settings(tmp_path / "deep.db", max_json_depth=deepest))) as client:

@@ -1,4 +1,5 @@
-"""Request bodies checked before any handler or dependency reads them: size, content type, JSON depth.
+"""Request bodies checked before any handler or dependency reads them: size, content type, JSON depth
+and numbers.
 
 A pure ASGI middleware (`RequestLimitsMiddleware`). For POST/PUT/PATCH/DELETE it
 
@@ -9,7 +10,7 @@ A pure ASGI middleware (`RequestLimitsMiddleware`). For POST/PUT/PATCH/DELETE it
 - accepts only `application/json` (optionally `; charset=utf-8`) in UTF-8, and on the login path the
   OAuth2 form `application/x-www-form-urlencoded`; anything else with a non-empty body is a 415;
 - refuses JSON nested deeper than `max_json_depth` (422), so nothing accepted is too deep to store,
-  audit or serve back;
+  audit or serve back, and numbers JSON does not have (NaN, Infinity, 1e400; 422);
 - then replays the same bytes to the app.
 
 Every refusal is `{"detail": "<one sentence naming the limit and the allowed value>"}`.
@@ -74,6 +75,34 @@ def encoding_error(body: bytes) -> str | None:
         return f"the request body is not UTF-8 (invalid byte at offset {error.start}); allowed: {JSON_TYPE} in UTF-8"
     if b"\x00" in body:
         return f"the request body contains NUL bytes (UTF-16 or UTF-32 text?); allowed: {JSON_TYPE} in UTF-8"
+    return None
+
+
+class _NotFinite(ValueError):
+    """A JSON number no float holds, or one of Python's NaN/Infinity extensions."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _NotFinite(f"the JSON number {text[:40]} is beyond a 64-bit float; allowed finite numbers")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise _NotFinite(f"the JSON body holds {name}, which JSON does not have; allowed finite numbers")
+
+
+def number_error(body: bytes) -> str | None:
+    """Why a JSON body's numbers are refused (422), or None. Python's json reads NaN, Infinity and 1e400
+    (as inf) where JSON has none; stored, they would read back as null (or not at all). Text that is not
+    JSON is left to the app, whose 422 says where it breaks."""
+    try:
+        json.loads(body, parse_constant=_no_constant, parse_float=_finite)
+    except _NotFinite as error:
+        return str(error)
+    except ValueError as error:  # not JSON, or an integer past Python's 4,300 digits
+        return None if isinstance(error, json.JSONDecodeError) else f"the JSON body is refused: {error}"
     return None
 
 
@@ -163,6 +192,9 @@ class RequestLimitsMiddleware:
             depth = json_depth(body)
             if depth > limit:
                 await _refuse(send, 422, f"the JSON body is nested {depth} deep; the depth limit is {limit}")
+                return
+            if why := number_error(body):
+                await _refuse(send, 422, why)
                 return
         await self.app(scope, _replay(body, receive), send)
 
