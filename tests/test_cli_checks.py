@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import resource
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -120,29 +120,45 @@ def test_json_path_is_checked_before_the_run(tmp_path, capsys) -> None:
     )
 
 
+def _as_nobody_if_root(argv: list[str]) -> tuple[int, str]:
+    """Runs main(argv) in a forked child, as user nobody when we are root (root may write anywhere);
+    (exit code, stderr). Forked, not a new interpreter: nobody may not be able to read the checkout."""
+    for module in ("edgeswarm.ml.registry", "edgeswarm.service"):  # imported before the fork: the child,
+        importlib.import_module(module)  # as nobody, may not be able to read the files
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 70
+        try:
+            sys.stderr = os.fdopen(write_end, "w")  # pytest's capture replaced the real one
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+            main(argv)
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end) as stream:
+        err = stream.read()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), err
+
+
 def test_json_and_db_in_a_read_only_folder_are_refused() -> None:
-    # Root may write anywhere, so as root the commands run as nobody (setpriv); the folder is made
-    # outside pytest's 0700 tmp_path so that nobody can reach it.
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("running as root without setpriv: root may write to any folder whatever its mode")
-        prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
     locked = Path(tempfile.mkdtemp(prefix="edgeswarm-locked-"))
     locked.chmod(0o555)
     try:
         for argv in (["run", "--json", str(locked / "out.json")], ["serve", "--db", str(locked / "x.db")]):
-            done = subprocess.run(
-                [*prefix, sys.executable, "-m", "edgeswarm", *argv],
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=60,  # a regression that served would otherwise hang the suite
-            )
-            assert done.returncode == 2 and done.stdout == "", done.stderr
-            assert f"the folder '{locked}' is not writable" in done.stderr.splitlines()[-1]
-            assert "Traceback" not in done.stderr
+            code, err = _as_nobody_if_root(argv)
+            assert code == 2, err
+            assert f"the folder '{locked}' is not writable" in err.splitlines()[-1]
+            assert "Traceback" not in err
     finally:
         locked.chmod(0o700)
         locked.rmdir()
