@@ -242,8 +242,13 @@ def message_of(page: Any, kind: str) -> str:
     return page.inner_text("#control-message")
 
 
-def submit_byzantine(page: Any, count: int, bias: float, attack: str) -> None:
+def clear_message(page: Any) -> None:
+    """Forgets the controls' message kind, so message_of waits for the next answer."""
     page.evaluate("() => { const m = document.getElementById('control-message'); m.dataset.kind = ''; }")
+
+
+def submit_byzantine(page: Any, count: int, bias: float, attack: str) -> None:
+    clear_message(page)
     page.fill("#byz-count", str(count))
     page.fill("#byz-bias", str(bias))
     page.select_option("#byz-attack", attack)
@@ -289,10 +294,12 @@ def test_dashboard_live_charts_login_and_byzantine_injection(
     assert "401" in refused and body["detail"] in refused
 
     # Wrong password: the sign-in error from the server is shown.
+    clear_message(page)  # else the error above would pass for this one while the login is in flight
     page.fill("#login-username", operator[0])
     page.fill("#login-password", "not-the-password")
     page.click("#login-button")
-    assert "401" in message_of(page, "error")
+    failed = message_of(page, "error")
+    assert "Sign-in failed" in failed and "401" in failed
 
     # Sign in as the operator through the form.
     page.fill("#login-username", operator[0])
@@ -323,7 +330,7 @@ def test_dashboard_live_charts_login_and_byzantine_injection(
     # Noise through the page: the swarm leaves Calm, and the entropy chart shades the new regime.
     page.fill("#noise-intensity", "0.2")
     page.fill("#noise-duration", "30")
-    page.evaluate("() => { document.getElementById('control-message').dataset.kind = ''; }")
+    clear_message(page)
     page.click("#noise-submit")
     assert "Noise of intensity 0.2" in message_of(page, "ok")
     page.wait_for_function(

@@ -54,7 +54,8 @@ export async function request(path, { method = "GET", json, form } = {}) {
   } else if (form !== undefined) {
     body = new URLSearchParams(form);
   }
-  if (session) headers.Authorization = `Bearer ${session.token}`;
+  const sentWith = session; // the session this request speaks for, if any
+  if (sentWith) headers.Authorization = `Bearer ${sentWith.token}`;
   let response;
   try {
     response = await fetch(path, { method, headers, body });
@@ -68,7 +69,9 @@ export async function request(path, { method = "GET", json, form } = {}) {
   } catch {
     data = text;
   }
-  if (response.status === 401 && session) clearSession(); // the token is no good any more
+  // The token is no good any more; a 401 to a request sent without it (a failed sign-in answered
+  // after a newer one succeeded) says nothing about the current session.
+  if (response.status === 401 && sentWith && session === sentWith) clearSession();
   return {
     ok: response.ok,
     status: response.status,
