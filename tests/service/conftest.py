@@ -38,8 +38,19 @@ def make_settings(db_path: Path, **overrides: object) -> Settings:
         "edge_fault_rate_per_day",
         "edge_wear_fraction",
         "edge_wear_horizon_days",
+        # issue 14's limits and secrets: their defaults, whatever EDGESWARM_* says
+        "jwt_key_file",
+        "max_body_bytes",
+        "max_anonymous_body_bytes",
+        "max_json_depth",
+        "allowed_origins",
+        "rate_limit_anonymous_writes",
+        "rate_limit_failures",
+        "rate_limit_window_s",
+        "audit_max_rows",
+        "audit_aggregate_window_s",
     ):
-        values[name] = Settings.model_fields[name].default
+        values[name] = Settings.model_fields[name].get_default(call_default_factory=True)
     values.update(overrides)
     return Settings(**values)
 

@@ -185,8 +185,8 @@ def test_an_infinite_value_is_a_422_not_a_500(client: TestClient, admin: dict) -
     response = client.post(
         "/api/edge/devices", content=body, headers={**admin, "Content-Type": "application/json"}
     )
-    assert response.status_code == 422, response.text
-    assert response.json()["detail"][0]["loc"] == ["body", "x"]
+    assert response.status_code == 422, response.text  # the request limits refuse what JSON does not have
+    assert "holds Infinity" in response.json()["detail"]
 
 
 def test_a_secret_in_an_unknown_field_is_not_echoed(client: TestClient, operator: dict) -> None:
