@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from edgeswarm import _core, _seeds
 from edgeswarm._validate import require_choice, require_float, require_int
-
 from edgeswarm.mqtt.faults import device_index
 
 __all__ = ["JITTERS", "MQTT_BACKOFF", "Backoff"]
