@@ -120,6 +120,9 @@ class LinkFaults:
     duplicate: float = 0.0
     reorder: float = 0.0
     reorder_delay: net.LatencyModel = field(default_factory=lambda: net.LatencyModel.uniform(0.0, 10.0))
+    # The two directions as the simulator's link rules, built from the fields above.
+    _send_rules: net.LinkRules = field(init=False, repr=False, compare=False)
+    _receive_rules: net.LinkRules = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("latency", "reorder_delay"):
@@ -148,10 +151,10 @@ class LinkFaults:
         return no_delay and not any(probabilities)
 
     def _send_block(self, device_seed: int, block: int) -> net.Fates:
-        return self._send_rules.draw(BLOCK, seed=device_seed, stream=block)  # type: ignore[attr-defined]
+        return self._send_rules.draw(BLOCK, seed=device_seed, stream=block)
 
     def _receive_block(self, device_seed: int, block: int) -> np.ndarray:
-        return self._receive_rules.draw(BLOCK, seed=device_seed, stream=block).lost  # type: ignore[attr-defined]
+        return self._receive_rules.draw(BLOCK, seed=device_seed, stream=block).lost
 
     def send_fates(self, n: int, *, seed: int, device: int | str) -> net.Fates:
         """Fates of the device's first ``n`` sent messages, per copy (``lost`` = dropped on send),
