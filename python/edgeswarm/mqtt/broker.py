@@ -252,6 +252,7 @@ class Broker:
         self.ca_file: Path | None = None
         self._port: int | None = self._requested_port or None
         self._process: subprocess.Popen[bytes] | None = None
+        self.exit_code: int | None = None  # of the last stopped process (-9: it had to be killed)
 
     # --- what clients need -------------------------------------------------------------------------
     @property
@@ -397,6 +398,7 @@ class Broker:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        self.exit_code = process.wait()
 
     def restart(self) -> Self:
         """Stop and start again on the same folder and port (persistent sessions survive)."""
