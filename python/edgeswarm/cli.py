@@ -297,6 +297,10 @@ def _broker(args: argparse.Namespace) -> int:
             args.dir, port=args.port, users=users, service_users=args.service_user or (), tls=args.tls
         )
         broker.start()
+    except ValueError as error:  # Broker names its parameter; say the option instead
+        option = {"run_dir": "--dir", "users": "--user/--users", "service_users": "--service-user"}
+        field, _, rest = str(error).partition(": ")
+        raise ValueError(f"argument {option[field]}: {rest}" if field in option else str(error)) from None
     except BrokerError as error:
         print(f"edgeswarm broker: error: {error}", file=sys.stderr)
         return 2

@@ -261,6 +261,26 @@ def test_cli_prints_the_url_serves_and_stops_on_sigterm(tmp_path, peers):
     assert "terminating" in (run_dir / "mosquitto.log").read_text()
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--user", "no-colon"], "argument --user: a value is not NAME:PASSWORD"),
+        (["--user", "a b:pw"], "argument --user/--users: the name 'a b' is not allowed"),
+        (["--user", "d:pw", "--service-user", "svc"], "argument --service-user: svc not in users"),
+        (["--port", "65536"], "argument --port: 65536 is out of range"),
+    ],
+)
+def test_cli_refuses_bad_options_in_one_line(arguments, message, capsys):
+    from edgeswarm.cli import main
+
+    try:
+        code = main(["broker", *arguments])
+    except SystemExit as exit_:  # argparse's own refusals
+        code = exit_.code
+    error = capsys.readouterr().err
+    assert code == 2 and message in error and error.count("\n") == 1, error
+
+
 def _serve_and_stop(process: subprocess.Popen[str], run_dir: Path, peers) -> None:
     try:
         assert process.stdout is not None
