@@ -40,6 +40,7 @@ _SALT_BYTES = 12
 _USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _MAX_USERNAME = 64
 _LOG_TAIL_LINES = 15
+_FREE_PORT_ATTEMPTS = 3
 
 
 class BrokerError(RuntimeError):
@@ -343,7 +344,16 @@ class Broker:
         if self.running:
             return self
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        port = self._port if self._port is not None else free_port()
+        if self._port is not None:
+            return self._start_on(self._port)
+        for _ in range(_FREE_PORT_ATTEMPTS - 1):
+            try:  # another process may take the free port between the pick and mosquitto's bind
+                return self._start_on(free_port())
+            except PortInUseError:
+                self._port = None
+        return self._start_on(free_port())
+
+    def _start_on(self, port: int) -> Self:
         if not port_is_free(port):
             raise PortInUseError(
                 f"port: {port} is already in use on {HOST}; choose another or 0 for a free one"
