@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 STAMPS := .stamps
 JOBS ?= 2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-OS_PACKAGES := g++ cmake make python3-venv python3-dev libeigen3-dev libxtensor-dev libgtest-dev libbenchmark-dev clang-format chromium
+OS_PACKAGES := g++ cmake make python3-venv python3-dev libeigen3-dev libxtensor-dev libgtest-dev libbenchmark-dev clang-format chromium mosquitto
 ENGINE_SOURCES := $(shell find cpp -name '*.cpp' -o -name '*.hpp') CMakeLists.txt pyproject.toml
 
 .PHONY: demo demo-cli test test-cpp test-py bench bench-cpp soak lint format stubs clean

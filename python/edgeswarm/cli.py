@@ -267,6 +267,60 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(args.settings, access_log=args.access_log)
 
 
+def _broker(args: argparse.Namespace) -> int:
+    """`edgeswarm broker`: Mosquitto on loopback until Ctrl-C or SIGTERM, then a clean stop."""
+    import signal
+    import threading
+    from pathlib import Path
+
+    from edgeswarm.mqtt import Broker, BrokerError
+
+    users: dict[str, str] = {}
+    entries = [("argument --user: a value", text) for text in args.user or []]
+    if args.users:
+        try:
+            lines = Path(args.users).read_text().splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValueError(f"argument --users: {args.users!r} cannot be read: {error}") from None
+        entries += [
+            (f"argument --users: {args.users} line {number}", line.strip())
+            for number, line in enumerate(lines, 1)
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+    for where, entry in entries:
+        name, sep, password = entry.partition(":")
+        if not sep:
+            raise ValueError(f"{where} is not NAME:PASSWORD")  # not echoed: it may be a password
+        users[name] = password
+    try:
+        broker = Broker(
+            args.dir, port=args.port, users=users, service_users=args.service_user or (), tls=args.tls
+        )
+        broker.start()
+    except ValueError as error:  # Broker names its parameter; say the option instead
+        option = {"run_dir": "--dir", "users": "--user/--users", "service_users": "--service-user"}
+        field, _, rest = str(error).partition(": ")
+        raise ValueError(f"argument {option[field]}: {rest}" if field in option else str(error)) from None
+    except BrokerError as error:
+        print(f"edgeswarm broker: error: {error}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"{broker.url} (run folder {broker.run_dir}; Ctrl-C stops)", flush=True)
+    try:
+        while not stop.wait(0.5):
+            if not broker.running:  # mosquitto died under us: say so, with its log
+                print(
+                    f"edgeswarm broker: error: mosquitto exited; {' | '.join(broker.log_tail(5))}",
+                    file=sys.stderr,
+                )
+                return 1
+    finally:
+        broker.stop()
+    return 0
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """argparse, but a refusal is one line (what, the value, what is allowed) instead of the usage block."""
 
@@ -421,6 +475,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
     serve.set_defaults(handler=_serve, check=_check_serve, parser=serve)
+
+    broker = sub.add_parser(
+        "broker",
+        help="run a Mosquitto MQTT broker on 127.0.0.1 with a generated config",
+        description="Starts mosquitto (Debian package mosquitto) on 127.0.0.1 with a generated config in "
+        "--dir: $SYS every second, persistence for QoS 1 sessions, the log; with users a per-device ACL "
+        "(a user publishes and subscribes only under edgeswarm/<fleet>/<its name>/#). Prints the URL, "
+        "runs until Ctrl-C or SIGTERM.",
+    )
+    broker.add_argument("--port", type=port, default=0, help="TCP port, 0 to 65535 (default 0: a free one)")
+    who = broker.add_mutually_exclusive_group()
+    who.add_argument("--users", metavar="FILE", help="a file of NAME:PASSWORD lines (# comments)")
+    who.add_argument(
+        "--user", action="append", metavar="NAME:PASSWORD", help="a user (repeat for more); anonymous refused"
+    )
+    broker.add_argument(
+        "--service-user", action="append", metavar="NAME", help="a user that reads and writes every topic"
+    )
+    broker.add_argument("--tls", action="store_true", help="a TLS listener with a generated CA (tls/ca.crt)")
+    broker.add_argument(
+        "--dir", metavar="DIR", help="run folder: config, log, persistence (default a new temp one)"
+    )
+    broker.set_defaults(handler=_broker, check=lambda _args: None, parser=broker)
     return parser
 
 
