@@ -18,7 +18,19 @@ from __future__ import annotations
 
 from edgeswarm import _core
 
-__all__ = ["ADMIN_DEVICE", "DETECTOR", "EMERGENCY_RAFT", "UPLINK", "derive", "stream", "text_id"]
+__all__ = [
+    "ADMIN_DEVICE",
+    "DETECTOR",
+    "EMERGENCY_RAFT",
+    "MQTT_BACKOFF",
+    "MQTT_FAIL",
+    "MQTT_RECV",
+    "MQTT_SEND",
+    "UPLINK",
+    "derive",
+    "stream",
+    "text_id",
+]
 
 
 def _purpose(name: str) -> int:
@@ -37,6 +49,14 @@ ADMIN_DEVICE: int = _purpose("ADMINDEV")
 DETECTOR: int = _purpose("DETECTOR")
 #: Batch ``k`` of messages sent through a :class:`~edgeswarm.fleet.link.DeviceLink`.
 UPLINK: int = _purpose("UPLINK")
+#: Sent messages of an MQTT device (:mod:`edgeswarm.mqtt.faults`): duplication, send loss, delay.
+MQTT_SEND: int = _purpose("MQTTSEND")
+#: Received messages of an MQTT device: receive loss.
+MQTT_RECV: int = _purpose("MQTTRECV")
+#: Failure checks of an MQTT device.
+MQTT_FAIL: int = _purpose("MQTTFAIL")
+#: Reconnect jitter of an MQTT device (:mod:`edgeswarm.mqtt.backoff`).
+MQTT_BACKOFF: int = _purpose("MQTTBOFF")
 
 _U64 = 2**64
 

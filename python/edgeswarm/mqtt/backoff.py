@@ -23,8 +23,7 @@ from edgeswarm.mqtt.faults import device_index
 
 __all__ = ["JITTERS", "MQTT_BACKOFF", "Backoff"]
 
-# Seed purpose of the reconnect jitter (same scheme as edgeswarm._seeds; it belongs there once merged).
-MQTT_BACKOFF: int = _seeds._purpose("MQTTBOFF")
+MQTT_BACKOFF = _seeds.MQTT_BACKOFF  # the seed purpose of the reconnect jitter
 
 #: The jitter strategies, see the module docstring.
 JITTERS: tuple[str, ...] = ("full", "equal", "none")

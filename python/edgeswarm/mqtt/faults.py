@@ -64,14 +64,7 @@ __all__ = [
     "parse_latency",
 ]
 
-# Seed purposes of this module (same 8-character scheme as the constants of edgeswarm._seeds; they
-# belong there once the mqtt package is merged).
-#: Sent messages of a device: duplication, send loss, delay.
-MQTT_SEND: int = _seeds._purpose("MQTTSEND")
-#: Received messages of a device: receive loss.
-MQTT_RECV: int = _seeds._purpose("MQTTRECV")
-#: Failure checks of a device.
-MQTT_FAIL: int = _seeds._purpose("MQTTFAIL")
+MQTT_SEND, MQTT_RECV, MQTT_FAIL = _seeds.MQTT_SEND, _seeds.MQTT_RECV, _seeds.MQTT_FAIL  # seed purposes
 
 #: Messages per draw block: message k of a device is entry k % BLOCK of block k // BLOCK.
 BLOCK: int = 256
