@@ -178,6 +178,16 @@ def test_stop_leaves_no_process_and_keeps_the_log(tmp_path):
     broker.stop()  # twice is harmless
 
 
+def test_a_broker_never_stopped_is_stopped_when_python_exits(tmp_path):
+    code = f"from edgeswarm.mqtt import Broker; print(Broker({str(tmp_path / 'run')!r}).start().pid)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
+    )
+    pid = int(done.stdout.strip())
+    assert _gone(pid), "mosquitto outlived the interpreter that started it"
+    assert "terminating" in (tmp_path / "run" / "mosquitto.log").read_text()
+
+
 def test_stop_kills_a_broker_that_ignores_sigterm(tmp_path):
     broker = Broker(tmp_path / "run", stop_timeout_s=0.5).start()
     pid = broker.pid

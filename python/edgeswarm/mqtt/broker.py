@@ -12,6 +12,7 @@ again on the same folder and port and its QoS 1 sessions are still there.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import math
@@ -367,6 +368,7 @@ class Broker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C in a terminal reaches us, and we stop the broker
             )
+        atexit.register(self.stop)  # a broker left running would outlive the interpreter (own session)
         self._port = port
         self._wait_ready(port)
         return self
@@ -401,6 +403,7 @@ class Broker:
         process, self._process = self._process, None
         if process is None:
             return
+        atexit.unregister(self.stop)
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
