@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +19,7 @@ from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import ADMIN_PASSWORD, make_settings
+from tests.service.real_server import real_server
 
 TOKEN = "/api/auth/token"
 DEMO_EPOCH_MS = Settings.model_fields["epoch_ms"].default  # the server below runs the demo settings
@@ -208,56 +203,17 @@ DEADLINE_S = 90.0
 ALICE = ("alice", "alice-password-1")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _status(base: str) -> dict | None:
-    with (
-        contextlib.suppress(OSError, ValueError),
-        urllib.request.urlopen(f"{base}/api/status", timeout=5) as r,
-    ):
-        return json.loads(r.read())
-    return None
-
-
-@contextlib.contextmanager
-def _server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EDGESWARM_")}
-    env.update(
+def _server(tmp_path: Path) -> contextlib.AbstractContextManager[tuple[str, Path, int]]:
+    """The demo settings (100 nodes, 500 ms, 50 devices), ready once the loop has timed 2 epochs."""
+    return real_server(
+        tmp_path,
+        ready_epochs=2,
+        EDGESWARM_DEVICES="50",
         EDGESWARM_ADMIN_PASSWORD=ADMIN_PASSWORD,
         EDGESWARM_LOGIN_WINDOW_S=str(WINDOW_S),
         EDGESWARM_RATE_LIMIT_WINDOW_S=str(WINDOW_S),  # the address rate limit (issue 14) locks as long
         EDGESWARM_LOGIN_WAIT_S="10",  # the waiting logins keep hashing pressure on for seconds
     )
-    command = [sys.executable, "-m", "edgeswarm", "serve", "--port", str(port), "--quiet"]
-    command += ["--db", str(tmp_path / "flood.db")]  # demo settings: 100 nodes, 500 ms, 50 devices
-    log = tmp_path / "server.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + DEADLINE_S
-        while time.monotonic() < deadline and process.poll() is None:
-            status = _status(base)
-            if status is not None and status["loop"]["lateness_ms"]["epochs"] >= 2:
-                break
-            time.sleep(0.05)
-        else:
-            process.kill()
-            process.wait(timeout=10)
-            pytest.fail(f"the server did not start: {log.read_text()}")
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 async def _login_until_accepted(client: httpx.AsyncClient, username: str, password: str) -> list[int]:
@@ -334,7 +290,8 @@ async def _flood(base: str) -> dict:
 
 
 def test_a_flood_of_bad_logins_leaves_the_loop_on_time_and_correct_logins_working(tmp_path: Path) -> None:
-    with _server(tmp_path) as base:
+    with _server(tmp_path) as (host_port, _log, _pid):
+        base = f"http://{host_port}"
         outcome = asyncio.run(asyncio.wait_for(_flood(base), DEADLINE_S))
     guesses = Counter(r.status_code for r in outcome["guesses"])
     sprays = Counter(r.status_code for r in outcome["sprays"])

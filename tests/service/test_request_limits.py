@@ -23,6 +23,7 @@ from edgeswarm.service.settings import Settings
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import ADMIN_PASSWORD, login, make_settings
+from tests.service.real_server import real_server
 
 ANONYMOUS_CAP = 16 * 1024
 AUTHENTICATED_CAP = 1024 * 1024
@@ -388,8 +389,6 @@ def _status(base: str) -> dict[str, Any]:
 
 
 def test_big_anonymous_uploads_are_cut_off_and_the_epoch_loop_stays_on_time(tmp_path: Path) -> None:
-    from tests.service.test_security_headers import real_server  # one way to start a real server
-
     with real_server(tmp_path, EDGESWARM_EPOCH_MS=str(EPOCH_MS)) as (base, _log, pid):
         host, port = base.split(":")
         first = _status(base)["epoch"]

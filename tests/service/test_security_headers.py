@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,9 +19,9 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from tests.service.conftest import make_settings
+from tests.service.real_server import real_server
 
 FIXED = {"x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer"}
-STARTUP_DEADLINE_S = 60.0
 
 
 def directives(policy: str) -> dict[str, list[str]]:
@@ -154,44 +147,6 @@ def test_origin_rule() -> None:
 
 
 # ---- a real server: a text frame that is not UTF-8 -------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def real_server(tmp_path: Path, **env_settings: str) -> Iterator[tuple[str, Path, int]]:
-    """`edgeswarm serve` on a free loopback port; (host:port, its log file, its process id)."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EDGESWARM_")}
-    env.update(EDGESWARM_ADMIN_PASSWORD="admin-password-for-tests", EDGESWARM_DEVICES="0", **env_settings)
-    command = [sys.executable, "-m", "edgeswarm", "serve", "--port", str(port), "--quiet"]
-    command += ["--db", str(tmp_path / "real.db")]
-    log = tmp_path / "server.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT)
-    base = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_DEADLINE_S
-        while process.poll() is None and time.monotonic() < deadline:
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"http://{base}/api/status", timeout=5):
-                break
-            time.sleep(0.05)
-        else:
-            process.kill()
-            process.wait(timeout=10)
-            pytest.fail(f"the server did not start: {log.read_text()}")
-        yield base, log, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def test_an_invalid_utf8_text_frame_closes_with_1007_and_logs_one_line(tmp_path: Path) -> None:

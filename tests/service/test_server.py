@@ -18,16 +18,12 @@ from pathlib import Path
 import pytest
 from edgeswarm.cli import main
 
+from tests.service.real_server import free_port
+
 EPOCH_LINE = re.compile(
     r"^\[Epoch (\d+)\] Consensus: \d+\.\d{4}, Entropy: \d\.\d\d, Regime: (Calm|PreStorm|Storm)"
 )
 DEADLINE_S = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _get_json(url: str) -> dict | None:
@@ -39,7 +35,7 @@ def _get_json(url: str) -> dict | None:
 
 
 def test_serve_answers_status_and_prints_epoch_lines(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     script = Path(sys.executable).with_name("edgeswarm")
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDGESWARM_")}
     env["EDGESWARM_ADMIN_PASSWORD"] = "served-admin-pw"
