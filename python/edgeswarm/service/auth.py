@@ -182,12 +182,21 @@ def change_role(store: Store, username: str, role: str) -> bool:
     return store.set_role(username, role)
 
 
+_SUBJECT = "edgeswarm.token_subject"  # the scope key that keeps the answer for the layers below
+
+
 def token_subject(scope: Scope) -> str | None:
-    """The `sub` of the request's bearer token if its signature and expiry are good (no database), else None."""
+    """The `sub` of the request's bearer token if its signature and expiry are good (no database), else None.
+    Checked once per request: the rate limit, the request limits and the audit all ask."""
+    if _SUBJECT in scope:
+        return scope[_SUBJECT]
+    subject = None
     key = getattr(getattr(scope.get("app"), "state", None), "jwt_key", None)
     for name, value in scope.get("headers", []):
         if name == b"authorization" and key:
             scheme, _, token = value.decode("latin-1").partition(" ")
             claims = decode_token(key, token.strip()) if scheme.lower() == "bearer" else None
-            return str(claims["sub"]) if claims is not None else None
-    return None
+            subject = str(claims["sub"]) if claims is not None else None
+            break
+    scope[_SUBJECT] = subject
+    return subject
