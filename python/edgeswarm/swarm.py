@@ -415,12 +415,14 @@ class Swarm:
             for _ in range(epochs):
                 self._engine.begin_epoch()
                 try:
-                    delivered = np.asarray(deliver(self))
+                    columns = self._engine.finish_epoch(np.asarray(deliver(self)))
                 except BaseException:
-                    # The epoch ends with nothing delivered and is recorded, so the swarm stays usable.
-                    chunks.append(self._engine.finish_epoch(np.zeros(self.link_count, dtype=bool)))
+                    # A failed delivery (or a bad mask) ends the epoch with nothing delivered, recorded,
+                    # so the swarm stays usable.
+                    if self._engine.in_epoch:
+                        chunks.append(self._engine.finish_epoch(np.zeros(self.link_count, dtype=bool)))
                     raise
-                chunks.append(self._engine.finish_epoch(delivered))
+                chunks.append(columns)
                 if bar is not None:
                     bar.update(1)
         finally:
