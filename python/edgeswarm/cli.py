@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn
 
 from edgeswarm import __version__
 from edgeswarm.cli_types import existing_dir, int_in, output_file, port, real_in, sqlite_file
@@ -72,6 +73,35 @@ def _as_option(error: ValueError) -> str:
     return f"argument --{_OPTION_OF_FIELD.get(field, field).replace('_', '-')}: {rest}"
 
 
+def _check_gossip(args: argparse.Namespace) -> None:
+    if args.gossip == "in-process":
+        for option, value in (
+            ("--gossip-loss", args.gossip_loss),
+            ("--gossip-latency-ms", args.gossip_latency_ms),
+        ):
+            if value:
+                raise ValueError(
+                    f"argument {option}: needs --gossip mqtt or mqtt://HOST:PORT (faults of the broker's links)"
+                )
+        return
+    from edgeswarm.mqtt.faults import parse_latency
+    from edgeswarm.mqtt.swarm_gossip import parse_broker_url
+
+    if args.gossip != "mqtt":
+        try:
+            parse_broker_url(args.gossip)
+        except ValueError:
+            raise ValueError(
+                f"argument --gossip: {args.gossip!r} is not allowed; allowed in-process, mqtt (a broker of "
+                "its own) or mqtt://HOST:PORT"
+            ) from None
+    if args.gossip_latency_ms is not None:
+        try:
+            parse_latency(args.gossip_latency_ms, name="argument --gossip-latency-ms")
+        except ValueError as error:
+            raise ValueError(str(error)) from None
+
+
 def _check_run(args: argparse.Namespace) -> None:
     """Every rule across the options of `run`, the engine's ranges and the memory the run needs;
     ValueError naming the option, before anything is allocated or run."""
@@ -91,6 +121,7 @@ def _check_run(args: argparse.Namespace) -> None:
             f"argument --noise-duration: {args.noise_duration:.10g} is out of range; "
             f"allowed [0, {longest_s:.10g}] (2^62 epochs of --epoch-ms {args.epoch_ms})"
         )
+    _check_gossip(args)
     try:
         check_swarm_options(args.nodes, **_swarm_options(args))
     except ValueError as error:
@@ -113,24 +144,55 @@ def _inject_due(swarm: Swarm, args: argparse.Namespace, epoch: int) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     swarm = _make_swarm(args)
-    if args.quiet:
-        # Bulk runs between the injection epochs; a progress bar shows for long runs.
-        events = sorted({e for e in (args.attack_at, args.noise_at) if 0 <= e < args.epochs})
-        done = 0
-        for at in events + [args.epochs]:
-            swarm.run(at - done)
-            done = at
-            if at < args.epochs:
-                _inject_due(swarm, args, at)
-    else:
-        for epoch in range(args.epochs):
-            _inject_due(swarm, args, epoch)
-            print(epoch_line(swarm.step()), flush=True)
+    with _gossip(swarm, args) as deliver:
+        if args.quiet:
+            # Bulk runs between the injection epochs; a progress bar shows for long runs.
+            events = sorted({e for e in (args.attack_at, args.noise_at) if 0 <= e < args.epochs})
+            done = 0
+            for at in events + [args.epochs]:
+                swarm.run(at - done, deliver=deliver)
+                done = at
+                if at < args.epochs:
+                    _inject_due(swarm, args, at)
+        else:
+            for epoch in range(args.epochs):
+                _inject_due(swarm, args, epoch)
+                row = swarm.step() if deliver is None else swarm.run(1, deliver=deliver).iloc[0].to_dict()
+                print(epoch_line(row), flush=True)
+        if deliver is not None:
+            _gossip_summary(deliver.gossip_frame())
     history = swarm.history()
     _summary(swarm, history)
     if args.json:
         _write_json(args.json, swarm, history)
     return 0
+
+
+@contextlib.contextmanager
+def _gossip(swarm: Swarm, args: argparse.Namespace) -> Iterator[Any]:
+    """The `deliver` of --gossip: None in-process, else a connected MqttGossip (and its broker)."""
+    if args.gossip == "in-process":
+        yield None
+        return
+    from edgeswarm.mqtt.faults import LinkFaults, parse_latency
+    from edgeswarm.mqtt.swarm_gossip import gossip_over
+
+    latency = {} if args.gossip_latency_ms is None else {"latency": parse_latency(args.gossip_latency_ms)}
+    faults = LinkFaults(send_loss=args.gossip_loss, **latency) if args.gossip_loss or latency else None
+    with gossip_over(swarm, args.gossip, faults=faults, deadline_ms=args.gossip_deadline_ms) as gossip:
+        yield gossip
+
+
+def _gossip_summary(gossip) -> None:
+    """One line of what the broker carried, over every epoch."""
+    total = gossip.sum(numeric_only=True)
+    seconds = total["wait_ms"] / 1000
+    rate = f"{len(gossip) / seconds:.0f} epochs/s" if seconds > 0 else "n/a"
+    print(
+        f"gossip over MQTT: {int(total['delivered'])} of {int(total['expected'])} reports delivered, "
+        f"{int(total['send_dropped'])} dropped on send, {int(total['late'])} late, "
+        f"{int(total['malformed'])} malformed; exchange {rate}"
+    )
 
 
 def _summary(swarm: Swarm, history) -> None:
@@ -403,6 +465,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=_SEED, default=42, help="seed, 0 to 2^64 - 1 (default 42)")
     run.add_argument("--threads", type=count, default=1, help="engine threads, 1 to 1024 (default 1)")
+    run.add_argument(
+        "--gossip",
+        default="in-process",
+        metavar="{in-process,mqtt,mqtt://HOST:PORT}",
+        help="carry the gossip in-process (default), over a broker of its own on loopback (mqtt), or over "
+        "the broker at mqtt://HOST:PORT, each node an MQTT client",
+    )
+    run.add_argument(
+        "--gossip-deadline-ms",
+        type=real_in(1.0, 3_600_000.0),
+        default=1000.0,
+        help="how long an epoch waits for its MQTT gossip, in [1, 3600000] ms (default 1000)",
+    )
+    run.add_argument(
+        "--gossip-loss",
+        type=real_in(0.0, 1.0),
+        default=0.0,
+        help="seeded loss per MQTT gossip message on send, in [0, 1] (default 0)",
+    )
+    run.add_argument(
+        "--gossip-latency-ms",
+        default=None,
+        help="seeded delay per MQTT gossip message: 50, 10:500, normal:100:20, pareto:5:1.5 (default none)",
+    )
     run.add_argument("--quiet", action="store_true", help="no per-epoch lines (a progress bar for long runs)")
     run.add_argument(
         "--json", type=output_file, metavar="FILE", help="write the per-epoch DataFrame and config as JSON"

@@ -203,3 +203,35 @@ def test_a_broker_that_refuses_the_nodes_fails_the_connect_with_its_reason(auth_
     with pytest.raises(ConnectionError, match="refused"):
         gossip.connect()
     gossip.close()  # closed already by the failed connect: a no-op
+
+
+@pytest.mark.parametrize("qos", [1, 2])
+def test_fault_free_at_qos_1_and_2_is_bit_identical_too(broker, qos):
+    reference = attacked_swarm("ring", 12, 2)
+    expected = reference.run(6)
+    swarm = attacked_swarm("ring", 12, 2)
+    result = run_over_mqtt(swarm, 6, broker, qos=qos, deadline_ms=DEADLINE_MS)
+    pdt.assert_frame_equal(result.metrics, expected)
+    assert (result.gossip["delivered"] == result.gossip["expected"]).all()
+
+
+def test_the_command_line_runs_the_gossip_over_the_broker(broker, capsys):
+    from edgeswarm.cli import main
+
+    arguments = ["run", "--nodes", "24", "--topology", "ring", "--byzantine", "3", "--epochs", "6", "--quiet"]
+    assert main(arguments) == 0
+    in_process = capsys.readouterr().out
+    assert main([*arguments, "--gossip", broker.url, "--gossip-deadline-ms", str(DEADLINE_MS)]) == 0
+    over_mqtt = capsys.readouterr().out
+    hash_line = [line for line in in_process.splitlines() if line.startswith("state hash:")]
+    assert hash_line and hash_line[0] in over_mqtt.splitlines()
+    # 24 nodes, each hearing its 2 ring neighbours, for 6 epochs (every node awake: sentinel fraction 1).
+    assert (
+        "gossip over MQTT: 288 of 288 reports delivered, 0 dropped on send, 0 late, 0 malformed" in over_mqtt
+    )
+    with pytest.raises(SystemExit):
+        main([*arguments, "--gossip-loss", "0.1"])  # faults need an MQTT transport
+    assert "argument --gossip-loss" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*arguments, "--gossip", "mqtt://nohost"])
+    assert "argument --gossip" in capsys.readouterr().err

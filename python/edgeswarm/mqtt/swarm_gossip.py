@@ -40,7 +40,7 @@ import contextlib
 import re
 import socket
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -62,7 +62,15 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["COUNTERS", "GossipRun", "MqttGossip", "parse_broker_url", "run_over_mqtt"]
+__all__ = [
+    "COUNTERS",
+    "GOSSIP_CHOICES",
+    "GossipRun",
+    "MqttGossip",
+    "gossip_over",
+    "parse_broker_url",
+    "run_over_mqtt",
+]
 
 #: Per-epoch counters of :attr:`MqttGossip.counters`, in column order.
 COUNTERS: tuple[str, ...] = (
@@ -79,8 +87,13 @@ COUNTERS: tuple[str, ...] = (
     "wait_ms",  # wall time the exchange took
 )
 
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 HUB_DEVICE = "hub"  # the aggregator's device id for its fault stream and client id
 _URL = re.compile(r"mqtt://(?P<host>[^:/\s]+):(?P<port>\d{1,5})/?")
+
+
+#: How ``edgeswarm run --gossip`` spells a transport (besides ``mqtt://HOST:PORT``).
+GOSSIP_CHOICES: tuple[str, ...] = ("in-process", "mqtt")
 
 
 def parse_broker_url(url: str) -> tuple[str, int]:
@@ -129,7 +142,8 @@ class MqttGossip:
 
     ``broker``: a running :class:`~edgeswarm.mqtt.Broker` or ``mqtt://host:port``. ``faults``: a
     :class:`LinkFaults` for every node's link (None: fault-free), drawn from ``seed`` (None: the
-    swarm's seed). ``deadline_ms``: how long an epoch waits for its messages. ``qos``: 0, 1 or 2.
+    swarm's seed). ``deadline_ms``: how long an epoch waits for its messages. ``qos``: 0 (default:
+    gossip is best effort, a loss is counted, not retried), 1 or 2.
     Use as a context manager (connects every client, subscribes, and disconnects at exit).
     """
 
@@ -141,7 +155,7 @@ class MqttGossip:
         faults: LinkFaults | None = None,
         seed: int | None = None,
         deadline_ms: float = 1000.0,
-        qos: int = 1,
+        qos: int = 0,
         name: str = "swarm",
         connect_timeout_s: float = 10.0,
     ) -> None:
@@ -404,7 +418,8 @@ class MqttGossip:
         for client in self._clients.values():
             try:
                 client.connect(self.host, self.port, keepalive=60)
-                # Gossip is many small messages per epoch: Nagle's algorithm would hold them for the ACK.
+                # Gossip is a few small messages per client and epoch: Nagle's algorithm would hold the
+                # second until the first is acknowledged (40 ms of delayed ACK on Linux).
                 client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError as err:
                 raise ConnectionError(
@@ -492,7 +507,16 @@ class MqttGossip:
         client.on_connect = on_connect
         client.on_disconnect = on_disconnect
         client.on_subscribe = on_subscribe
-        client.on_message = lambda _c, _u, message: self._on_message(node, message)
+
+        def on_message(_c: Any, _u: Any, message: Any) -> None:
+            # The broker does not set TCP_NODELAY (mosquitto's set_tcp_nodelay is off by default), so its
+            # second message to us waits for our ACK of the first: acknowledge at once, not 40 ms later.
+            sock = client.socket()
+            if _QUICKACK is not None and sock is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+            self._on_message(node, message)
+
+        client.on_message = on_message
         assert self._client_loop is not None
         self._client_loop.attach(client)
         return client
@@ -510,7 +534,7 @@ def run_over_mqtt(
     faults: LinkFaults | None = None,
     seed: int | None = None,
     deadline_ms: float = 1000.0,
-    qos: int = 1,
+    qos: int = 0,
     name: str = "swarm",
 ) -> GossipRun:
     """Runs ``epochs`` epochs of ``swarm`` with its gossip carried by the broker (see the module
@@ -521,3 +545,24 @@ def run_over_mqtt(
     ) as gossip:
         metrics = swarm.run(epochs, deliver=gossip)
         return GossipRun(metrics=metrics, gossip=gossip.gossip_frame())
+
+
+@contextlib.contextmanager
+def gossip_over(
+    swarm: Swarm,
+    gossip: str,
+    *,
+    faults: LinkFaults | None = None,
+    seed: int | None = None,
+    deadline_ms: float = 1000.0,
+    qos: int = 0,
+) -> Iterator[MqttGossip]:
+    """A connected :class:`MqttGossip` for ``gossip``: ``"mqtt"`` starts a broker of its own on
+    loopback for the run (stopped at exit), ``"mqtt://HOST:PORT"`` uses that broker."""
+    if not isinstance(gossip, str) or not (gossip == "mqtt" or gossip.startswith("mqtt://")):
+        raise ValueError(f"gossip: {gossip!r} is not an MQTT transport; allowed mqtt or mqtt://HOST:PORT")
+    with contextlib.ExitStack() as stack:
+        broker: Broker | str = stack.enter_context(Broker()) if gossip == "mqtt" else gossip
+        yield stack.enter_context(
+            MqttGossip(swarm, broker, faults=faults, seed=seed, deadline_ms=deadline_ms, qos=qos)
+        )
