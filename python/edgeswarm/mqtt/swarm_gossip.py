@@ -64,7 +64,6 @@ T = TypeVar("T")
 
 __all__ = [
     "COUNTERS",
-    "GOSSIP_CHOICES",
     "GossipRun",
     "MqttGossip",
     "gossip_over",
@@ -90,10 +89,6 @@ COUNTERS: tuple[str, ...] = (
 _QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 HUB_DEVICE = "hub"  # the aggregator's device id for its fault stream and client id
 _URL = re.compile(r"mqtt://(?P<host>[^:/\s]+):(?P<port>\d{1,5})/?")
-
-
-#: How ``edgeswarm run --gossip`` spells a transport (besides ``mqtt://HOST:PORT``).
-GOSSIP_CHOICES: tuple[str, ...] = ("in-process", "mqtt")
 
 
 def parse_broker_url(url: str) -> tuple[str, int]:
@@ -131,6 +126,7 @@ class _Epoch:
         self.sent_bytes: dict[int, bytes] = {}  # sender -> its wire message this epoch
         self.receive_drops: dict[int, list[bool]] = {}  # link -> drop draw per arriving copy
         self.arrivals: dict[int, int] = {}  # link -> copies arrived
+        self.expected = np.zeros(0, dtype=np.int64)  # links whose sender reports and receiver aggregates
         self.awaited: set[int] = set()  # links that can still be delivered
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.counts["epoch"] = number + 1
@@ -189,7 +185,7 @@ class MqttGossip:
         links = swarm.gossip_links()
         self._senders = links["sender"].astype(np.int64)
         self._receivers = links["receiver"].astype(np.int64)
-        self._centralised = bool(len(self._receivers)) and bool((self._receivers == _core.HUB_ID).all())
+        self._centralised = bool(swarm.topology()["centralised"])  # every link ends at the aggregator
         # receiver -> {sender: link}, to find the link of an arriving message.
         self._inbound: dict[int | str, dict[int, int]] = {}
         for link, (sender, receiver) in enumerate(zip(self._senders, self._receivers, strict=True)):
@@ -295,7 +291,7 @@ class MqttGossip:
             with contextlib.suppress(TimeoutError):  # what has not arrived by then is late
                 await asyncio.wait_for(epoch.done.wait(), timeout=self.deadline_ms / 1000.0)
         epoch.counts["late"] = len(epoch.awaited)
-        epoch.counts["delivered"] = int(epoch.delivered[self._expected_links(epoch)].sum())
+        epoch.counts["delivered"] = int(epoch.delivered[epoch.expected].sum())
         epoch.counts["wait_ms"] = (loop.time() - started) * 1000.0
         self.counters.append(epoch.counts)
         self._epoch = None
@@ -323,9 +319,9 @@ class MqttGossip:
 
     def _plan_receives(self, epoch: _Epoch, copies: dict[int, tuple[float, ...]]) -> None:
         """The receive draw of every copy that will arrive, in link order, and the links awaited."""
-        expected = self._expected_links(epoch)
-        epoch.counts["expected"] = len(expected)
-        for link in expected.tolist():
+        epoch.expected = self._expected_links(epoch)
+        epoch.counts["expected"] = len(epoch.expected)
+        for link in epoch.expected.tolist():
             sender = int(self._senders[link])
             arriving = len(copies[sender])
             if self.faults is None:
