@@ -20,9 +20,10 @@ def attacked_swarm(topology: str, n_nodes: int = 24, byzantine: int = 4, seed: i
     return swarm
 
 
-@pytest.mark.parametrize("topology", ["ring", "k_regular", "torus", "complete"])
-def test_fault_free_broker_gives_the_in_process_history_bit_for_bit(broker, topology):
-    n_nodes = 25 if topology == "torus" else 24  # a torus needs a square
+@pytest.mark.parametrize(
+    ("topology", "n_nodes"), [("ring", 50), ("k_regular", 24), ("torus", 25), ("complete", 50)]
+)
+def test_fault_free_broker_gives_the_in_process_history_bit_for_bit(broker, topology, n_nodes):
     reference = attacked_swarm(topology, n_nodes)
     expected = reference.run(12)
     swarm = attacked_swarm(topology, n_nodes)
@@ -235,3 +236,20 @@ def test_the_command_line_runs_the_gossip_over_the_broker(broker, capsys):
     with pytest.raises(SystemExit):
         main([*arguments, "--gossip", "mqtt://nohost"])
     assert "argument --gossip" in capsys.readouterr().err
+
+
+def test_sleeping_nodes_neither_send_nor_wait_and_the_history_stays_bit_identical(broker):
+    def sleepy() -> Swarm:
+        swarm = Swarm(30, topology="ring", seed=4, history=None, sentinel_fraction=0.2, invalid_rate=0.05)
+        swarm.inject_byzantine(3)
+        return swarm
+
+    expected = sleepy().run(20)
+    assert (expected["awake"] < 30).any()  # the TWT schedule put nodes to sleep
+    assert expected["invalid"].sum() > 0  # and some readings were NaN (no report sent)
+    result = run_over_mqtt(sleepy(), 20, broker, deadline_ms=DEADLINE_MS)
+    pdt.assert_frame_equal(result.metrics, expected)
+    gossip = result.gossip
+    assert (gossip["sent"] == expected["awake"] - expected["invalid"]).all()
+    assert (gossip["delivered"] == gossip["expected"]).all()
+    assert (gossip["expected"] < 2 * 30).any()
