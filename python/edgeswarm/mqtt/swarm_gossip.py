@@ -29,8 +29,10 @@ deadline), duplicated, malformed (failed decoding or validation: counted, never 
 Not carried over MQTT: the aggregator's broadcast of the consensus back to the nodes of a
 centralised swarm (the engine applies it as in-process).
 
-All clients share one asyncio loop owned by the :class:`MqttGossip` (:class:`ClientLoop`, no
-thread per client); it runs while an epoch's messages are exchanged.
+All clients share one asyncio loop (:class:`ClientLoop`, no thread per client) that runs on one
+thread owned by the :class:`MqttGossip`, from ``connect`` to ``close``: the clients stay serviced
+between epochs (keepalive, late messages counted as they arrive), and the caller may itself be
+inside a running loop, as a notebook is. The engine is only called from the caller's thread.
 """
 
 from __future__ import annotations
