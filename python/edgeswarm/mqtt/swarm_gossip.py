@@ -184,6 +184,10 @@ class MqttGossip:
             raise ValueError(f"connect_timeout_s: {connect_timeout_s!r} is out of range; allowed (0, 600]")
         self.connect_timeout_s = float(connect_timeout_s)
 
+        self._dim, self._n_nodes = (
+            swarm.dim,
+            swarm.n_nodes,
+        )  # read here: the loop thread never calls the swarm
         links = swarm.gossip_links()
         self._senders = links["sender"].astype(np.int64)
         self._receivers = links["receiver"].astype(np.int64)
@@ -281,7 +285,7 @@ class MqttGossip:
             epoch.counts[name] += count
         self._between = dict.fromkeys(self._between, 0)
         self._epoch = epoch
-        size = _core.message_bytes(self.swarm.dim)
+        size = _core.message_bytes(self._dim)
         data = outgoing["data"]
         for k, node in enumerate(outgoing["node"].tolist()):
             epoch.sent_bytes[node] = data[k * size : (k + 1) * size]
@@ -379,7 +383,7 @@ class MqttGossip:
         except ValueError:
             counts["malformed"] += 1
             return
-        if link is None or decoded["node"] != sender or len(decoded["values"]) != self.swarm.dim:
+        if link is None or decoded["node"] != sender or len(decoded["values"]) != self._dim:
             counts["malformed"] += 1  # not a gossip message of this topic's node
             return
         if epoch is None or decoded["epoch"] < (epoch.number & 0xFFFFFFFF):
@@ -408,7 +412,7 @@ class MqttGossip:
     async def _connect(self) -> None:
         self._client_loop = ClientLoop(asyncio.get_running_loop())
         self._progress = asyncio.Event()
-        nodes: list[int | str] = list(range(self.swarm.n_nodes))
+        nodes: list[int | str] = list(range(self._n_nodes))
         if self._centralised:
             nodes.append(HUB_DEVICE)
         for node in nodes:
