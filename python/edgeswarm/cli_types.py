@@ -138,3 +138,53 @@ def existing_dir(text: str) -> str:
         what = "is not a folder" if Path(text).exists() else "does not exist"
         raise argparse.ArgumentTypeError(f"{text!r} {what}; allowed an existing data folder")
     return text
+
+
+def positive_duration(text: str) -> float:
+    """A duration > 0 in seconds, spelled ``30s``, ``20m``, ``500ms``, ``1.5h`` or a bare number of seconds."""
+    from edgeswarm.mqtt.faults import parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("duration: ")) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range; allowed a duration > 0 (e.g. 30s, 20m)")
+    return seconds
+
+
+def latency_spelling(text: str) -> str:
+    """A latency distribution in milliseconds (``50``, ``10:500``, ``normal:100:20``, ``pareto:5:1.5``),
+    checked and kept as its text (the config records what was asked)."""
+    from edgeswarm.mqtt.faults import parse_latency
+
+    try:
+        parse_latency(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("latency_ms: ")) from None
+    return text
+
+
+def int_list(low: int, high: int | None = None) -> Callable[[str], list[int]]:
+    """A comma-separated list of integers in [low, high] (``10,50,100``), at least one."""
+    one = int_in(low, high)
+
+    def parse(text: str) -> list[int]:
+        parts = text.split(",")
+        if not all(part.strip() for part in parts):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a list; allowed integers {_bounds_text(low, high)} separated by commas"
+            )
+        return [one(part.strip()) for part in parts]
+
+    return parse
+
+
+def output_folder(text: str) -> str:
+    """A folder to write results into: an existing writable folder, or one that can be created."""
+    from edgeswarm.mqtt.experiment import check_out_folder
+
+    try:
+        return check_out_folder(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("out: ")) from None
