@@ -8,7 +8,10 @@ on one event loop, runs for ``duration_s`` and writes ``<out>/experiment_<label>
 - ``devices/device_<id>.jsonl``: the device's events (status changes) and every message of it the
   receiver heard, as JSON lines, in the order they happened;
 - ``broker/``: the broker's config, log and persistence;
-- ``metrics.parquet`` and ``metrics.csv``: one row per device;
+- ``metrics.parquet`` and ``metrics.csv``: one row per device (``produced``, ``received``,
+  ``delivery_ratio``, ``duplicated``, ``dropped_send_loss`` and the latencies count the messages
+  produced in the window; the connection counters, ``sent``, ``acked``, ``dropped_buffer_full``
+  and ``buffered`` are the device's at the end of the run);
 - ``summary.json``: delivery, latency measured against the injected delays, failures, wills;
 - ``config.json``: every argument, the package, git, Python, paho-mqtt and Mosquitto versions;
 - ``latency_cdf.png``, ``delivery_over_time.png``, ``failure_timeline.png``.
@@ -295,7 +298,8 @@ async def _wait_for(condition: Any, timeout_s: float) -> bool:
 
 
 async def _run_fleet(config: ExperimentConfig, broker: Broker, recorder: _Recorder, progress: bool):
-    """Runs the fleet for the window plus the drain; returns (fleet, receiver, produced at the cut-off)."""
+    """Runs the fleet for the window plus the drain; returns (fleet, receiver, each device's
+    counters at the cut-off)."""
     from tqdm import tqdm
 
     client_loop = ClientLoop()
@@ -313,11 +317,11 @@ async def _run_fleet(config: ExperimentConfig, broker: Broker, recorder: _Record
         client_loop=client_loop,
         on_event=recorder.event,
     )
-    produced: dict[str, int] = {}
+    at_cutoff: dict[str, dict[str, int]] = {}
 
     def cut_off() -> None:  # the window ends: what was produced so far is what is counted
         recorder.cutoff_wall = time.time()
-        produced.update({d: device.counters["produced"] for d, device in fleet.devices.items()})
+        at_cutoff.update({d: dict(device.counters) for d, device in fleet.devices.items()})
 
     drain_s = config.drain_s
     recorder.wall_t0 = time.time()
@@ -351,7 +355,7 @@ async def _run_fleet(config: ExperimentConfig, broker: Broker, recorder: _Record
         await _wait_for(lambda: client_loop.serviced() == 0, _STOP_TIMEOUT_S)
         client_loop.close()
         recorder.flush()
-    return fleet, receiver, produced
+    return fleet, receiver, at_cutoff
 
 
 def _injected_ms(config: ExperimentConfig, device: int, produced: int) -> np.ndarray:
@@ -361,32 +365,36 @@ def _injected_ms(config: ExperimentConfig, device: int, produced: int) -> np.nda
 
 
 def _metrics_rows(
-    config: ExperimentConfig, fleet: MqttFleet, receiver: Receiver, recorder: _Recorder, produced: dict
+    config: ExperimentConfig,
+    fleet: MqttFleet,
+    receiver: Receiver,
+    recorder: _Recorder,
+    at_cutoff: dict[str, dict[str, int]],
 ) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray, np.ndarray]:
     rows: list[dict[str, Any]] = []
     measured, direct, injected = [], [], []
     for device_id, device in fleet.devices.items():
-        c = device.counters
+        c, w = device.counters, at_cutoff.get(device_id, device.counters)
         window = recorder.window[device_id]
         latency = np.array([w[0] for w in window], float)
         unflushed = np.array([w[0] for w in window if not w[1]], float)
-        delays = _injected_ms(config, device.index, produced.get(device_id, c["produced"]))
+        delays = _injected_ms(config, device.index, w["produced"])
         seen = receiver.metrics(device_id) if device_id in receiver.devices else None
         m, i = _stats(latency), _stats(delays)
         rows.append(
             {
                 "device": device_id,
-                "produced": produced.get(device_id, c["produced"]),
+                "produced": w["produced"],
                 "received": len(window),
-                "delivery_ratio": len(window) / produced[device_id] if produced.get(device_id) else math.nan,
+                "delivery_ratio": len(window) / w["produced"] if w["produced"] else math.nan,
                 "flushed_received": int(sum(w[1] for w in window)),
                 "duplicates_received": seen["duplicates"] if seen else 0,
                 "reordered": seen["reordered"] if seen else 0,
                 "missing": seen["missing"] if seen else 0,
                 "sent": c["sent"],
                 "acked": c["acked"],
-                "duplicated": c["duplicated"],
-                "dropped_send_loss": c["dropped_send_loss"],
+                "duplicated": w["duplicated"],
+                "dropped_send_loss": w["dropped_send_loss"],
                 "dropped_buffer_full": c["dropped_buffer_full"],
                 "dropped_receive_loss": c["dropped_receive_loss"],
                 "buffered": len(device.buffer),
@@ -506,10 +514,10 @@ def run_experiment(config: ExperimentConfig, *, progress: bool = True) -> Path:
             recorder.event({"t_s": 0.0, "device": device, "event": "start", "detail": ""})
         try:
             broker.start()
-            fleet, receiver, produced = asyncio.run(_run_fleet(config, broker, recorder, progress))
+            fleet, receiver, at_cutoff = asyncio.run(_run_fleet(config, broker, recorder, progress))
         finally:
             broker.stop()
-        rows, measured, direct, injected = _metrics_rows(config, fleet, receiver, recorder, produced)
+        rows, measured, direct, injected = _metrics_rows(config, fleet, receiver, recorder, at_cutoff)
         _write_table(rows, partial, "metrics")
         totals = receiver.totals()
         produced_total = sum(r["produced"] for r in rows)
