@@ -140,28 +140,33 @@ def existing_dir(text: str) -> str:
     return text
 
 
-def positive_duration(text: str) -> float:
-    """A duration > 0 in seconds, spelled ``30s``, ``20m``, ``500ms``, ``1.5h`` or a bare number of seconds."""
-    from edgeswarm.mqtt.faults import parse_duration
-
-    try:
-        seconds = parse_duration(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error).removeprefix("duration: ")) from None
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is out of range; allowed a duration > 0 (e.g. 30s, 20m)")
-    return seconds
-
-
-def latency_spelling(text: str) -> str:
-    """A latency distribution in milliseconds (``50``, ``10:500``, ``normal:100:20``, ``pareto:5:1.5``),
-    checked and kept as its text (the config records what was asked)."""
+def latency_ms(text: str) -> object:
+    """An injected latency model in milliseconds (edgeswarm.mqtt.faults.parse_latency spellings)."""
     from edgeswarm.mqtt.faults import parse_latency
 
     try:
-        parse_latency(text)
+        return parse_latency(text)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error).removeprefix("latency_ms: ")) from None
+        raise argparse.ArgumentTypeError(str(error).partition(": ")[2] or str(error)) from None
+
+
+def duration_s(text: str) -> float:
+    """A duration such as 30s, 20m, 500ms or 1.5h, in seconds (parse_duration)."""
+    from edgeswarm.mqtt.faults import parse_duration
+
+    try:
+        value = parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).partition(": ")[2] or str(error)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range; allowed a duration > 0")
+    return value
+
+
+def latency_spelling(text: str) -> str:
+    """A latency distribution as :func:`latency_ms` checks it, kept as its text (an experiment's
+    config records what was asked)."""
+    latency_ms(text)
     return text
 
 

@@ -10,8 +10,9 @@ on one event loop, runs for ``duration_s`` and writes ``<out>/experiment_<label>
 - ``broker/``: the broker's config, log and persistence;
 - ``metrics.parquet`` and ``metrics.csv``: one row per device (``produced``, ``received``,
   ``delivery_ratio``, ``duplicated``, ``dropped_send_loss`` and the latencies count the messages
-  produced in the window; the connection counters, ``sent``, ``acked``, ``dropped_buffer_full``
-  and ``buffered`` are the device's at the end of the run);
+  produced in the window; the connection counters, ``sent``, ``acked``, ``dropped_buffer_full``,
+  ``dropped_stopped`` (copies still in their injected delay at the stop) and ``buffered`` are the
+  device's at the end of the run);
 - ``summary.json``: delivery, latency measured against the injected delays, failures, wills;
 - ``config.json``: every argument, the package, git, Python, paho-mqtt and Mosquitto versions;
 - ``latency_cdf.png``, ``delivery_over_time.png``, ``failure_timeline.png``.
@@ -397,6 +398,7 @@ def _metrics_rows(
                 "dropped_send_loss": w["dropped_send_loss"],
                 "dropped_buffer_full": c["dropped_buffer_full"],
                 "dropped_receive_loss": c["dropped_receive_loss"],
+                "dropped_stopped": c["dropped_stopped"],
                 "buffered": len(device.buffer),
                 "latency_mean_ms": m["mean"],
                 "latency_p50_ms": m["p50"],
@@ -538,7 +540,7 @@ def run_experiment(config: ExperimentConfig, *, progress: bool = True) -> Path:
             "missing": totals["missing"],
             "dropped": {
                 reason: sum(r[f"dropped_{reason}"] for r in rows)
-                for reason in ("send_loss", "buffer_full", "receive_loss")
+                for reason in ("send_loss", "buffer_full", "receive_loss", "stopped")
             },
             "buffered_at_end": sum(r["buffered"] for r in rows),
             "latency_ms": {
