@@ -394,8 +394,9 @@ def _check_experiment_mqtt(args: argparse.Namespace) -> None:
     """Builds the config of every fleet size (its ranges, --out, open files), finds mosquitto."""
     import dataclasses
 
-    from edgeswarm.mqtt.broker import BrokerError, find_mosquitto
+    from edgeswarm.mqtt.broker import find_mosquitto
     from edgeswarm.mqtt.experiment import config_from_args
+    from edgeswarm.mqtt.experiment_plots import require_matplotlib
 
     options = {
         "duration_s": "duration",
@@ -408,11 +409,12 @@ def _check_experiment_mqtt(args: argparse.Namespace) -> None:
         for devices in args.devices[1:]:
             dataclasses.replace(args.config, devices=devices)
         find_mosquitto()
+        require_matplotlib()
     except ValueError as error:
         field, _, rest = str(error).partition(": ")
         option = options.get(field, field)
         raise ValueError(f"argument --{option.replace('_', '-')}: {rest}") from None
-    except BrokerError as error:
+    except RuntimeError as error:  # no mosquitto (a BrokerError) or no matplotlib
         raise ValueError(str(error)) from None
 
 

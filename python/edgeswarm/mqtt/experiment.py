@@ -130,8 +130,8 @@ class ExperimentConfig:
         if not isinstance(self.out, (str, os.PathLike)):
             raise ValueError(f"out: expected a folder path, got {self.out!r}")
         object.__setattr__(self, "out", check_out_folder(self.out))
-        self.failures  # noqa: B018 -- validates fail_prob, fail_every_s, fail_duration_s
-        self.device_options  # noqa: B018 -- validates seed, keepalive_s, telemetry_s, heartbeat_s
+        # Their constructors check the rest: fail_*, seed, keepalive_s, telemetry_s, heartbeat_s.
+        _ = self.failures, self.device_options
 
     @property
     def latency(self) -> net.LatencyModel:
@@ -261,7 +261,9 @@ class _Recorder:
         self.received_at: list[float] = []  # every unique message, for delivery over time
         self.window: dict[str, list[tuple[float, bool]]] = {d: [] for d in device_ids}  # latency, flushed
         self.cutoff_wall = math.inf
-        self._pending: dict[str, list[str]] = {d: [] for d in device_ids}
+        # Every log begins with its device's start, so none is empty whatever the device did.
+        start = {"kind": "event", "t_s": 0.0, "event": "start", "detail": ""}
+        self._pending: dict[str, list[str]] = {d: [json.dumps({**start, "device": d})] for d in device_ids}
 
     def path(self, device: str) -> Path:
         return self.folder / f"device_{device}.jsonl"
@@ -504,6 +506,7 @@ def run_experiment(config: ExperimentConfig, *, progress: bool = True) -> Path:
 
     if not isinstance(config, ExperimentConfig):
         raise ValueError(f"config: expected an ExperimentConfig, got {config!r}")
+    experiment_plots.require_matplotlib()  # before the run, not after it
     _raise_open_files(config.devices)
     out = Path(config.out)
     name = f"experiment_{config.label}_{_timestamp()}"
@@ -512,8 +515,6 @@ def run_experiment(config: ExperimentConfig, *, progress: bool = True) -> Path:
         started_at = datetime.now(timezone.utc).isoformat()
         broker = Broker(partial / "broker", max_keepalive=65535)
         recorder = _Recorder(partial / "devices", [str(i) for i in range(config.devices)])
-        for device in recorder._pending:  # every log begins with its device's start
-            recorder.event({"t_s": 0.0, "device": device, "event": "start", "detail": ""})
         try:
             broker.start()
             fleet, receiver, at_cutoff = asyncio.run(_run_fleet(config, broker, recorder, progress))

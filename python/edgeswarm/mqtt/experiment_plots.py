@@ -13,10 +13,20 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["delivery_over_time", "failure_timeline", "latency_cdf", "status_counts"]
+__all__ = ["delivery_over_time", "failure_timeline", "latency_cdf", "require_matplotlib", "status_counts"]
 
 _SIZE = (7.0, 4.0)
 _DPI = 110
+
+
+def require_matplotlib() -> None:
+    """Raises RuntimeError saying what to install when matplotlib is missing (it is in the dev extra)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise RuntimeError(
+            "the experiment's plots need matplotlib: pip install matplotlib (or edgeswarm[dev])"
+        ) from None
 
 
 def _figure() -> Any:
