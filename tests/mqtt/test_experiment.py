@@ -249,3 +249,25 @@ def test_an_unwritable_out_is_refused(kind: str, tmp_path: Path, capsys: pytest.
 def test_the_config_names_a_bad_field(field: str, value: object, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=rf"^{field}: "):
         ExperimentConfig(out=str(tmp_path), **{field: value})
+
+
+def test_a_run_that_fails_leaves_no_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broker cannot start (as when its port is taken): the error reaches the caller and the
+    hidden partial folder is removed, so no incomplete results folder is ever left."""
+    from edgeswarm.mqtt import experiment
+    from edgeswarm.mqtt.broker import BrokerError
+
+    def refuse(_broker: object) -> None:
+        raise BrokerError("port 1883 is in use")
+
+    monkeypatch.setattr(experiment.Broker, "start", refuse)
+    with pytest.raises(BrokerError, match="in use"):
+        run_experiment(ExperimentConfig(devices=1, duration_s=1.0, out=str(tmp_path)), progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("sizes", [[], [3, 0], "10"])
+def test_a_comparison_names_a_bad_list_of_sizes(sizes: object, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"^devices: "):
+        run_comparison(ExperimentConfig(out=str(tmp_path)), sizes)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
