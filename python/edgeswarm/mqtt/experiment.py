@@ -46,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import version as installed_version
@@ -250,8 +251,9 @@ def _stats(values: np.ndarray) -> dict[str, float | int]:
 
 
 class _Recorder:
-    """Everything the run hears: events and messages, kept for the tables and appended to the
-    devices' logs every tick (so files stay closed and memory bounded by the kept numbers)."""
+    """Everything the run hears: events and messages, appended to the devices' logs every tick
+    (files stay closed in between, so a large fleet does not hold one open file per device); kept
+    in memory are the events and one latency and one arrival time per message."""
 
     def __init__(self, folder: Path, device_ids: list[str]) -> None:
         self.folder = folder
@@ -275,7 +277,7 @@ class _Recorder:
     def message(self, record: dict[str, Any]) -> None:
         device = record["device"]
         if device not in self._pending:
-            return  # a retained message of another fleet would not be ours; the broker is fresh
+            return  # not one of our devices (another client publishing under the fleet's topics)
         line = {"kind": "message", "t_s": record["received_at"] - self.wall_t0, **record}
         self._pending[device].append(json.dumps(line))
         if record["order"] != "duplicate":
@@ -291,7 +293,7 @@ class _Recorder:
                 lines.clear()
 
 
-async def _wait_for(condition: Any, timeout_s: float) -> bool:
+async def _wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
@@ -300,7 +302,9 @@ async def _wait_for(condition: Any, timeout_s: float) -> bool:
     return True
 
 
-async def _run_fleet(config: ExperimentConfig, broker: Broker, recorder: _Recorder, progress: bool):
+async def _run_fleet(
+    config: ExperimentConfig, broker: Broker, recorder: _Recorder, progress: bool
+) -> tuple[MqttFleet, Receiver, dict[str, dict[str, int]]]:
     """Runs the fleet for the window plus the drain; returns (fleet, receiver, each device's
     counters at the cut-off)."""
     from tqdm import tqdm
