@@ -271,3 +271,13 @@ def test_a_comparison_names_a_bad_list_of_sizes(sizes: object, tmp_path: Path) -
     with pytest.raises(ValueError, match=r"^devices: "):
         run_comparison(ExperimentConfig(out=str(tmp_path)), sizes)  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_it_runs_from_inside_an_event_loop_as_in_jupyter(tmp_path: Path) -> None:
+    import asyncio
+
+    async def cell() -> Path:  # a notebook cell runs while the kernel's loop is running
+        return run_experiment(ExperimentConfig(devices=1, duration_s=1.0, out=str(tmp_path)), progress=False)
+
+    folder = asyncio.run(cell())
+    assert _summary(folder)["produced"] >= 1 and (folder / "metrics.parquet").stat().st_size > 0

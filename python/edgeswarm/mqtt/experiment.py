@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import csv
 import dataclasses
 import json
@@ -46,12 +47,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import version as installed_version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -66,6 +67,7 @@ from edgeswarm.mqtt.receiver import Receiver
 
 __all__ = ["ExperimentConfig", "run_comparison", "run_experiment"]
 
+_T = TypeVar("_T")
 FLEET = "experiment"  #: the fleet name of every experiment's topics
 _LABEL = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _FILES_PER_PROCESS = 64  # open files besides the devices' sockets (logs, broker, Python itself)
@@ -365,6 +367,17 @@ async def _run_fleet(
     return fleet, receiver, at_cutoff
 
 
+def _run_to_completion(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """``asyncio.run``, also from code that runs inside an event loop (a Jupyter cell): there the
+    experiment gets a thread and a loop of its own, and the caller waits for it."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="experiment") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _injected_ms(config: ExperimentConfig, device: int, produced: int) -> np.ndarray:
     """The delays the device's first ``produced`` messages were given (copies not dropped)."""
     fates = config.faults.send_fates(produced, seed=config.seed, device=device)
@@ -521,7 +534,7 @@ def run_experiment(config: ExperimentConfig, *, progress: bool = True) -> Path:
         recorder = _Recorder(partial / "devices", [str(i) for i in range(config.devices)])
         try:
             broker.start()
-            fleet, receiver, at_cutoff = asyncio.run(_run_fleet(config, broker, recorder, progress))
+            fleet, receiver, at_cutoff = _run_to_completion(_run_fleet(config, broker, recorder, progress))
         finally:
             broker.stop()
         rows, measured, direct, injected = _metrics_rows(config, fleet, receiver, recorder, at_cutoff)
