@@ -15,8 +15,11 @@ from edgeswarm.cli_types import (
     duration_s,
     existing_dir,
     int_in,
+    int_list,
     latency_ms,
+    latency_spelling,
     output_file,
+    output_folder,
     port,
     real_in,
     sqlite_file,
@@ -443,6 +446,54 @@ def _devices(args: argparse.Namespace) -> int:
     )
 
 
+def _check_experiment_mqtt(args: argparse.Namespace) -> None:
+    """Builds the config of every fleet size (its ranges, --out, open files), finds mosquitto."""
+    import dataclasses
+
+    from edgeswarm.mqtt.broker import find_mosquitto
+    from edgeswarm.mqtt.experiment import config_from_args
+    from edgeswarm.mqtt.experiment_plots import require_matplotlib
+
+    options = {
+        "duration_s": "duration",
+        "fail_every_s": "fail-every",
+        "fail_duration_s": "fail-duration",
+        "keepalive_s": "keepalive",
+    }
+    try:
+        args.config = config_from_args(args)
+        for devices in args.devices[1:]:
+            dataclasses.replace(args.config, devices=devices)
+        find_mosquitto()
+        require_matplotlib()
+    except ValueError as error:
+        field, _, rest = str(error).partition(": ")
+        option = options.get(field, field)
+        raise ValueError(f"argument --{option.replace('_', '-')}: {rest}") from None
+    except RuntimeError as error:  # no mosquitto (a BrokerError) or no matplotlib
+        raise ValueError(str(error)) from None
+
+
+def _experiment_mqtt(args: argparse.Namespace) -> int:
+    from edgeswarm.mqtt.experiment import run_comparison, run_experiment
+
+    if len(args.devices) > 1:
+        folder = run_comparison(args.config, args.devices)
+        print((folder / "comparison.md").read_text(), end="")
+    else:
+        folder = run_experiment(args.config)
+        summary = json.loads((folder / "summary.json").read_text())
+        measured, injected = summary["latency_ms"]["measured"], summary["latency_ms"]["injected"]
+        print(
+            f"delivered {summary['received']}/{summary['produced']} ({summary['delivery_ratio']:.4f}), "
+            f"latency p50 {measured['p50']:.1f} ms p99 {measured['p99']:.1f} ms (injected p50 "
+            f"{injected['p50']:.1f} p99 {injected['p99']:.1f}), failures {summary['failures']}, "
+            f"wills {summary['wills_delivered']}"
+        )
+    print(f"wrote {folder}")
+    return 0
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """argparse, but a refusal is one line (what, the value, what is allowed) instead of the usage block."""
 
@@ -691,6 +742,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     devices.add_argument("--ca", metavar="FILE", default=None, help="CA certificate for mqtts://")
     devices.set_defaults(handler=_devices, check=_check_devices, parser=devices)
+
+    experiment = sub.add_parser("experiment", help="timed experiments that write a results folder")
+    experiment_sub = experiment.add_subparsers(dest="experiment", required=True)
+    mqtt = experiment_sub.add_parser(
+        "mqtt",
+        help="a fresh broker and MQTT fleet with injected faults, for a fixed duration",
+        description="Starts a new Mosquitto and --devices MQTT devices on 127.0.0.1, injects the faults, "
+        "runs for --duration and writes OUT/experiment_<label>_<timestamp>/ (device logs, broker log, "
+        "metrics.parquet/.csv, summary.json, config.json, plots). A list of fleet sizes runs one "
+        "experiment each into OUT/comparison_<label>_<timestamp>/ with a comparison table.",
+    )
+    add = mqtt.add_argument
+    add("--devices", type=int_list(1), default=[10], help="fleet size, or sizes: 10,50,100 (default 10)")
+    add("--duration", type=duration_s, default=60.0, help="measured window: 30s, 20m (default 60s)")
+    add("--latency-ms", type=latency_spelling, default="0", help="injected delay: 50, 10:500, normal:100:20")
+    add("--loss", type=real_in(0.0, 1.0), default=0.0, help="send loss probability, [0, 1] (default 0)")
+    add("--fail-prob", type=real_in(0.0, 1.0), default=0.0, help="failure probability per check, [0, 1]")
+    add("--fail-every", type=duration_s, default=30.0, help="time between failure checks (30s)")
+    add("--fail-duration", type=duration_s, default=30.0, help="length of an outage (30s)")
+    add("--qos", type=int_in(0, 2), default=1, help="QoS of heartbeats and telemetry, 0 to 2 (default 1)")
+    add("--seed", type=_SEED, default=0, help="seed, 0 to 2^64 - 1 (default 0)")
+    add("--out", type=output_folder, default="results", help="results folder (default results/)")
+    add("--label", default="mqtt", help="name in the folder's name (default mqtt)")
+    add("--keepalive", type=int_in(1, 65535), default=10, help="MQTT keepalive, seconds (default 10)")
+    add("--telemetry-s", type=real_in(0.0), default=1.0, help="telemetry period, s; 0: none (default 1)")
+    add("--heartbeat-s", type=real_in(0.0), default=10.0, help="heartbeat period, s, > 0 (default 10)")
+    mqtt.set_defaults(handler=_experiment_mqtt, check=_check_experiment_mqtt, parser=mqtt)
     return parser
 
 
