@@ -96,7 +96,7 @@ def _check_gossip(args: argparse.Namespace) -> None:
                     f"argument {option}: needs --gossip mqtt or mqtt://HOST:PORT (faults of the broker's links)"
                 )
         return
-    from edgeswarm.mqtt.swarm_gossip import parse_broker_url
+    from edgeswarm.mqtt.broker_url import parse_broker_url
 
     if args.gossip != "mqtt":
         try:
@@ -390,8 +390,8 @@ def _broker(args: argparse.Namespace) -> int:
 
 
 def _check_devices(args: argparse.Namespace) -> None:
+    from edgeswarm.mqtt.broker_url import parse_broker_url
     from edgeswarm.mqtt.device_fleet import parse_shard
-    from edgeswarm.mqtt.device_runner import parse_broker_url
 
     parse_broker_url(args.broker, name="argument --broker")
     try:

@@ -8,8 +8,9 @@ import numpy as np
 import pandas.testing as pdt
 import pytest
 from edgeswarm import Swarm, _core, net
+from edgeswarm.mqtt.broker_url import parse_broker_url
 from edgeswarm.mqtt.faults import DeviceFaults, LinkFaults
-from edgeswarm.mqtt.swarm_gossip import COUNTERS, MqttGossip, parse_broker_url, run_over_mqtt
+from edgeswarm.mqtt.swarm_gossip import COUNTERS, MqttGossip, run_over_mqtt
 
 DEADLINE_MS = 5000.0  # generous: a fault-free epoch ends as soon as everything has arrived
 
@@ -176,7 +177,8 @@ def test_bad_arguments_name_the_parameter():
         run_over_mqtt(swarm, -1, broker)
     with pytest.raises(ValueError, match="^broker:"):
         parse_broker_url("mqtt://host")
-    assert parse_broker_url("mqtt://localhost:1883") == ("localhost", 1883)
+    assert parse_broker_url("mqtt://localhost:1883") == ("localhost", 1883, False)
+    assert parse_broker_url("mqtts://[::1]:8883") == ("::1", 8883, True)
     with pytest.raises(ValueError, match="^deliver:"):
         swarm.run(1, deliver=3)  # type: ignore[arg-type]
 

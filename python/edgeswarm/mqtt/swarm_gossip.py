@@ -55,6 +55,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from edgeswarm import _core
 from edgeswarm._validate import require_int
 from edgeswarm.mqtt.broker import TOPIC_ROOT, Broker
+from edgeswarm.mqtt.broker_url import parse_broker_url
 from edgeswarm.mqtt.client_loop import ClientLoop
 from edgeswarm.mqtt.device import device_topic
 from edgeswarm.mqtt.faults import DeviceFaults, LinkFaults
@@ -69,7 +70,6 @@ __all__ = [
     "GossipRun",
     "MqttGossip",
     "gossip_over",
-    "parse_broker_url",
     "run_over_mqtt",
 ]
 
@@ -90,15 +90,6 @@ COUNTERS: tuple[str, ...] = (
 
 _QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 HUB_DEVICE = "hub"  # the aggregator's device id for its fault stream and client id
-_URL = re.compile(r"mqtt://(?P<host>[^:/\s]+):(?P<port>\d{1,5})/?")
-
-
-def parse_broker_url(url: str) -> tuple[str, int]:
-    """``mqtt://host:port`` as (host, port); anything else is a ValueError naming ``broker``."""
-    match = _URL.fullmatch(url) if isinstance(url, str) else None
-    if match is None or not 1 <= int(match["port"]) <= 65535:
-        raise ValueError(f"broker: {url!r} is not a broker address; allowed mqtt://HOST:PORT (port 1-65535)")
-    return match["host"], int(match["port"])
 
 
 def _broker_address(broker: Broker | str) -> tuple[str, int]:
@@ -106,7 +97,10 @@ def _broker_address(broker: Broker | str) -> tuple[str, int]:
         if broker.tls:
             raise ValueError(f"broker: {broker.url} uses TLS; swarm gossip runs over plain mqtt://")
         return broker.host, broker.port
-    return parse_broker_url(broker)
+    address = parse_broker_url(broker)
+    if address.tls:
+        raise ValueError(f"broker: {broker} uses TLS; swarm gossip runs over plain mqtt://")
+    return address.host, address.port
 
 
 @dataclass(frozen=True)
