@@ -768,6 +768,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--keepalive", type=int_in(1, 65535), default=10, help="MQTT keepalive, seconds (default 10)")
     add("--telemetry-s", type=real_in(0.0), default=1.0, help="telemetry period, s; 0: none (default 1)")
     add("--heartbeat-s", type=real_in(0.0), default=10.0, help="heartbeat period, s, > 0 (default 10)")
+    add("--broker-kill-at", type=duration_s, default=None, help="SIGKILL the broker at this time (e.g. 30s)")
+    add("--broker-down-for", type=duration_s, default=5.0, help="then start it again after this long (5s)")
     mqtt.set_defaults(handler=_experiment_mqtt, check=_check_experiment_mqtt, parser=mqtt)
     return parser
 

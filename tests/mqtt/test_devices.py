@@ -337,7 +337,8 @@ def test_devices_reconnect_after_the_broker_goes_away_and_nothing_acknowledged_i
         )
         await rig.start()
         await until(lambda: rig.receiver.totals()["received"] >= 50, "traffic before the outage")
-        await asyncio.sleep(1.2)  # past one autosave: the receiver's session is on disk
+        saved = b.run_dir / "persistence" / "mosquitto.db"  # the first autosave, after the subscription
+        await until(saved.exists, "the broker to save its sessions")
         flushed_before = sum(d.buffer.flushed for d in rig.fleet.devices.values())
         if how == "restart":
             b.restart()  # SIGTERM: mosquitto saves the sessions; the same port comes back
@@ -424,5 +425,41 @@ def test_memory_and_time_stay_bounded_per_message(broker: Broker) -> None:
         state = rig.receiver.devices["0"]
         assert len(state.window) == 1000 and state.latency_count >= 1500
         assert len(state.last) == 10
+
+    run(scenario)
+
+
+def test_a_clean_stop_disconnects_once_its_offline_status_is_acknowledged(broker: Broker) -> None:
+    async def scenario() -> None:
+        rig = Rig(broker, devices=3, telemetry_s=0.05)
+        await rig.start()
+        loop = asyncio.get_running_loop()
+        stopped_at = loop.time()
+        rig.fleet.stop()
+        closed_at = await until(
+            lambda: rig.loop.serviced() == 1, "the devices' connections closed"
+        )  # receiver's
+        assert closed_at - stopped_at < 1.0  # not the 2 s fallback: the acknowledgement came back
+        assert rig.fleet.totals()["acked"] == rig.fleet.totals()["sent"]
+        await rig.stop()
+
+    run(scenario)
+
+
+def test_publish_sends_the_fields_given(broker: Broker) -> None:
+    async def scenario() -> None:
+        rig = Rig(broker, devices=1, telemetry_s=0, heartbeat_s=100.0)
+        await rig.start()
+        device = rig.fleet.devices["0"]
+        device.publish("telemetry", {"value": 1.5, "sensor": "given"})
+        device.publish("alarm", {"level": 3})
+        await until(lambda: len([r for r in rig.records if r["type"] != "heartbeat"]) == 2, "both messages")
+        assert [(r["type"], r["seq"]) for r in rig.records if r["type"] != "heartbeat"] == [
+            ("telemetry", 0),
+            ("alarm", 0),
+        ]
+        with pytest.raises(ValueError, match="reserved"):
+            device.publish("status", {})
+        await rig.stop()
 
     run(scenario)

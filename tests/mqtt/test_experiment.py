@@ -281,3 +281,25 @@ def test_it_runs_from_inside_an_event_loop_as_in_jupyter(tmp_path: Path) -> None
 
     folder = asyncio.run(cell())
     assert _summary(folder)["produced"] >= 1 and (folder / "metrics.parquet").stat().st_size > 0
+
+
+def test_a_broker_killed_mid_experiment_is_recorded_and_nothing_acknowledged_is_lost(tmp_path: Path) -> None:
+    config = ExperimentConfig(
+        devices=4,
+        duration_s=5.0,
+        qos=1,
+        telemetry_s=0.05,
+        heartbeat_s=1.0,
+        broker_kill_at_s=3.0,  # the broker saves its sessions every second: the receiver's is on disk
+        broker_down_s=1.0,
+        out=str(tmp_path),
+        label="killed",
+    )
+    summary = _summary(run_experiment(config, progress=False))
+    [outage] = summary["broker_outages"]
+    assert outage["cause"].startswith("killed")
+    assert 0.9 <= outage["end_s"] - outage["start_s"] <= 2.0 and 3.0 <= outage["start_s"] < 3.5
+    # Every device noticed, reconnected with backoff and flushed what it buffered meanwhile.
+    assert summary["connection_losses"] >= 4 and summary["receiver_connection_losses"] == 1
+    assert summary["delivery_ratio"] == 1.0 and summary["missing"] == 0
+    assert summary["dropped"]["buffer_full"] == 0

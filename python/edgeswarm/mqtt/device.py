@@ -316,11 +316,12 @@ class MqttDevice:
         self.counters["connection_losses"] += 1
         self._schedule_reconnect(f"connection lost: {reason}")
 
-    def _publish_status(self, status: str, reason: str) -> None:
+    def _publish_status(self, status: str, reason: str) -> int:
         info = self.client.publish(
             self.topic("status"), self._status_payload(status, reason), qos=1, retain=True
         )
         self._status_mids.add(info.mid)
+        return info.mid
 
     def _subscribed(self, _c: paho.Client, _u: Any, _mid: int, reasons: Any, _props: Any) -> None:
         self.inbox_subscribed = not any(r.is_failure for r in reasons)
@@ -354,7 +355,7 @@ class MqttDevice:
         self._produce(kind, fields)
 
     def _produce(self, kind: str, fields: dict[str, Any] | None = None) -> None:
-        if kind == "telemetry":
+        if kind == "telemetry" and fields is None:  # the periodic reading, from the sensor model
             fields = self._reading(self.index) if self._reading is not None else None
             if fields is None:
                 return

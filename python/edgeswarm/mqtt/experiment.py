@@ -43,6 +43,7 @@ import platform
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -76,6 +77,8 @@ _STOP_TIMEOUT_S = 5.0
 _TICK_S = 0.5  # progress bar and log flush period
 _DRAIN_MARGIN_S = 1.0
 _DRAIN_CAP_S = 60.0
+_SETTLE_CAP_S = 30.0  # after the drain, how long to wait for reconnecting devices to flush their buffers
+_BACKOFF_CAP_S = 5.0  # devices retry at least this often while the broker is away
 _BROKER_TIMEOUT = "has exceeded timeout, disconnecting"  # Mosquitto's log line for a silent client
 
 
@@ -117,6 +120,8 @@ class ExperimentConfig:
     keepalive_s: int = 10
     telemetry_s: float = 1.0
     heartbeat_s: float = 10.0
+    broker_kill_at_s: float | None = None  #: SIGKILL the broker this long after the start ...
+    broker_down_s: float = 5.0  #: ... and start it again (same port and folder) this long after
 
     def __post_init__(self) -> None:
         require_int("devices", self.devices, minimum=1, maximum=1_000_000)
@@ -133,6 +138,14 @@ class ExperimentConfig:
         if not isinstance(self.out, (str, os.PathLike)):
             raise ValueError(f"out: expected a folder path, got {self.out!r}")
         object.__setattr__(self, "out", check_out_folder(self.out))
+        if self.broker_kill_at_s is not None:
+            at = _positive_seconds("broker_kill_at_s", self.broker_kill_at_s)
+            if at >= self.duration_s:
+                raise ValueError(
+                    f"broker_kill_at_s: {at} is out of range; allowed within the duration (< {self.duration_s} s)"
+                )
+            object.__setattr__(self, "broker_kill_at_s", at)
+        object.__setattr__(self, "broker_down_s", _positive_seconds("broker_down_s", self.broker_down_s))
         # Their constructors check the rest: fail_*, seed, keepalive_s, telemetry_s, heartbeat_s.
         _ = self.failures, self.device_options
 
@@ -160,6 +173,7 @@ class ExperimentConfig:
             keepalive_s=self.keepalive_s,
             faults=self.faults,
             seed=self.seed,
+            backoff_cap_s=_BACKOFF_CAP_S,
         )
 
     @property
@@ -305,10 +319,15 @@ async def _wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
 
 
 async def _run_fleet(
-    config: ExperimentConfig, broker: Broker, recorder: _Recorder, progress: bool
+    config: ExperimentConfig,
+    broker: Broker,
+    recorder: _Recorder,
+    progress: bool,
+    broker_outages: list[dict[str, Any]],
 ) -> tuple[MqttFleet, Receiver, dict[str, dict[str, int]]]:
     """Runs the fleet for the window plus the drain; returns (fleet, receiver, each device's
-    counters at the cut-off)."""
+    counters at the cut-off). A broker that dies (or that ``broker_kill_at_s`` kills) is started
+    again on the same port and folder, and the outage is appended to ``broker_outages``."""
     from tqdm import tqdm
 
     client_loop = ClientLoop()
@@ -337,6 +356,26 @@ async def _run_fleet(
     start = loop.time()
     fleet.start(horizon_s=config.duration_s)
     loop.call_at(start + config.duration_s, cut_off)
+    outage: dict[str, Any] | None = None  # the broker's current outage
+
+    def kill_broker() -> None:
+        nonlocal outage
+        if broker.pid is not None:
+            os.kill(broker.pid, signal.SIGKILL)
+        outage = {"start_s": loop.time() - start, "cause": "killed by the experiment (SIGKILL)"}
+        loop.call_later(config.broker_down_s, bring_back)
+
+    def bring_back() -> None:
+        nonlocal outage
+        broker.stop()  # reap the dead process
+        broker.start()  # same folder and port: persistent sessions come back from disk
+        if outage is not None:
+            outage["end_s"] = loop.time() - start
+            broker_outages.append(outage)
+            outage = None
+
+    if config.broker_kill_at_s is not None:
+        loop.call_at(start + config.broker_kill_at_s, kill_broker)
     bar = tqdm(
         total=round(config.duration_s, 1),
         unit="s",
@@ -346,7 +385,15 @@ async def _run_fleet(
         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s{postfix}",
     )
     try:
-        while (now := loop.time() - start) < config.duration_s + drain_s:
+
+        def settled() -> bool:  # no device on its way back with a backlog (a failed one waits its outage)
+            return not any(
+                d.status == "reconnecting" or (d.status == "online" and len(d.buffer))
+                for d in fleet.devices.values()
+            )
+
+        end = config.duration_s + drain_s
+        while (now := loop.time() - start) < end or (not settled() and now < end + _SETTLE_CAP_S):
             await asyncio.sleep(_TICK_S)
             statuses = fleet.statuses()
             bar.n = round(min(loop.time() - start, config.duration_s), 1)
@@ -356,6 +403,9 @@ async def _run_fleet(
                 refresh=True,
             )
             recorder.flush()
+            if outage is None and not broker.running:  # it died on its own: record it, start it again
+                outage = {"start_s": loop.time() - start, "cause": f"exited with code {broker.exit_code}"}
+                bring_back()
     finally:
         bar.close()
         fleet.stop()
@@ -530,11 +580,14 @@ def run_experiment(config: ExperimentConfig, *, progress: bool = True) -> Path:
     partial = _new_partial(out, name)
     try:
         started_at = datetime.now(timezone.utc).isoformat()
-        broker = Broker(partial / "broker", max_keepalive=65535)
+        broker = Broker(partial / "broker", max_keepalive=65535, autosave_interval=1)
+        broker_outages: list[dict[str, Any]] = []
         recorder = _Recorder(partial / "devices", [str(i) for i in range(config.devices)])
         try:
             broker.start()
-            fleet, receiver, at_cutoff = _run_to_completion(_run_fleet(config, broker, recorder, progress))
+            fleet, receiver, at_cutoff = _run_to_completion(
+                _run_fleet(config, broker, recorder, progress, broker_outages)
+            )
         finally:
             broker.stop()
         rows, measured, direct, injected = _metrics_rows(config, fleet, receiver, recorder, at_cutoff)
@@ -573,6 +626,7 @@ def run_experiment(config: ExperimentConfig, *, progress: bool = True) -> Path:
             "wills_delivered": totals["wills"],
             "connection_losses": sum(r["connection_losses"] for r in rows),
             "receiver_connection_losses": receiver.connection_losses,
+            "broker_outages": broker_outages,
         }
         _write_json(partial / "summary.json", summary)
         _write_json(
@@ -695,4 +749,6 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         keepalive_s=args.keepalive,
         telemetry_s=args.telemetry_s,
         heartbeat_s=args.heartbeat_s,
+        broker_kill_at_s=args.broker_kill_at,
+        broker_down_s=args.broker_down_for,
     )
