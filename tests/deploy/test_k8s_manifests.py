@@ -452,3 +452,25 @@ def test_every_container_runs_the_image_the_dockerfile_builds(manifests):
     build = f"docker build -f deploy/Dockerfile -t {image} ."
     assert build in (ROOT / "deploy" / "Dockerfile").read_text()
     assert build in (K8S / "README.md").read_text()
+
+
+def test_the_readmes_resize_patch_gives_a_valid_statefulset_of_consistent_shards(manifests):
+    readme = (K8S / "README.md").read_text()
+    (patch_text,) = re.findall(
+        r"patch statefulset edgeswarm-devices --type json -p '(.+?)'", readme, re.DOTALL
+    )
+    stateful_set = copy.deepcopy(find(manifests, "StatefulSet", "edgeswarm-devices").raw)
+    for operation in yaml.safe_load(patch_text):  # JSON is YAML
+        assert operation["op"] == "replace"
+        *parents, last = operation["path"].strip("/").split("/")
+        target = stateful_set
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        key = int(last) if isinstance(target, list) else last
+        assert key in range(len(target)) if isinstance(target, list) else key in target, operation["path"]
+        target[key] = operation["value"]
+    validate(stateful_set)
+    argv = stateful_set["spec"]["template"]["spec"]["containers"][0]["args"]
+    replicas, devices = stateful_set["spec"]["replicas"], int(_option(argv, "--devices"))
+    assert _option(argv, "--shard") == f"auto/{replicas}" and devices / replicas <= 5000
+    assert (replicas, devices) != (4, 20000)  # it did change the fleet
