@@ -220,7 +220,8 @@ class Broker:
     """One Mosquitto process on 127.0.0.1 with a generated config in `run_dir` (a new temporary folder
     when None). `port` 0 picks a free port at the first start and keeps it for later starts. `bind` is the
     address it listens on: 0.0.0.0 makes it reachable from other machines (a container's broker); `host`
-    and `url` stay what a client on this machine connects to (127.0.0.1 for 0.0.0.0).
+    and `url` stay what a client on this machine connects to (127.0.0.1 for 0.0.0.0). The generated TLS
+    certificate names only 127.0.0.1 and localhost.
 
     With `users` (name -> password) anonymous clients are refused and the ACL lets every user publish
     and subscribe only under ``edgeswarm/<fleet>/<its name>/#``; `service_users` read and write every
