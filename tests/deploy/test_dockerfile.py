@@ -3,13 +3,18 @@ against what the compiled engine links, the files it copies, its user and its en
 
 from __future__ import annotations
 
+import ast
 import re
 import shlex
 import subprocess
+import sys
+from importlib import metadata
 from pathlib import Path
 
 import edgeswarm
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.deploy.manifests import ROOT
 
@@ -164,3 +169,69 @@ def test_the_environment_suits_a_read_only_root(name):
     assert name in values
     if name in ("HOME", "MPLCONFIGDIR"):
         assert values[name].startswith("/tmp")  # the only writable folder of every pod
+
+
+def _pip_extras() -> list[str]:
+    """What the runtime stage pip-installs beside the wheel."""
+    _, runtime = _stages()
+    extras = []
+    for instruction, arguments in runtime:
+        for command in re.split(r"&&|;", arguments) if instruction == "RUN" else []:
+            words = shlex.split(command)
+            if words[:2] == ["pip", "install"]:
+                extras += [w for w in words[2:] if not w.startswith("-") and not w.startswith("/wheels/")]
+    return extras
+
+
+def _imported_distributions() -> set[str]:
+    """The distributions of the third-party modules anything in python/edgeswarm imports (lazily too)."""
+    modules = set()
+    for path in (ROOT / "python" / "edgeswarm").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    modules -= set(sys.stdlib_module_names) | {"edgeswarm"}
+    owners = metadata.packages_distributions()
+    missing = sorted(m for m in modules if m not in owners)
+    assert not missing, f"imported but not installed here: {missing}"
+    return {canonicalize_name(owners[m][0]) for m in modules}
+
+
+def _closure(requirements: list[str]) -> set[str]:
+    """The distributions `requirements` install, with what they require in turn (markers evaluated)."""
+    found: set[str] = set()
+    pending = [(Requirement(text), "") for text in requirements]
+    while pending:
+        requirement, extra = pending.pop()
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": extra}):
+            continue
+        name = canonicalize_name(requirement.name)
+        key = f"{name}[{','.join(sorted(requirement.extras))}]"
+        if key in found:
+            continue
+        found |= {name, key}
+        for text in metadata.requires(requirement.name) or []:
+            pending += [(Requirement(text), chosen) for chosen in ["", *requirement.extras]]
+    return {name for name in found if "[" not in name}
+
+
+def _declared(extra: str | None) -> list[Requirement]:
+    """The package's requirements (pyproject.toml, as installed): its dependencies, or one extra's."""
+    declared = [Requirement(text) for text in metadata.requires("edgeswarm") or []]
+    if extra is None:
+        return [r for r in declared if r.marker is None]
+    return [r for r in declared if r.marker is not None and r.marker.evaluate({"extra": extra})]
+
+
+def _spec(requirement: Requirement) -> str:
+    return f"{canonicalize_name(requirement.name)}{requirement.specifier}"
+
+
+def test_the_image_installs_every_distribution_the_package_imports():
+    installed = _closure([*(str(r) for r in _declared(None)), *_pip_extras()])
+    assert _imported_distributions() - installed == set()
+    # Each extra is a requirement of the dev extra, word for word, so the two cannot drift apart.
+    dev = {_spec(r) for r in _declared("dev")}
+    assert {_spec(Requirement(text)) for text in _pip_extras()} <= dev, _pip_extras()
