@@ -433,7 +433,7 @@ def test_every_pod_runs_as_the_images_non_root_user_with_a_read_only_root(manife
 
 
 def test_python_containers_have_a_writable_tmp(manifests):
-    # HOME, MPLCONFIGDIR and the experiment broker's run folder are under /tmp (deploy/Dockerfile).
+    # HOME and MPLCONFIGDIR are /tmp (deploy/Dockerfile), and Python's tempfile writes there.
     for manifest, container in _containers(manifests):
         if _argv(container)[0] == "edgeswarm":
             mounts = [m for m in container.get("volumeMounts", []) if m["mountPath"] == "/tmp"]
