@@ -16,6 +16,11 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pytest requires tomli before 3.11
+    import tomli as tomllib
+
 from tests.deploy.manifests import ROOT
 
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
@@ -218,11 +223,11 @@ def _closure(requirements: list[str]) -> set[str]:
 
 
 def _declared(extra: str | None) -> list[Requirement]:
-    """The package's requirements (pyproject.toml, as installed): its dependencies, or one extra's."""
-    declared = [Requirement(text) for text in metadata.requires("edgeswarm") or []]
-    if extra is None:
-        return [r for r in declared if r.marker is None]
-    return [r for r in declared if r.marker is not None and r.marker.evaluate({"extra": extra})]
+    """The package's requirements in pyproject.toml (not the installed metadata, which may be older): its
+    dependencies, or one extra's."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    texts = project["dependencies"] if extra is None else project["optional-dependencies"][extra]
+    return [Requirement(text) for text in texts]
 
 
 def _spec(requirement: Requirement) -> str:
