@@ -65,10 +65,6 @@ OTHER_COMMANDS = {
     "/usr/sbin/mosquitto": "the Debian package's broker; tests/deploy/test_broker_config.py runs this config",
     "sleep": "coreutils, in every Debian base image",
 }
-# A subcommand the manifests use that another engineer of issue 10 is adding to the CLI at the same time
-# (on the mqttexperiment branch); while it is absent its parse check is skipped, saying so. Any other
-# absent subcommand fails.
-PENDING_SUBCOMMANDS = {"experiment"}
 
 
 @pytest.fixture(scope="module")
@@ -313,12 +309,7 @@ def _subcommands() -> set[str]:
 )
 def test_edgeswarm_commands_are_accepted_by_the_cli_parser(key):
     argv = COMMANDS[key][1:]
-    missing = {argv[0]} - _subcommands()
-    assert missing <= PENDING_SUBCOMMANDS, f"edgeswarm has no subcommand {argv[0]!r}"
-    if missing:
-        pytest.skip(
-            f"`edgeswarm {argv[0]}` is not on this branch yet (issue 10, written by another engineer)"
-        )
+    assert argv[0] in _subcommands(), f"edgeswarm has no subcommand {argv[0]!r}"
     parser, errors = build_parser(), io.StringIO()
     try:
         with redirect_stderr(errors):
