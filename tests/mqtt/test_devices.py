@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -325,24 +327,38 @@ def test_injected_latency_is_in_the_measured_distribution(broker: Broker) -> Non
     run(scenario)
 
 
-def test_devices_reconnect_after_a_broker_restart_and_nothing_acknowledged_is_lost(tmp_path) -> None:
+@pytest.mark.parametrize("how", ["restart", "kill"])
+def test_devices_reconnect_after_the_broker_goes_away_and_nothing_acknowledged_is_lost(
+    tmp_path, how: str
+) -> None:
     async def scenario(b: Broker) -> None:
         rig = Rig(
             b, devices=5, qos=1, telemetry_s=0.05, heartbeat_s=100.0, backoff_base_s=0.1, backoff_cap_s=0.5
         )
         await rig.start()
-        await until(lambda: rig.receiver.totals()["received"] >= 50, "traffic before the restart")
-        b.restart()  # SIGTERM: mosquitto saves the sessions; the same port comes back
+        await until(lambda: rig.receiver.totals()["received"] >= 50, "traffic before the outage")
+        await asyncio.sleep(1.2)  # past one autosave: the receiver's session is on disk
+        flushed_before = sum(d.buffer.flushed for d in rig.fleet.devices.values())
+        if how == "restart":
+            b.restart()  # SIGTERM: mosquitto saves the sessions; the same port comes back
+        else:
+            os.kill(b.pid, signal.SIGKILL)  # no goodbye, no last save
+            await until(lambda: rig.fleet.statuses().get("reconnecting") == 5, "every device to notice")
+            await asyncio.sleep(0.3)  # devices produce into their buffers while the broker is away
+            b.stop()
+            b.start()
         await until(lambda: rig.fleet.totals()["connection_losses"] >= 5, "every device to notice")
         await until(lambda: rig.fleet.statuses().get("online") == 5, "every device back", timeout_s=15)
         await until(lambda: rig.receiver.connected, "the receiver back")
-        await asyncio.sleep(0.5)  # traffic after the restart
+        await asyncio.sleep(0.5)  # traffic after the outage
         rig.fleet.stop()
         produced = rig.fleet.totals()["produced"]
         await until(lambda: rig.receiver.totals()["received"] >= produced, "every message", timeout_s=15)
         assert rig.receiver.totals()["missing"] == 0
         assert rig.fleet.totals()["dropped_buffer_full"] == 0
         assert rig.receiver.connection_losses == 1
+        if how == "kill":
+            assert sum(d.buffer.flushed for d in rig.fleet.devices.values()) > flushed_before
         await rig.stop()
 
     with Broker(tmp_path, autosave_interval=1) as b:
