@@ -362,11 +362,21 @@ def _broker(args: argparse.Namespace) -> int:
         users[name] = password
     try:
         broker = Broker(
-            args.dir, port=args.port, users=users, service_users=args.service_user or (), tls=args.tls
+            args.dir,
+            port=args.port,
+            bind=args.bind,
+            users=users,
+            service_users=args.service_user or (),
+            tls=args.tls,
         )
         broker.start()
     except ValueError as error:  # Broker names its parameter; say the option instead
-        option = {"run_dir": "--dir", "users": "--user/--users", "service_users": "--service-user"}
+        option = {
+            "run_dir": "--dir",
+            "bind": "--bind",
+            "users": "--user/--users",
+            "service_users": "--service-user",
+        }
         field, _, rest = str(error).partition(": ")
         raise ValueError(f"argument {option[field]}: {rest}" if field in option else str(error)) from None
     except BrokerError as error:
@@ -375,7 +385,8 @@ def _broker(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    print(f"{broker.url} (run folder {broker.run_dir}; Ctrl-C stops)", flush=True)
+    listening = "" if broker.bind == broker.host else f"listening on {broker.bind}:{broker.port}; "
+    print(f"{broker.url} ({listening}run folder {broker.run_dir}; Ctrl-C stops)", flush=True)
     try:
         while not stop.wait(0.5):
             if not broker.running:  # mosquitto died under us: say so, with its log
@@ -676,13 +687,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     broker = sub.add_parser(
         "broker",
-        help="run a Mosquitto MQTT broker on 127.0.0.1 with a generated config",
-        description="Starts mosquitto (Debian package mosquitto) on 127.0.0.1 with a generated config in "
-        "--dir: $SYS every second, persistence for QoS 1 sessions, the log; with users a per-device ACL "
-        "(a user publishes and subscribes only under edgeswarm/<fleet>/<its name>/#). Prints the URL, "
-        "runs until Ctrl-C or SIGTERM.",
+        help="run a Mosquitto MQTT broker on 127.0.0.1 (or --bind) with a generated config",
+        description="Starts mosquitto (Debian package mosquitto) on 127.0.0.1 (or --bind ADDRESS) with a "
+        "generated config in --dir: $SYS every second, persistence for QoS 1 sessions, the log; with users "
+        "a per-device ACL (a user publishes and subscribes only under edgeswarm/<fleet>/<its name>/#). "
+        "Prints the URL, runs until Ctrl-C or SIGTERM.",
     )
     broker.add_argument("--port", type=port, default=0, help="TCP port, 0 to 65535 (default 0: a free one)")
+    broker.add_argument(
+        "--bind",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="IPv4 address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every interface, "
+        "as in a container)",
+    )
     who = broker.add_mutually_exclusive_group()
     who.add_argument("--users", metavar="FILE", help="a file of NAME:PASSWORD lines (# comments)")
     who.add_argument(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import base64
 import hashlib
+import ipaddress
 import math
 import os
 import pwd
@@ -31,6 +32,7 @@ from types import TracebackType
 from typing import Self
 
 HOST = "127.0.0.1"
+ALL_INTERFACES = "0.0.0.0"  # bind=ALL_INTERFACES: reachable from other machines (a container)
 TOPIC_ROOT = "edgeswarm"  # devices publish under edgeswarm/<fleet>/<device>/...
 INSTALL_HINT = "apt-get install mosquitto"
 # Debian puts the broker in /usr/sbin, which is not on a non-root user's PATH.
@@ -74,19 +76,19 @@ def find_mosquitto(mosquitto_path: str | os.PathLike[str] | None = None) -> Path
     return Path(found)
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now (the OS picks it)."""
+def free_port(host: str = HOST) -> int:
+    """A TCP port on `host` (default 127.0.0.1) that nothing listens on right now (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
+        probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
 
-def port_is_free(port: int) -> bool:
-    """Whether mosquitto could bind `port` on 127.0.0.1 (it sets SO_REUSEADDR, so do we)."""
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """Whether mosquitto could bind `port` on `host` (default 127.0.0.1; it sets SO_REUSEADDR, so do we)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((HOST, port))
+            probe.bind((host, port))
         except OSError:
             return False
     return True
@@ -115,6 +117,18 @@ def _check_seconds(name: str, value: object) -> float:
     ):
         raise ValueError(f"{name}: {value!r} is not allowed; allowed finite seconds > 0")
     return float(value)
+
+
+def _check_bind(value: object) -> str:
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        return str(ipaddress.IPv4Address(value))
+    except ValueError:
+        raise ValueError(
+            f"bind: {value!r} is not allowed; allowed an IPv4 address of this machine "
+            f"({HOST}: this machine only, {ALL_INTERFACES}: every interface)"
+        ) from None
 
 
 def _check_users(users: object, service_users: object) -> tuple[dict[str, str], frozenset[str]]:
@@ -204,7 +218,10 @@ def generate_tls_files(folder: Path) -> tuple[Path, Path, Path]:
 
 class Broker:
     """One Mosquitto process on 127.0.0.1 with a generated config in `run_dir` (a new temporary folder
-    when None). `port` 0 picks a free port at the first start and keeps it for later starts.
+    when None). `port` 0 picks a free port at the first start and keeps it for later starts. `bind` is the
+    address it listens on: 0.0.0.0 makes it reachable from other machines (a container's broker); `host`
+    and `url` stay what a client on this machine connects to (127.0.0.1 for 0.0.0.0). The generated TLS
+    certificate names only 127.0.0.1 and localhost.
 
     With `users` (name -> password) anonymous clients are refused and the ACL lets every user publish
     and subscribe only under ``edgeswarm/<fleet>/<its name>/#``; `service_users` read and write every
@@ -216,6 +233,7 @@ class Broker:
         run_dir: str | os.PathLike[str] | None = None,
         *,
         port: int = 0,
+        bind: str = HOST,
         users: Mapping[str, str] | None = None,
         service_users: Collection[str] = (),
         tls: bool = False,
@@ -227,6 +245,7 @@ class Broker:
         mosquitto_path: str | os.PathLike[str] | None = None,
     ) -> None:
         self._requested_port = _check_int("port", port, 0, 65535)
+        self.bind = _check_bind(bind)
         self.users, self.service_users = _check_users(users, service_users)
         if not isinstance(tls, bool):
             raise ValueError(f"tls: {tls!r} is not allowed; allowed True or False")
@@ -259,7 +278,9 @@ class Broker:
     # --- what clients need -------------------------------------------------------------------------
     @property
     def host(self) -> str:
-        return HOST
+        """The address a client on this machine connects to: `bind`, or 127.0.0.1 when bound to every
+        interface."""
+        return HOST if self.bind == ALL_INTERFACES else self.bind
 
     @property
     def port(self) -> int:
@@ -270,7 +291,7 @@ class Broker:
 
     @property
     def url(self) -> str:
-        return f"{'mqtts' if self.tls else 'mqtt'}://{HOST}:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -334,7 +355,7 @@ class Broker:
             "connection_messages true",
             *self._write_auth_files(),
             "",
-            f"listener {port} {HOST}",
+            f"listener {port} {self.bind}",
         ]
         if self.tls:
             ca, cert, key = generate_tls_files(self.run_dir / "tls")
@@ -352,15 +373,15 @@ class Broker:
             return self._start_on(self._port)
         for _ in range(_FREE_PORT_ATTEMPTS - 1):
             try:  # another process may take the free port between the pick and mosquitto's bind
-                return self._start_on(free_port())
+                return self._start_on(free_port(self.bind))
             except PortInUseError:
                 self._port = None
-        return self._start_on(free_port())
+        return self._start_on(free_port(self.bind))
 
     def _start_on(self, port: int) -> Self:
-        if not port_is_free(port):
+        if not port_is_free(port, self.bind):
             raise PortInUseError(
-                f"port: {port} is already in use on {HOST}; choose another or 0 for a free one"
+                f"port: {port} is already in use on {self.bind}; choose another or 0 for a free one"
             )
         self._write_config(port)
         with self.output_path.open("ab") as output:
@@ -388,14 +409,15 @@ class Broker:
                 error = PortInUseError if "Address already in use" in text else BrokerError
                 raise error(f"mosquitto exited with code {code} at start; last lines: {text}")
             try:
-                with socket.create_connection((HOST, port), timeout=0.2):
+                with socket.create_connection((self.host, port), timeout=0.2):
                     return
             except OSError:
                 pass
             if time.monotonic() > deadline:
                 self.stop()
                 raise BrokerError(
-                    f"mosquitto did not accept connections on {HOST}:{port} within {self.start_timeout_s} s; "
+                    f"mosquitto did not accept connections on {self.host}:{port} within "
+                    f"{self.start_timeout_s} s; "
                     f"last lines: {' | '.join(self.log_tail()) or 'no output'}"
                 )
             time.sleep(0.02)  # a poll interval under a deadline, not a wait for readiness
