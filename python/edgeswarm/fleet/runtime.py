@@ -470,7 +470,9 @@ class EdgeRuntime:
             online = self._table["online"].to_numpy(bool)
             rows = np.flatnonzero(online)
             if not self._carried:
-                self._link.send(rows, self._table["signal_strength"].to_numpy()[rows], online[rows], self._t_s)
+                self._link.send(
+                    rows, self._table["signal_strength"].to_numpy()[rows], online[rows], self._t_s
+                )
             elif self._outgoing is not None:
                 self._link.publish_readings(rows, self._outgoing.start, self._outgoing.values[rows])
             messages.append({"type": "edge", "data": self._summary()})
@@ -962,6 +964,11 @@ class EdgeRuntime:
                     "devices": [self._device_row(int(r)) for r in page],
                 }
             )
+
+    def row_of(self, device_id: str) -> int:
+        """The device's row (UnknownItem for an unknown id): its index in the uplink."""
+        with self._lock:
+            return self._row(device_id)
 
     def device(self, device_id: str) -> dict[str, Any]:
         """One device's state (UnknownItem for an unknown id)."""

@@ -16,7 +16,9 @@ LOOPBACK_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
 _WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
 _HOST_NAME = re.compile(r"^(\*|[A-Za-z0-9_.\-]{1,253}|[0-9A-Fa-f:.]{2,45})$")
 _ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
-_MQTT_URL = re.compile(r"^mqtt://(?P<host>[A-Za-z0-9_.\-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):(?P<port>[0-9]{1,5})$")
+_MQTT_URL = re.compile(
+    r"^mqtt://(?P<host>[A-Za-z0-9_.\-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):(?P<port>[0-9]{1,5})$"
+)
 MQTT_MODES = ("off", "embedded")  # or mqtt://host:port
 # The shortest password accepted, by the API (routes/users.py) and for EDGESWARM_ADMIN_PASSWORD alike.
 MIN_PASSWORD_LENGTH = 8
