@@ -166,7 +166,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         mode = mqtt_mode(settings)
         try:
             mqtt = _Mqtt(mode, settings) if mode != "off" and settings.devices > 0 else None
-            edge = load_edge_runtime(settings, store, hub, uplink=mqtt.bridge if mqtt else None)
+            if mqtt is None:
+                edge = load_edge_runtime(settings, store, hub)
+            else:
+                edge = load_edge_runtime(settings, store, hub, uplink=mqtt.bridge)
             if mqtt is not None:
                 mqtt.start(settings)
         except Exception as error:  # noqa: BLE001 - the swarm is served even if the edge runtime cannot start
