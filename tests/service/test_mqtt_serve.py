@@ -307,3 +307,20 @@ def test_the_readings_uplink_arrays_keep_their_shape(tmp_path: Path) -> None:
             assert values.shape == (3, 5) and np.isnan(values).all() and not arrived.any()
         finally:
             bridge.stop()
+
+
+def test_the_dashboard_panel_reads_fields_the_broker_route_sends(mqtt_client: TestClient) -> None:
+    import re
+
+    page = mqtt_client.get("/").text
+    assert 'id="broker-figures"' in page and 'id="broker-note"' in page
+    script = mqtt_client.get("/static/broker_panel.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    wait_until(lambda: mqtt_client.get("/api/broker").json()["sys"]["updated_at"], "a first $SYS message")
+    state = mqtt_client.get("/api/broker").json()
+    used = set(re.findall(r"\bsys\.(\w+)", script.text))
+    assert {"clients_connected", "received_per_s", "sent_per_s", "dropped"} <= used
+    assert used <= set(state["sys"]), (
+        f"the panel reads fields the route does not send: {used - set(state['sys'])}"
+    )
+    assert set(re.findall(r"\bstate\.(\w+)", script.text)) <= set(state)
