@@ -13,7 +13,9 @@ id, ``dev-0007`` is ``edgeswarm/edge/7/``). Every tick,
 3. at the next tick the runtime takes what arrived (:meth:`delivered_readings`). It waits, at
    most one epoch after the publish, until every message the devices handed to the broker has
    arrived, so a tick stepped early (tests, a late loop) does not miss messages still in flight;
-   what has not arrived by then is missing, and arrives too late to be used.
+   what has not arrived by then is missing, and arrives too late to be used. (A message whose
+   injected delay holds it back is not yet handed to the broker, so the wait does not cover it:
+   with latency faults, whether it makes its tick depends on the wall clock.)
 
 The readings survive the trip bit for bit (JSON keeps a float's shortest round-trip text), so
 with no faults the detectors see exactly the generated readings, one tick later. With device
