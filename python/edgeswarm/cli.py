@@ -10,7 +10,16 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from edgeswarm import __version__
-from edgeswarm.cli_types import existing_dir, int_in, output_file, port, real_in, sqlite_file
+from edgeswarm.cli_types import (
+    duration_s,
+    existing_dir,
+    int_in,
+    latency_ms,
+    output_file,
+    port,
+    real_in,
+    sqlite_file,
+)
 from edgeswarm.run_memory import available_memory_bytes, check_run_memory
 from edgeswarm.swarm import (
     AGGREGATORS,
@@ -331,6 +340,63 @@ def _broker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_devices(args: argparse.Namespace) -> None:
+    from edgeswarm.mqtt.device_fleet import parse_shard
+    from edgeswarm.mqtt.device_runner import parse_broker_url
+
+    parse_broker_url(args.broker, name="argument --broker")
+    try:
+        parse_shard(args.shard, hostname="ordinal-0")  # the spelling; auto's hostname is read at start
+    except ValueError as error:
+        raise ValueError(f"argument --shard: {str(error).partition(': ')[2]}") from None
+    if not args.shard.startswith("auto/"):
+        _, shards = parse_shard(args.shard)
+        if shards > args.devices:
+            raise ValueError(
+                f"argument --shard: {shards} shards for {args.devices} devices; allowed N <= --devices"
+            )
+
+
+def _devices(args: argparse.Namespace) -> int:
+    """`edgeswarm devices`: one shard of a fleet of MQTT devices until SIGTERM or --duration."""
+    import os
+    import socket as sockets
+
+    from edgeswarm.mqtt.device import DeviceOptions
+    from edgeswarm.mqtt.device_fleet import parse_shard
+    from edgeswarm.mqtt.device_runner import run_devices
+    from edgeswarm.mqtt.faults import FailureSchedule, LinkFaults
+
+    shard = parse_shard(args.shard, hostname=os.environ.get("HOSTNAME") or sockets.gethostname())
+    options = DeviceOptions(
+        fleet=args.fleet,
+        qos=args.qos,
+        heartbeat_s=args.heartbeat_s,
+        telemetry_s=args.telemetry_s,
+        keepalive_s=args.keepalive,
+        clean_session=not args.persistent_session,
+        faults=LinkFaults(
+            latency=args.latency_ms,
+            send_loss=args.loss,
+            receive_loss=args.receive_loss,
+            duplicate=args.duplicate,
+        ),
+        seed=args.seed,
+        password=os.environ.get("EDGESWARM_DEVICE_PASSWORD"),
+        tls_ca=args.ca,
+    )
+    failures = FailureSchedule(args.fail_prob, args.fail_every, args.fail_duration)
+    return run_devices(
+        args.broker,
+        devices=args.devices,
+        shard=shard,
+        options=options,
+        failures=failures,
+        duration_s=args.duration,
+        status_every_s=args.status_every,
+    )
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """argparse, but a refusal is one line (what, the value, what is allowed) instead of the usage block."""
 
@@ -514,6 +580,52 @@ def build_parser() -> argparse.ArgumentParser:
         "--dir", metavar="DIR", help="run folder: config, log, persistence (default a new temp one)"
     )
     broker.set_defaults(handler=_broker, check=lambda _args: None, parser=broker)
+
+    devices = sub.add_parser(
+        "devices",
+        help="run a fleet (or one shard of it) of simulated devices as MQTT clients of a broker",
+        description="Runs devices as real MQTT clients (paho-mqtt) on one event loop: heartbeats, "
+        "telemetry from the seeded sensor models, retained status with a Last Will, an inbox, seeded "
+        "faults. --shard I/N runs the I-th of N contiguous id ranges (auto/N: I from the hostname's "
+        "trailing number, as in a StatefulSet). Prints a JSON status line every --status-every "
+        "seconds; SIGTERM stops every device cleanly. EDGESWARM_DEVICE_PASSWORD: the password of "
+        "every device (its username is its id).",
+    )
+    devices.add_argument(
+        "--broker", required=True, metavar="URL", help="mqtt://HOST:PORT or mqtts://HOST:PORT"
+    )
+    devices.add_argument("--fleet", default="fleet", help="fleet name, the topic level after edgeswarm/")
+    devices.add_argument(
+        "--devices", type=int_in(1, 1_000_000), default=100, help="devices in the whole fleet"
+    )
+    devices.add_argument("--shard", default="0/1", metavar="I/N", help="this process's share (default 0/1)")
+    devices.add_argument("--qos", type=int_in(0, 2), default=1, help="QoS of data messages, 0, 1 or 2")
+    devices.add_argument("--heartbeat-s", type=real_in(0.001), default=10.0, help="heartbeat period")
+    devices.add_argument("--telemetry-s", type=real_in(0.0), default=1.0, help="telemetry period (0: none)")
+    devices.add_argument("--keepalive", type=int_in(1, 65535), default=60, help="MQTT keepalive, seconds")
+    devices.add_argument(
+        "--persistent-session", action="store_true", help="keep the session across reconnects"
+    )
+    devices.add_argument(
+        "--latency-ms", type=latency_ms, default="0", help="injected delay: MS, MIN:MAX, ..."
+    )
+    devices.add_argument("--loss", type=real_in(0.0, 1.0), default=0.0, help="loss on send, 0 to 1")
+    devices.add_argument(
+        "--receive-loss", type=real_in(0.0, 1.0), default=0.0, help="loss on receive, 0 to 1"
+    )
+    devices.add_argument("--duplicate", type=real_in(0.0, 1.0), default=0.0, help="duplication, 0 to 1")
+    devices.add_argument("--fail-prob", type=real_in(0.0, 1.0), default=0.0, help="failure chance per check")
+    devices.add_argument("--fail-every", type=duration_s, default="30s", help="failure check period (30s)")
+    devices.add_argument("--fail-duration", type=duration_s, default="30s", help="outage length (30s)")
+    devices.add_argument("--seed", type=int_in(0, 2**64 - 1), default=1, help="seed of faults and sensors")
+    devices.add_argument(
+        "--duration", type=duration_s, default=None, help="stop after this long (default: never)"
+    )
+    devices.add_argument(
+        "--status-every", type=real_in(0.1), default=10.0, help="status line period, seconds"
+    )
+    devices.add_argument("--ca", metavar="FILE", default=None, help="CA certificate for mqtts://")
+    devices.set_defaults(handler=_devices, check=_check_devices, parser=devices)
     return parser
 
 

@@ -138,3 +138,26 @@ def existing_dir(text: str) -> str:
         what = "is not a folder" if Path(text).exists() else "does not exist"
         raise argparse.ArgumentTypeError(f"{text!r} {what}; allowed an existing data folder")
     return text
+
+
+def latency_ms(text: str) -> object:
+    """An injected latency model in milliseconds (edgeswarm.mqtt.faults.parse_latency spellings)."""
+    from edgeswarm.mqtt.faults import parse_latency
+
+    try:
+        return parse_latency(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).partition(": ")[2] or str(error)) from None
+
+
+def duration_s(text: str) -> float:
+    """A duration such as 30s, 20m, 500ms or 1.5h, in seconds (parse_duration)."""
+    from edgeswarm.mqtt.faults import parse_duration
+
+    try:
+        value = parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).partition(": ")[2] or str(error)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range; allowed a duration > 0")
+    return value

@@ -64,6 +64,14 @@ class ClientLoop:
         """Number of clients whose socket is open and serviced."""
         return len(self._serviced)
 
+    async def drain(self, timeout_s: float = 5.0) -> bool:
+        """Waits until every socket is closed (after DISCONNECTs are written), at most
+        ``timeout_s``; returns whether they all closed."""
+        deadline = self.loop.time() + timeout_s
+        while self._serviced and self.loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        return not self._serviced
+
     def close(self) -> None:
         """Stop the ticker and watch no socket (clients are left as they are)."""
         for client, sock in list(self._serviced.items()):

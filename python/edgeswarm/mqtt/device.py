@@ -136,6 +136,8 @@ class MqttDevice:
             "dropped_send_loss": 0,
             "dropped_buffer_full": 0,
             "dropped_receive_loss": 0,
+            "dropped_stopped": 0,  # copies still in their injected delay when the device stopped
+            "in_delay": 0,  # copies waiting out their injected delay now
             "inbox_received": 0,
             "connects": 0,
             "connection_losses": 0,
@@ -176,17 +178,20 @@ class MqttDevice:
 
     # life cycle ------------------------------------------------------------------------------
 
-    def start(self, *, phase_s: float = 0.0) -> None:
-        """Connects and starts the periodic messages, the first ones ``phase_s`` from now (so a
-        fleet's devices spread their sends over the period instead of sending at one instant)."""
+    def start(self, *, phase: float = 0.0) -> None:
+        """Connects and starts the periodic messages, the first of each kind ``phase`` (a fraction
+        in [0, 1)) of its period from now, so a fleet's devices spread their sends over the period
+        instead of sending at one instant."""
+        if not 0.0 <= phase < 1.0:
+            raise ValueError(f"phase: {phase} is out of range; allowed [0, 1)")
         self._connect()
-        self._every(self.options.heartbeat_s, phase_s, "heartbeat")
+        self._every(self.options.heartbeat_s, phase, "heartbeat")
         if self.options.telemetry_s > 0 and self._reading is not None:
-            self._every(self.options.telemetry_s, phase_s, "telemetry")
+            self._every(self.options.telemetry_s, phase, "telemetry")
 
-    def _every(self, period_s: float, phase_s: float, kind: str) -> None:
+    def _every(self, period_s: float, phase: float, kind: str) -> None:
         loop = self._loop.loop
-        start = loop.time() + phase_s
+        start = loop.time() + phase * period_s
 
         def fire(k: int) -> None:  # the k-th send is due at start + k * period (no drift)
             self._timers[kind] = loop.call_at(start + (k + 1) * period_s, fire, k + 1)
@@ -338,9 +343,17 @@ class MqttDevice:
             self.counters["duplicated"] += fate.copies - 1
         for delay_ms in fate.delays_ms:
             if delay_ms > 0:
-                self._loop.loop.call_later(delay_ms / 1000.0, self._publish_or_buffer, message)
+                self.counters["in_delay"] += 1
+                self._loop.loop.call_later(delay_ms / 1000.0, self._delayed, message)
             else:
                 self._publish_or_buffer(message)
+
+    def _delayed(self, message: dict[str, Any]) -> None:
+        self.counters["in_delay"] -= 1
+        if self.status == "stopped":
+            self.counters["dropped_stopped"] += 1
+        else:
+            self._publish_or_buffer(message)
 
     def _publish_or_buffer(self, message: dict[str, Any]) -> None:
         if self.status == "online":
@@ -366,6 +379,7 @@ class MqttDevice:
                 "send_loss": c["dropped_send_loss"],
                 "buffer_full": c["dropped_buffer_full"],
                 "receive_loss": c["dropped_receive_loss"],
+                "stopped": c["dropped_stopped"],
             },
             "buffered": len(self.buffer),
             "buffer_utilisation": self.buffer.utilisation,

@@ -4,7 +4,7 @@
 ``i/N`` owns the contiguous range :func:`shard_range` gives, so N processes together run the
 whole fleet with no device twice). Telemetry comes from :class:`edgeswarm.fleet.Fleet`'s sensor
 models with the fleet's seed — row ``index`` of the same seeded fleet, whichever shard runs it —
-read at ``k * telemetry_s`` for the device's k-th reading. Sends are spread over the period: the
+read at ``k * telemetry_s`` for the device's k-th reading. Sends are spread over each period: the
 device at position p of the shard first sends ``p / count`` of a period after the start, so a
 fleet at 1 Hz offers an even load rather than one burst a second.
 
@@ -122,7 +122,7 @@ class MqttFleet:
         self.devices: dict[str, MqttDevice] = {}
         self._start = 0.0
         self._planned_to = 0.0
-        self._outage_end: dict[int, float] = {}
+        self._outage_end: dict[tuple[int, float], float] = {}  # (device, start) -> end of a planned outage
         self._timers: list[asyncio.TimerHandle] = []
         self.sensors = Fleet(self.total, seed=self.options.seed)
 
@@ -151,8 +151,7 @@ class MqttFleet:
                 on_event=self._event,
             )
             self.devices[device.id] = device
-            period = self.options.telemetry_s or self.options.heartbeat_s
-            device.start(phase_s=period * position / self.count)
+            device.start(phase=position / self.count)
         self._plan_failures(horizon_s)
 
     def _plan_failures(self, horizon_s: float | None) -> None:
@@ -164,13 +163,15 @@ class MqttFleet:
             range(self.first, self.first + self.count), seed=self.options.seed, horizon_s=end
         )
         for device, start_s, end_s in zip(outages.device, outages.start_s, outages.end_s, strict=True):
-            index = int(device)
-            if end_s <= self._outage_end.get(index, -1.0):
-                continue  # planned already
-            self._outage_end[index] = float(end_s)
-            if start_s >= self._planned_to:
-                self._timers.append(loop.call_at(self._start + start_s, self._fail, index))
-            self._timers.append(loop.call_at(self._start + end_s, self._recover, index, float(end_s)))
+            key = (int(device), float(start_s))
+            if start_s < self._planned_to:  # planned in an earlier window
+                if key not in self._outage_end or end_s <= self._outage_end[key]:
+                    continue  # over, or unchanged
+                # else: merged with a hit of this window, it ends later: move its recovery
+            else:
+                self._timers.append(loop.call_at(self._start + start_s, self._fail, key[0]))
+            self._outage_end[key] = float(end_s)
+            self._timers.append(loop.call_at(self._start + end_s, self._recover, key, float(end_s)))
         self._planned_to = end
         if horizon_s is None:
             self._timers.append(loop.call_at(self._start + end - 60.0, self._plan_failures, None))
@@ -178,9 +179,10 @@ class MqttFleet:
     def _fail(self, index: int) -> None:
         self.devices[str(index)].fail()
 
-    def _recover(self, index: int, end_s: float) -> None:
-        if end_s >= self._outage_end[index]:  # not extended by a later, merged outage
-            self.devices[str(index)].recover()
+    def _recover(self, key: tuple[int, float], end_s: float) -> None:
+        if self._outage_end.get(key) == end_s:  # not moved later by a merge
+            del self._outage_end[key]
+            self.devices[str(key[0])].recover()
 
     def _event(self, device: MqttDevice, event: str, detail: str) -> None:
         record = {

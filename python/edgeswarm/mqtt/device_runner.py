@@ -1,0 +1,107 @@
+"""``edgeswarm devices``: run one shard of a fleet of MQTT devices until SIGTERM or a duration.
+
+A shard ``i/N`` of a ``--devices`` fleet owns the ids :func:`~edgeswarm.mqtt.device_fleet.shard_range`
+gives, so N such processes (or the N pods of a StatefulSet, with ``--shard auto/N``) run the whole
+fleet once. Every ``status_every_s`` it prints one JSON line: the time, how many devices are in
+each status, and the summed counters. SIGTERM or SIGINT stops every device cleanly (retained
+``offline``, DISCONNECT) before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+
+from edgeswarm.mqtt.device import DeviceOptions
+from edgeswarm.mqtt.device_fleet import MqttFleet, shard_range
+from edgeswarm.mqtt.faults import FailureSchedule
+
+__all__ = ["BrokerAddress", "parse_broker_url", "run_devices"]
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool
+
+
+def parse_broker_url(text: str, *, name: str = "broker") -> BrokerAddress:
+    """``mqtt://host:port`` (or ``mqtts://`` for TLS; port 1883 / 8883 when left out)."""
+    match = re.fullmatch(r"(mqtts?)://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-_]+)(?::(\d{1,5}))?/?", text.strip())
+    if match is None:
+        raise ValueError(f"{name}: {text!r} is not allowed; use mqtt://HOST:PORT or mqtts://HOST:PORT")
+    scheme, host, port_text = match.groups()
+    port = int(port_text) if port_text else (8883 if scheme == "mqtts" else 1883)
+    if not 1 <= port <= 65535:
+        raise ValueError(f"{name}: port {port} is out of range; allowed 1 to 65535")
+    return BrokerAddress(host.strip("[]"), port, scheme == "mqtts")
+
+
+async def _run(
+    fleet: MqttFleet,
+    duration_s: float | None,
+    status_every_s: float,
+    out: TextIO,
+) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    fleet.start(horizon_s=duration_s)  # on this loop
+    client_loop = fleet.client_loop
+    started = loop.time()
+
+    def report() -> None:
+        line = {"t_s": round(loop.time() - started, 3), "statuses": fleet.statuses(), **fleet.totals()}
+        out.write(json.dumps(line) + "\n")
+        out.flush()
+
+    report()
+    while not stop.is_set():
+        left = None if duration_s is None else duration_s - (loop.time() - started)
+        if left is not None and left <= 0:
+            break
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=min(status_every_s, left) if left else status_every_s)
+        except TimeoutError:
+            report()
+    fleet.stop()
+    await client_loop.drain()
+    client_loop.close()
+    report()
+
+
+def run_devices(
+    broker_url: str,
+    *,
+    devices: int,
+    shard: tuple[int, int] = (0, 1),
+    options: DeviceOptions | None = None,
+    failures: FailureSchedule | None = None,
+    duration_s: float | None = None,
+    status_every_s: float = 10.0,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Runs shard ``shard`` = (i, N) of a ``devices``-device fleet on ``broker_url``; returns 0."""
+    broker = parse_broker_url(broker_url)
+    ids = shard_range(devices, *shard)
+    options = options or DeviceOptions()
+    if broker.tls and options.tls_ca is None:
+        raise ValueError("broker: mqtts:// needs the broker's CA certificate (--ca FILE)")
+    fleet = MqttFleet(
+        broker.host,
+        broker.port,
+        total=devices,
+        first=ids.start,
+        count=len(ids),
+        options=options,
+        failures=failures,
+    )
+    asyncio.run(_run(fleet, duration_s, status_every_s, out))
+    return 0
