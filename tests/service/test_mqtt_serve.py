@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from edgeswarm import net
 from edgeswarm.cli import main
 from edgeswarm.fleet.runtime import EdgeRuntime
 from edgeswarm.mqtt import Broker
@@ -124,6 +125,34 @@ def test_a_reading_lost_on_the_mqtt_path_is_missing_in_the_runtime(tmp_path: Pat
             assert lost > 0, "a 50 % loss over 60 messages dropped none: the fault model is not in the path"
             assert runtime.summary()["readings"]["missing"] == expected
             assert runtime.summary()["link"]["telemetry_messages"]["missing"] > 0
+        finally:
+            bridge.stop()
+
+
+def test_telemetry_held_back_by_an_injected_delay_is_waited_for(tmp_path: Path) -> None:
+    """A 150 ms injected delay on every send, ticks stepped back to back: the bridge waits (at most
+    one epoch) for the delayed messages, so the runtime misses only what offline devices never sent."""
+    n = 6
+    with Broker(tmp_path / "broker") as broker:
+        faults = LinkFaults(latency=net.LatencyModel.fixed(150.0))
+        bridge = MqttBridge(broker.host, broker.port, seed=5, faults=faults, heartbeat_s=3600.0)
+        runtime = EdgeRuntime(devices=n, seed=5, time_scale=1200.0, uplink=bridge)
+        twin = EdgeRuntime(devices=n, seed=5, time_scale=1200.0)
+        bridge.start()
+        try:
+            for k in range(1, 5):
+                runtime.tick(k, 0.5 * k)
+                if k < 4:
+                    twin.tick(k, 0.5 * k)
+            links = runtime.summary()["link"]["telemetry_messages"]
+            assert links["missing"] == 0 and links["late"] == 0 and links["delivered"] > 0
+            mine, theirs = runtime.devices()["devices"], twin.devices()["devices"]
+            online = [d["online"] for d in mine]
+            for a, b, on in zip(mine, theirs, online, strict=True):
+                if on:
+                    assert a["last_value"] == b["last_value"]
+            latency = bridge.metrics(0)["delivery"]["latency_ms"]
+            assert latency["p50"] >= 150.0  # the measured latency includes the injected delay
         finally:
             bridge.stop()
 

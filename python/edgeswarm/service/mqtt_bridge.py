@@ -13,9 +13,8 @@ id, ``dev-0007`` is ``edgeswarm/edge/7/``). Every tick,
 3. at the next tick the runtime takes what arrived (:meth:`delivered_readings`). It waits, at
    most one epoch after the publish, until every message the devices handed to the broker has
    arrived, so a tick stepped early (tests, a late loop) does not miss messages still in flight;
-   what has not arrived by then is missing, and arrives too late to be used. (A message whose
-   injected delay holds it back is not yet handed to the broker, so the wait does not cover it:
-   with latency faults, whether it makes its tick depends on the wall clock.)
+   what has not arrived by then is missing, and arrives too late to be used. Messages held back
+   by an injected delay are waited for too; one delayed past the epoch is missing.
 
 The readings survive the trip bit for bit (JSON keeps a float's shortest round-trip text), so
 with no faults the detectors see exactly the generated readings, one tick later. With device
@@ -222,7 +221,7 @@ class MqttBridge:
             )
             self.devices.append(device)
         for row, device in enumerate(self.devices):
-            device.start(phase_s=self.options.heartbeat_s * row / max(self.n, 1))
+            device.start(phase=row / max(self.n, 1))
 
     def stop(self) -> None:
         """Stops the devices cleanly (retained ``offline``, DISCONNECT), the clients and the loop."""
@@ -288,11 +287,12 @@ class MqttBridge:
         sent = []
         for row, message in zip(rows, fields, strict=True):
             device = self.devices[row]
-            before = device.counters["sent"]
+            sent_before, delayed_before = device.counters["sent"], device.counters["in_delay"]
             self._outgoing[row] = message
             device.publish("telemetry")  # the device's reading() pops the fields above
             self._outgoing.pop(row, None)
-            if device.counters["sent"] > before:  # handed to the broker (not lost, not buffered)
+            # Handed to the broker, or waiting out an injected delay (not lost, not buffered).
+            if device.counters["sent"] > sent_before or device.counters["in_delay"] > delayed_before:
                 sent.append(row)
         return sent
 
