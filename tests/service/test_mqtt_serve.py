@@ -16,7 +16,7 @@ import pytest
 from edgeswarm import net
 from edgeswarm.cli import main
 from edgeswarm.fleet.runtime import EdgeRuntime
-from edgeswarm.mqtt import Broker
+from edgeswarm.mqtt import Broker, free_port
 from edgeswarm.mqtt.faults import LinkFaults
 from edgeswarm.service import Settings, create_app
 from edgeswarm.service import app as app_module
@@ -257,6 +257,23 @@ def test_an_existing_broker_by_url(tmp_path: Path) -> None:
         assert "edgeswarm-edge-receiver" in log
 
 
+def test_an_unreachable_broker_leaves_the_swarm_served_and_says_why(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    settings = make_settings(tmp_path / "service.db", mqtt=f"mqtt://127.0.0.1:{port}", devices=3)
+    with TestClient(create_app(settings)) as client:
+        client.app.state.swarm_loop.step()
+        status = client.get("/api/status").json()
+        assert status["epoch"] == 1
+        assert status["edge"]["loaded"] is False
+        assert status["edge"]["error"].startswith(
+            f"RuntimeError: mqtt: cannot connect to the broker at mqtt://127.0.0.1:{port}: "
+        )
+        broker = client.get("/api/broker").json()
+        assert broker["mode"] == f"mqtt://127.0.0.1:{port}" and broker["sys"] is None
+        assert broker["error"] == status["edge"]["error"]
+        assert client.get("/api/edge/analytics").status_code == 503
+
+
 # ---------------------------------------------------------------------------- modes and bad values
 
 
@@ -266,6 +283,7 @@ def test_off_keeps_the_simulated_link(tmp_path: Path) -> None:
         assert client.app.state.mqtt is None
         assert client.get("/api/broker").json() == {
             "mode": "off",
+            "error": None,
             "url": None,
             "sys": None,
             "devices": None,

@@ -178,7 +178,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             if mqtt is not None:
                 mqtt.stop()
                 mqtt = None
-        app.state.mqtt_mode = mode if mqtt is not None or mode == "off" else "off"
+                app.state.mqtt_error = edge_error
+        if mode != "off" and settings.devices == 0:
+            mode = "off"  # no edge fleet, no broker
+        app.state.mqtt_mode = mode
         app.state.mqtt = mqtt.bridge if mqtt is not None else None
         run = store.start_run(
             {
@@ -291,6 +294,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.edge = None
     app.state.mqtt = None
     app.state.mqtt_mode = "off"
+    app.state.mqtt_error = None  # why the MQTT fleet did not start, when it did not
     app.add_middleware(AuditMiddleware)  # innermost: sees only what the outer layers let through
     # Starlette: the last added is the outermost. Bodies are bounded before audit or a handler reads them.
     app.add_middleware(RequestLimitsMiddleware, settings=settings)

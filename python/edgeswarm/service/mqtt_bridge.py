@@ -162,7 +162,11 @@ class MqttBridge:
         self._thread = threading.Thread(target=loop.run_forever, name="mqtt-bridge", daemon=True)
         self._thread.start()
         subscribed, online = threading.Event(), threading.Event()
-        self._call(self._start_clients, subscribed, online)
+        try:
+            self._call(self._start_clients, subscribed, online)
+        except OSError as error:
+            self.stop()
+            raise RuntimeError(f"mqtt: cannot connect to the broker at {self.url}: {error}") from None
         if not subscribed.wait(_START_TIMEOUT_S):
             raise RuntimeError(
                 f"mqtt: the receiver did not subscribe on {self.host}:{self.port} within {_START_TIMEOUT_S} s"

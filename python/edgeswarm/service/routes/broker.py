@@ -40,6 +40,7 @@ class SysFigures(BaseModel):
 
 class BrokerState(BaseModel):
     mode: str = Field(description="off, embedded or mqtt://host:port")
+    error: str | None = Field(None, description="why the MQTT fleet did not start, when it did not")
     url: str | None = None
     sys: SysFigures | None = None
     devices: dict[str, int] | None = Field(None, description="MQTT devices per status")
@@ -50,5 +51,5 @@ class BrokerState(BaseModel):
 def broker(request: Request, mqtt: Mqtt) -> dict[str, Any]:
     mode: str = getattr(request.app.state, "mqtt_mode", "off")
     if mqtt is None:
-        return {"mode": mode}
+        return {"mode": mode, "error": getattr(request.app.state, "mqtt_error", None)}
     return {"mode": mode, **mqtt.broker()}

@@ -32,6 +32,11 @@ export class BrokerPanel {
     const state = result.data || {};
     this.mode = state.mode ?? null;
     this.box.dataset.mode = this.mode ?? "";
+    if (state.error) {
+      this.box.replaceChildren();
+      this.note.textContent = `MQTT (${this.mode}) did not start: ${state.error}`;
+      return;
+    }
     if (this.mode === "off" || !state.sys) {
       this.box.replaceChildren();
       this.note.textContent = "MQTT is off: the fleet uses the in-process simulated link (serve --mqtt).";
