@@ -93,9 +93,57 @@ py::dict run_epochs(swarm::Swarm& s, std::size_t epochs) {
   return metrics_columns(rows, s.config().dim);
 }
 
+/// Every sender's wire message of the epoch under way, in one buffer.
+py::dict outgoing_messages(const swarm::Swarm& s) {
+  if (!s.in_epoch()) throw std::logic_error("outgoing_messages: no epoch under way; call begin_epoch() first");
+  std::vector<std::uint32_t> nodes;
+  std::string data;
+  for (std::size_t i = 0; i < s.config().n_nodes; ++i) {
+    if (!s.sends(i)) continue;
+    const auto bytes = s.outgoing(i);
+    nodes.push_back(static_cast<std::uint32_t>(i));
+    data.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
+  py::dict out;
+  out["node"] = to_array(nodes);
+  out["data"] = py::bytes(data);
+  return out;
+}
+
+py::dict gossip_links(const swarm::Swarm& s) {
+  const std::size_t k = s.link_count();
+  py::array_t<std::uint32_t> sender(static_cast<py::ssize_t>(k)), receiver(static_cast<py::ssize_t>(k));
+  for (std::size_t link = 0; link < k; ++link) {
+    sender.mutable_at(link) = s.link_sender(link);
+    receiver.mutable_at(link) = s.link_receiver(link);
+  }
+  py::dict out;
+  out["sender"] = sender;
+  out["receiver"] = receiver;
+  return out;
+}
+
+/// finish_epoch with a NumPy mask of the delivered links.
+py::dict finish_epoch(swarm::Swarm& s, const py::array& delivered) {
+  const char kind = delivered.dtype().kind();
+  if (!((kind == 'b' || kind == 'u') && delivered.dtype().itemsize() == 1) || delivered.ndim() != 1) {
+    throw std::invalid_argument("delivered: expected a 1-D bool or uint8 array, got " +
+                                std::to_string(delivered.ndim()) + "-D " + std::string(py::str(delivered.dtype())));
+  }
+  const auto mask = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(delivered);
+  const std::vector<std::uint8_t> links(mask.data(), mask.data() + mask.size());
+  std::vector<EpochMetrics> rows;
+  {
+    py::gil_scoped_release release;
+    rows.push_back(s.finish_epoch(links));
+  }
+  return metrics_columns(rows, s.config().dim);
+}
+
 }  // namespace
 
 void bind_swarm(py::module_& m) {
+  m.attr("HUB_ID") = swarm::kHubId;
   py::class_<SwarmConfig> config(m, "SwarmConfig",
                                  "Flat view of everything that defines a swarm run (validated by Swarm()).");
   config.def(py::init<>());
@@ -164,6 +212,20 @@ void bind_swarm(py::module_& m) {
           "Advances one epoch; returns its figures as columns of length 1.")
       .def("run", &run_epochs, py::arg("epochs"),
            "Advances `epochs` epochs; returns one column per figure, one row per epoch.")
+      .def("begin_epoch", &swarm::Swarm::begin_epoch,
+           "Starts an epoch (sleep plan, sensing, attacks, bandwidth); its reports wait in outgoing_messages() "
+           "for finish_epoch(). RuntimeError when an epoch is already under way.")
+      .def_property_readonly("in_epoch", &swarm::Swarm::in_epoch, "True between begin_epoch() and finish_epoch().")
+      .def("outgoing_messages", &outgoing_messages,
+           "The wire messages of the epoch under way, one per sending node: {'node': uint32 ids ascending, "
+           "'data': bytes, message_bytes(dim) per node in the same order}. RuntimeError outside an epoch.")
+      .def("gossip_links", &gossip_links,
+           "The gossip links as columns {'sender', 'receiver'} (uint32): link k carries sender[k]'s report to "
+           "receiver[k], the aggregator being HUB_ID in a centralised swarm. finish_epoch's mask follows them.")
+      .def("finish_epoch", &finish_epoch, py::arg("delivered"),
+           "Ends the epoch begun, aggregating for each receiver only the reports whose link is delivered "
+           "(bool or uint8 mask, one entry per gossip link); returns its figures as columns of length 1. "
+           "ValueError naming `delivered` on a wrong dtype or length; RuntimeError outside an epoch.")
       .def(
           "inject_byzantine",
           [](swarm::Swarm& s, const py::int_& count, const std::string& attack, double bias, double jitter,

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ALERT_METRICS', 'ALERT_SEVERITIES', 'ALERT_TYPES', 'ATTACKS', 'AnomalyLikelihood', 'ControlChart', 'DEVICE_TYPES', 'Ensemble', 'EwmaZScore', 'FAULT_LABELS', 'FleetEngine', 'HalfSpaceTrees', 'LatencyModel', 'LikelihoodAlarm', 'LinkRules', 'Mahalanobis', 'NET_MAX_DELAY_US', 'NET_MAX_NODES', 'NeighbourRarity', 'Q16_MAX', 'Q16_MAX_REAL', 'Q16_MIN', 'Q16_MIN_REAL', 'Q16_ONE', 'RAFT_ROLES', 'REGIMES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SENSOR_TYPES', 'SENSOR_UNITS', 'SLEEP_ROLES', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'estimate_in_control', 'evaluate_alerts', 'fit_rul_model', 'fl_bytes_per_node_day', 'from_q16', 'grid_clusters', 'health_index', 'kmeans', 'message_bytes', 'predict_rul', 'process_capability', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'rul_window_features', 'stream_id', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
+__all__: list[str] = ['ALERT_METRICS', 'ALERT_SEVERITIES', 'ALERT_TYPES', 'ATTACKS', 'AnomalyLikelihood', 'ControlChart', 'DEVICE_TYPES', 'Ensemble', 'EwmaZScore', 'FAULT_LABELS', 'FleetEngine', 'HUB_ID', 'HalfSpaceTrees', 'LatencyModel', 'LikelihoodAlarm', 'LinkRules', 'Mahalanobis', 'NET_MAX_DELAY_US', 'NET_MAX_NODES', 'NeighbourRarity', 'Q16_MAX', 'Q16_MAX_REAL', 'Q16_MIN', 'Q16_MIN_REAL', 'Q16_ONE', 'RAFT_ROLES', 'REGIMES', 'RaftCluster', 'RegimeDetector', 'RobustMad', 'SENSOR_TYPES', 'SENSOR_UNITS', 'SLEEP_ROLES', 'SleepScheduler', 'Swarm', 'SwarmConfig', 'TOPOLOGIES', 'aggregate', 'alie_z', 'apply_attack', 'attack_active', 'build_topology', 'column_sum', 'decode_message', 'encode_message', 'estimate_in_control', 'evaluate_alerts', 'fit_rul_model', 'fl_bytes_per_node_day', 'from_q16', 'grid_clusters', 'health_index', 'kmeans', 'message_bytes', 'predict_rul', 'process_capability', 'q16_add', 'q16_div', 'q16_mul', 'q16_sub', 'residual_entropy', 'rng_normal', 'rng_uniform', 'rul_window_features', 'stream_id', 'to_q16', 'trimmed_mean', 'trimmed_mean_portable', 'trimmed_mean_uses_simd']
 class RegimeDetector:
     """
     Streaming Calm / PreStorm / Storm classifier of the entropy H with hysteresis. Regime codes: 0 Calm, 1 PreStorm, 2 Storm (names in REGIMES).
@@ -377,6 +377,18 @@ class Swarm:
     """
     def __init__(self, config: SwarmConfig) -> None:
         ...
+    def begin_epoch(self) -> None:
+        """
+        Starts an epoch (sleep plan, sensing, attacks, bandwidth); its reports wait in outgoing_messages() for finish_epoch(). RuntimeError when an epoch is already under way.
+        """
+    def finish_epoch(self, delivered: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> dict:
+        """
+        Ends the epoch begun, aggregating for each receiver only the reports whose link is delivered (bool or uint8 mask, one entry per gossip link); returns its figures as columns of length 1. ValueError naming `delivered` on a wrong dtype or length; RuntimeError outside an epoch.
+        """
+    def gossip_links(self) -> dict:
+        """
+        The gossip links as columns {'sender', 'receiver'} (uint32): link k carries sender[k]'s report to receiver[k], the aggregator being HUB_ID in a centralised swarm. finish_epoch's mask follows them.
+        """
     def inject_byzantine(self, count: int, *, attack: str = 'bias', bias: typing.SupportsFloat | typing.SupportsIndex = 0.9, jitter: typing.SupportsFloat | typing.SupportsIndex = 0.01, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, sigma: typing.SupportsFloat | typing.SupportsIndex = 1.0, alie_z: typing.SupportsFloat | typing.SupportsIndex = -1.0, ipm_epsilon: typing.SupportsFloat | typing.SupportsIndex = 0.5, on_epochs: typing.SupportsInt | typing.SupportsIndex = 5, off_epochs: typing.SupportsInt | typing.SupportsIndex = 5) -> None:
         """
         Turns `count` random honest nodes Byzantine with the given attack. Raises ValueError naming the parameter: count outside [0, honest nodes left], an unknown attack, a bias outside the Q16.16 range, or an attack option out of its range.
@@ -388,6 +400,10 @@ class Swarm:
     def nodes(self) -> dict:
         """
         Per-node state as columns: read-only views of the engine's arrays (they change as the swarm steps; copy to keep), plus computed role and sleep_ratio.
+        """
+    def outgoing_messages(self) -> dict:
+        """
+        The wire messages of the epoch under way, one per sending node: {'node': uint32 ids ascending, 'data': bytes, message_bytes(dim) per node in the same order}. RuntimeError outside an epoch.
         """
     def run(self, epochs: typing.SupportsInt | typing.SupportsIndex) -> dict:
         """
@@ -413,6 +429,11 @@ class Swarm:
     def honest_nodes(self) -> int:
         """
         Nodes not (yet) Byzantine.
+        """
+    @property
+    def in_epoch(self) -> bool:
+        """
+        True between begin_epoch() and finish_epoch().
         """
     @property
     def state_bytes_per_node(self) -> float:
@@ -1039,6 +1060,7 @@ ALERT_TYPES: tuple = ('none', 'temperature_low', 'temperature_high', 'humidity_l
 ATTACKS: tuple = ('bias', 'sign_flip', 'gaussian', 'alie', 'ipm', 'mimic', 'intermittent')
 DEVICE_TYPES: tuple = ('sensor', 'gateway', 'controller', 'camera', 'robot', 'drone')
 FAULT_LABELS: tuple = ('none', 'spike', 'stuck', 'drift', 'dropout', 'failure', 'battery_empty')
+HUB_ID: int = 4294967295
 NET_MAX_DELAY_US: int = 1125899906842624
 NET_MAX_NODES: int = 1024
 Q16_MAX: int = 2147483647

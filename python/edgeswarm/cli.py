@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn
 
 from edgeswarm import __version__
 from edgeswarm.cli_types import (
     duration_s,
     existing_dir,
     int_in,
+    int_list,
     latency_ms,
+    latency_spelling,
     output_file,
+    output_folder,
     port,
     real_in,
     sqlite_file,
@@ -81,6 +85,29 @@ def _as_option(error: ValueError) -> str:
     return f"argument --{_OPTION_OF_FIELD.get(field, field).replace('_', '-')}: {rest}"
 
 
+def _check_gossip(args: argparse.Namespace) -> None:
+    if args.gossip == "in-process":
+        for option, given in (
+            ("--gossip-loss", args.gossip_loss > 0),
+            ("--gossip-latency-ms", args.gossip_latency_ms is not None),
+        ):
+            if given:
+                raise ValueError(
+                    f"argument {option}: needs --gossip mqtt or mqtt://HOST:PORT (faults of the broker's links)"
+                )
+        return
+    from edgeswarm.mqtt.broker_url import parse_broker_url
+
+    if args.gossip != "mqtt":
+        try:
+            parse_broker_url(args.gossip)
+        except ValueError:
+            raise ValueError(
+                f"argument --gossip: {args.gossip!r} is not allowed; allowed in-process, mqtt (a broker of "
+                "its own) or mqtt://HOST:PORT"
+            ) from None
+
+
 def _check_run(args: argparse.Namespace) -> None:
     """Every rule across the options of `run`, the engine's ranges and the memory the run needs;
     ValueError naming the option, before anything is allocated or run."""
@@ -100,6 +127,7 @@ def _check_run(args: argparse.Namespace) -> None:
             f"argument --noise-duration: {args.noise_duration:.10g} is out of range; "
             f"allowed [0, {longest_s:.10g}] (2^62 epochs of --epoch-ms {args.epoch_ms})"
         )
+    _check_gossip(args)
     try:
         check_swarm_options(args.nodes, **_swarm_options(args))
     except ValueError as error:
@@ -122,24 +150,55 @@ def _inject_due(swarm: Swarm, args: argparse.Namespace, epoch: int) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     swarm = _make_swarm(args)
-    if args.quiet:
-        # Bulk runs between the injection epochs; a progress bar shows for long runs.
-        events = sorted({e for e in (args.attack_at, args.noise_at) if 0 <= e < args.epochs})
-        done = 0
-        for at in events + [args.epochs]:
-            swarm.run(at - done)
-            done = at
-            if at < args.epochs:
-                _inject_due(swarm, args, at)
-    else:
-        for epoch in range(args.epochs):
-            _inject_due(swarm, args, epoch)
-            print(epoch_line(swarm.step()), flush=True)
+    with _gossip(swarm, args) as deliver:
+        if args.quiet:
+            # Bulk runs between the injection epochs; a progress bar shows for long runs.
+            events = sorted({e for e in (args.attack_at, args.noise_at) if 0 <= e < args.epochs})
+            done = 0
+            for at in events + [args.epochs]:
+                swarm.run(at - done, deliver=deliver)
+                done = at
+                if at < args.epochs:
+                    _inject_due(swarm, args, at)
+        else:
+            for epoch in range(args.epochs):
+                _inject_due(swarm, args, epoch)
+                row = swarm.step() if deliver is None else swarm.run(1, deliver=deliver).iloc[0].to_dict()
+                print(epoch_line(row), flush=True)
+        if deliver is not None:
+            _gossip_summary(deliver.gossip_frame())
     history = swarm.history()
     _summary(swarm, history)
     if args.json:
         _write_json(args.json, swarm, history)
     return 0
+
+
+@contextlib.contextmanager
+def _gossip(swarm: Swarm, args: argparse.Namespace) -> Iterator[Any]:
+    """The `deliver` of --gossip: None in-process, else a connected MqttGossip (and its broker)."""
+    if args.gossip == "in-process":
+        yield None
+        return
+    from edgeswarm.mqtt.faults import LinkFaults
+    from edgeswarm.mqtt.swarm_gossip import gossip_over
+
+    latency = {} if args.gossip_latency_ms is None else {"latency": args.gossip_latency_ms}
+    faults = LinkFaults(send_loss=args.gossip_loss, **latency) if args.gossip_loss or latency else None
+    with gossip_over(swarm, args.gossip, faults=faults, deadline_ms=args.gossip_deadline_ms) as gossip:
+        yield gossip
+
+
+def _gossip_summary(gossip) -> None:
+    """One line of what the broker carried, over every epoch."""
+    total = gossip.sum(numeric_only=True)
+    seconds = total["wait_ms"] / 1000
+    rate = f"{len(gossip) / seconds:.0f} epochs/s" if seconds > 0 else "n/a"
+    print(
+        f"gossip over MQTT: {int(total['delivered'])} of {int(total['expected'])} reports delivered, "
+        f"{int(total['send_dropped'])} dropped on send, {int(total['late'])} late, "
+        f"{int(total['malformed'])} malformed; exchange {rate}"
+    )
 
 
 def _summary(swarm: Swarm, history) -> None:
@@ -341,8 +400,8 @@ def _broker(args: argparse.Namespace) -> int:
 
 
 def _check_devices(args: argparse.Namespace) -> None:
+    from edgeswarm.mqtt.broker_url import parse_broker_url
     from edgeswarm.mqtt.device_fleet import parse_shard
-    from edgeswarm.mqtt.device_runner import parse_broker_url
 
     parse_broker_url(args.broker, name="argument --broker")
     try:
@@ -395,6 +454,54 @@ def _devices(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         status_every_s=args.status_every,
     )
+
+
+def _check_experiment_mqtt(args: argparse.Namespace) -> None:
+    """Builds the config of every fleet size (its ranges, --out, open files), finds mosquitto."""
+    import dataclasses
+
+    from edgeswarm.mqtt.broker import find_mosquitto
+    from edgeswarm.mqtt.experiment import config_from_args
+    from edgeswarm.mqtt.experiment_plots import require_matplotlib
+
+    options = {
+        "duration_s": "duration",
+        "fail_every_s": "fail-every",
+        "fail_duration_s": "fail-duration",
+        "keepalive_s": "keepalive",
+    }
+    try:
+        args.config = config_from_args(args)
+        for devices in args.devices[1:]:
+            dataclasses.replace(args.config, devices=devices)
+        find_mosquitto()
+        require_matplotlib()
+    except ValueError as error:
+        field, _, rest = str(error).partition(": ")
+        option = options.get(field, field)
+        raise ValueError(f"argument --{option.replace('_', '-')}: {rest}") from None
+    except RuntimeError as error:  # no mosquitto (a BrokerError) or no matplotlib
+        raise ValueError(str(error)) from None
+
+
+def _experiment_mqtt(args: argparse.Namespace) -> int:
+    from edgeswarm.mqtt.experiment import run_comparison, run_experiment
+
+    if len(args.devices) > 1:
+        folder = run_comparison(args.config, args.devices)
+        print((folder / "comparison.md").read_text(), end="")
+    else:
+        folder = run_experiment(args.config)
+        summary = json.loads((folder / "summary.json").read_text())
+        measured, injected = summary["latency_ms"]["measured"], summary["latency_ms"]["injected"]
+        print(
+            f"delivered {summary['received']}/{summary['produced']} ({summary['delivery_ratio']:.4f}), "
+            f"latency p50 {measured['p50']:.1f} ms p99 {measured['p99']:.1f} ms (injected p50 "
+            f"{injected['p50']:.1f} p99 {injected['p99']:.1f}), failures {summary['failures']}, "
+            f"wills {summary['wills_delivered']}"
+        )
+    print(f"wrote {folder}")
+    return 0
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -479,6 +586,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=_SEED, default=42, help="seed, 0 to 2^64 - 1 (default 42)")
     run.add_argument("--threads", type=count, default=1, help="engine threads, 1 to 1024 (default 1)")
+    run.add_argument(
+        "--gossip",
+        default="in-process",
+        metavar="{in-process,mqtt,mqtt://HOST:PORT}",
+        help="carry the gossip in-process (default), over a broker of its own on loopback (mqtt), or over "
+        "the broker at mqtt://HOST:PORT, each node an MQTT client",
+    )
+    run.add_argument(
+        "--gossip-deadline-ms",
+        type=real_in(1.0, 3_600_000.0),
+        default=1000.0,
+        help="how long an epoch waits for its MQTT gossip, in [1, 3600000] ms (default 1000)",
+    )
+    run.add_argument(
+        "--gossip-loss",
+        type=real_in(0.0, 1.0),
+        default=0.0,
+        help="seeded loss per MQTT gossip message on send, in [0, 1] (default 0)",
+    )
+    run.add_argument(
+        "--gossip-latency-ms",
+        type=latency_ms,
+        default=None,
+        help="seeded delay per MQTT gossip message: 50, 10:500, normal:100:20, pareto:5:1.5 (default none)",
+    )
     run.add_argument("--quiet", action="store_true", help="no per-epoch lines (a progress bar for long runs)")
     run.add_argument(
         "--json", type=output_file, metavar="FILE", help="write the per-epoch DataFrame and config as JSON"
@@ -626,6 +758,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     devices.add_argument("--ca", metavar="FILE", default=None, help="CA certificate for mqtts://")
     devices.set_defaults(handler=_devices, check=_check_devices, parser=devices)
+
+    experiment = sub.add_parser("experiment", help="timed experiments that write a results folder")
+    experiment_sub = experiment.add_subparsers(dest="experiment", required=True)
+    mqtt = experiment_sub.add_parser(
+        "mqtt",
+        help="a fresh broker and MQTT fleet with injected faults, for a fixed duration",
+        description="Starts a new Mosquitto and --devices MQTT devices on 127.0.0.1, injects the faults, "
+        "runs for --duration and writes OUT/experiment_<label>_<timestamp>/ (device logs, broker log, "
+        "metrics.parquet/.csv, summary.json, config.json, plots). A list of fleet sizes runs one "
+        "experiment each into OUT/comparison_<label>_<timestamp>/ with a comparison table.",
+    )
+    add = mqtt.add_argument
+    add("--devices", type=int_list(1), default=[10], help="fleet size, or sizes: 10,50,100 (default 10)")
+    add("--duration", type=duration_s, default=60.0, help="measured window: 30s, 20m (default 60s)")
+    add("--latency-ms", type=latency_spelling, default="0", help="injected delay: 50, 10:500, normal:100:20")
+    add("--loss", type=real_in(0.0, 1.0), default=0.0, help="send loss probability, [0, 1] (default 0)")
+    add("--fail-prob", type=real_in(0.0, 1.0), default=0.0, help="failure probability per check, [0, 1]")
+    add("--fail-every", type=duration_s, default=30.0, help="time between failure checks (30s)")
+    add("--fail-duration", type=duration_s, default=30.0, help="length of an outage (30s)")
+    add("--qos", type=int_in(0, 2), default=1, help="QoS of heartbeats and telemetry, 0 to 2 (default 1)")
+    add("--seed", type=_SEED, default=0, help="seed, 0 to 2^64 - 1 (default 0)")
+    add("--out", type=output_folder, default="results", help="results folder (default results/)")
+    add("--label", default="mqtt", help="name in the folder's name (default mqtt)")
+    add("--keepalive", type=int_in(1, 65535), default=10, help="MQTT keepalive, seconds (default 10)")
+    add("--telemetry-s", type=real_in(0.0), default=1.0, help="telemetry period, s; 0: none (default 1)")
+    add("--heartbeat-s", type=real_in(0.0), default=10.0, help="heartbeat period, s, > 0 (default 10)")
+    mqtt.set_defaults(handler=_experiment_mqtt, check=_check_experiment_mqtt, parser=mqtt)
     return parser
 
 

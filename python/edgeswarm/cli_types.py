@@ -161,3 +161,35 @@ def duration_s(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} is out of range; allowed a duration > 0")
     return value
+
+
+def latency_spelling(text: str) -> str:
+    """A latency distribution as :func:`latency_ms` checks it, kept as its text (an experiment's
+    config records what was asked)."""
+    latency_ms(text)
+    return text
+
+
+def int_list(low: int, high: int | None = None) -> Callable[[str], list[int]]:
+    """A comma-separated list of integers in [low, high] (``10,50,100``), at least one."""
+    one = int_in(low, high)
+
+    def parse(text: str) -> list[int]:
+        parts = text.split(",")
+        if not all(part.strip() for part in parts):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a list; allowed integers {_bounds_text(low, high)} separated by commas"
+            )
+        return [one(part.strip()) for part in parts]
+
+    return parse
+
+
+def output_folder(text: str) -> str:
+    """A folder to write results into: an existing writable folder, or one that can be created."""
+    from edgeswarm.mqtt.experiment import check_out_folder
+
+    try:
+        return check_out_folder(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("out: ")) from None

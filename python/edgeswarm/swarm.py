@@ -13,7 +13,7 @@ import hashlib
 import math
 import numbers
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "AGGREGATORS",
     "ATTACKS",
     "EPOCH_COLUMNS",
+    "HUB_ID",
     "MAX_NOISE_EPOCHS",
     "Q16_MAX_REAL",
     "Q16_MIN_REAL",
@@ -43,6 +44,8 @@ REGIMES: tuple[str, ...] = tuple(_core.REGIMES)
 SLEEP_ROLES: tuple[str, ...] = tuple(_core.SLEEP_ROLES)  # sleep-schedule roles, indexed by role codes
 TOPOLOGIES: tuple[str, ...] = tuple(_core.TOPOLOGIES)
 ATTACKS: tuple[str, ...] = tuple(_core.ATTACKS)
+# The aggregator's id on a centralised swarm's gossip links (Swarm.gossip_links): no node has it.
+HUB_ID: int = _core.HUB_ID
 # The reals Q16.16 holds, [-32768, 32767.99998]: the engine's limit for a Byzantine bias and a noise sd
 # (the REST API and the CLI refuse values beyond it with these same constants).
 Q16_MIN_REAL: float = _core.Q16_MIN_REAL
@@ -350,14 +353,27 @@ class Swarm:
         self._last = row
         return row
 
-    def run(self, epochs: int, *, progress: bool | None = None) -> pd.DataFrame:
+    def run(
+        self,
+        epochs: int,
+        *,
+        progress: bool | None = None,
+        deliver: Callable[[Swarm], np.ndarray] | None = None,
+    ) -> pd.DataFrame:
         """Runs `epochs` epochs; returns one row per epoch as a DataFrame.
 
         A progress bar appears for long runs (`progress=None`), always (`True`) or never (`False`).
+        `deliver` carries the gossip outside the engine (e.g. `edgeswarm.mqtt.swarm_gossip.MqttGossip`):
+        each epoch is `begin_epoch()`, then `deliver(self)` returns the delivered-link mask, then
+        `finish_epoch(mask)`; without it the gossip is in-process and every report is delivered.
         """
         epochs = require_int("epochs", epochs, minimum=0)
+        if deliver is not None and not callable(deliver):
+            raise ValueError(f"deliver: expected a callable (swarm -> delivered mask), got {deliver!r}")
         if epochs == 0:
             return _columns_to_frame({}, self.dim)
+        if deliver is not None:
+            return self._run_delivered(epochs, deliver, progress=bool(progress))
         started = time.perf_counter()
         first = self._engine.run(1)
         chunks = [first]
@@ -384,6 +400,77 @@ class Swarm:
         frame = _columns_to_frame(columns, self.dim)
         self._last = frame.iloc[-1].to_dict()
         return frame
+
+    def _run_delivered(
+        self, epochs: int, deliver: Callable[[Swarm], np.ndarray], *, progress: bool
+    ) -> pd.DataFrame:
+        """`run` with the gossip of every epoch carried by `deliver`."""
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=epochs, unit="epoch", desc="swarm")
+        chunks = []
+        try:
+            for _ in range(epochs):
+                self._engine.begin_epoch()
+                try:
+                    columns = self._engine.finish_epoch(np.asarray(deliver(self)))
+                except BaseException:
+                    # A failed delivery (or a bad mask) ends the epoch with nothing delivered, recorded,
+                    # so the swarm stays usable.
+                    if self._engine.in_epoch:
+                        chunks.append(self._engine.finish_epoch(np.zeros(self.link_count, dtype=bool)))
+                    raise
+                chunks.append(columns)
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+            columns = {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]} if chunks else {}
+            if chunks:
+                self._record(columns)
+        frame = _columns_to_frame(columns, self.dim)
+        self._last = frame.iloc[-1].to_dict()
+        return frame
+
+    # -- the split epoch: gossip carried outside the engine ------------------------------
+
+    def begin_epoch(self) -> None:
+        """Starts an epoch: sleep plan, sensing, attacks and bandwidth; each sender's wire message then
+        waits in `outgoing_messages()` until `finish_epoch()`. RuntimeError if one is under way."""
+        self._engine.begin_epoch()
+
+    @property
+    def in_epoch(self) -> bool:
+        """True between `begin_epoch()` and `finish_epoch()`."""
+        return bool(self._engine.in_epoch)
+
+    def outgoing_messages(self) -> dict[str, Any]:
+        """The wire messages of the epoch under way (swarm/wire.hpp: node id, epoch, Q16.16 report,
+        CRC-32): `{"node": uint32 ids ascending, "data": bytes}`, `message_bytes(dim)` bytes per node
+        in the same order."""
+        return self._engine.outgoing_messages()
+
+    def gossip_links(self) -> dict[str, np.ndarray]:
+        """The gossip links `finish_epoch`'s mask follows: link k carries `sender[k]`'s report to
+        `receiver[k]` (uint32; in a centralised swarm every receiver is the aggregator, `HUB_ID`)."""
+        return self._engine.gossip_links()
+
+    @property
+    def link_count(self) -> int:
+        """Number of gossip links (the length of `finish_epoch`'s mask)."""
+        return len(self._engine.gossip_links()["sender"])
+
+    def finish_epoch(self, delivered: np.ndarray | Sequence[bool]) -> dict[str, Any]:
+        """Ends the epoch begun, each receiver aggregating only the reports whose link is delivered
+        (bool mask over `gossip_links()`); returns its figures as `step()` does."""
+        columns = self._engine.finish_epoch(np.asarray(delivered))
+        self._record(columns)
+        row = _columns_to_frame(columns, self.dim).iloc[0].to_dict()
+        self._last = row
+        return row
 
     def _record(self, columns: dict[str, np.ndarray]) -> None:
         self._history.append(columns)

@@ -223,7 +223,7 @@ def test_a_persistent_session_gets_the_inbox_messages_sent_while_it_was_away(
         for k in range(3):
             sender.publish(device_topic("f", "0", "inbox"), json.dumps({"command": k}).encode(), qos=1)
         device.recover()
-        await until(lambda: device.status == "online", "the device back")
+        await until(lambda: device.status == "online" and device.inbox_subscribed, "the device back")
         if clean_session:
             sender.publish(device_topic("f", "0", "inbox"), json.dumps({"command": "after"}).encode(), qos=1)
             await until(lambda: device.counters["inbox_received"] >= 1, "the message sent after")

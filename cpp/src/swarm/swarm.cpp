@@ -19,6 +19,9 @@ using core::Purpose;
 using core::Rng;
 
 constexpr double kDriftEpsilon = 1e-6;
+/// Wire flags (wire.hpp): a report that blends the node's model, or a raw sensor reading.
+constexpr std::uint16_t kWireModel = 1;
+constexpr std::uint16_t kWireReading = 2;
 constexpr double kMsPerDay = 86'400'000.0;
 /// Krum in star mode compares every pair of reports: beyond this it takes minutes per epoch.
 constexpr std::size_t kMaxKrumNodes = 20'000;
@@ -160,7 +163,14 @@ void Swarm::set_threads(int threads) {
   config_.threads = threads;
 }
 
+void Swarm::require_idle(const char* action) const {
+  if (in_epoch_) {
+    throw std::logic_error(std::string(action) + ": an epoch is under way; call finish_epoch() first");
+  }
+}
+
 void Swarm::inject_byzantine(std::size_t count, const AttackParams& attack) {
+  require_idle("inject_byzantine");
   validate(attack);
   std::vector<std::uint32_t> honest;
   honest.reserve(n_);
@@ -192,6 +202,7 @@ std::size_t Swarm::honest_nodes() const {
 }
 
 void Swarm::inject_noise(double intensity, double duration_s) {
+  require_idle("inject_noise");
   // A standard deviation beyond the Q16.16 range would only saturate every reading.
   require(intensity >= 0.0 && intensity <= fixed::kMaxReal, "intensity", intensity,
           "finite values in [0, " + core::format_value(fixed::kMaxReal) + "] (the Q16.16 range)");
@@ -251,6 +262,7 @@ void Swarm::sense() {
     }
   }
   invalid_epoch_ = invalid;
+  report_flags_ = decentralised && (epoch_ > 0 || has_consensus_) ? kWireModel : kWireReading;
 
   // Honest statistics (exact integer sums, so independent of thread count).
   std::vector<std::int64_t> sum(d_, 0);
@@ -310,12 +322,12 @@ void Swarm::attack() {
   }
 }
 
-void Swarm::aggregate_centralised() {
+void Swarm::aggregate_centralised(const std::uint8_t* delivered) {
   batch_.clear();
   batch_weights_.clear();
   batch_ids_.clear();
   for (std::size_t i = 0; i < n_; ++i) {
-    if (!valid_[i] || ledger_.banned(i)) continue;
+    if (!valid_[i] || !delivered[i] || ledger_.banned(i)) continue;
     batch_ids_.push_back(static_cast<std::uint32_t>(i));
     batch_weights_.push_back(ledger_.reputation_raw(i));
     const q16* row = &reports_(i, 0);
@@ -346,7 +358,7 @@ void Swarm::aggregate_centralised() {
   hub_bytes_ += message_bytes(d_);
 }
 
-void Swarm::aggregate_decentralised() {
+void Swarm::aggregate_decentralised(const std::uint8_t* delivered) {
   const AggregatorKind kind = config_.aggregator.kind;
   const bool coordinatewise = kind == AggregatorKind::TrimmedMean || kind == AggregatorKind::Mean ||
                               kind == AggregatorKind::ReputationTrimmedMean;
@@ -367,8 +379,10 @@ void Swarm::aggregate_decentralised() {
       gathered.clear();
       weights.clear();
       const q16* own = &reports_(i, 0);
-      for (const std::uint32_t* p = topology_.neighbours_begin(i); p != topology_.neighbours_end(i); ++p) {
-        if (!valid_[*p] || ledger_.banned(*p)) continue;
+      const std::uint32_t* first = topology_.neighbours_begin(i);
+      for (const std::uint32_t* p = first; p != topology_.neighbours_end(i); ++p) {
+        const std::size_t link = topology_.offsets()[i] + static_cast<std::size_t>(p - first);
+        if (!valid_[*p] || !delivered[link] || ledger_.banned(*p)) continue;
         gathered.insert(gathered.end(), &reports_(*p, 0), &reports_(*p, 0) + d_);
         weights.push_back(ledger_.reputation_raw(*p));
       }
@@ -420,7 +434,7 @@ void Swarm::account_bandwidth() {
   }
 }
 
-void Swarm::update_reputation() {
+void Swarm::update_reputation(const std::uint8_t* delivered) {
   const std::int64_t n = static_cast<std::int64_t>(n_);
   const bool centralised = topology_.centralised();
 #pragma omp parallel num_threads(config_.threads)
@@ -430,7 +444,9 @@ void Swarm::update_reputation() {
 #pragma omp for schedule(static)
     for (std::int64_t ii = 0; ii < n; ++ii) {
       const auto i = static_cast<std::size_t>(ii);
-      reported_[i] = valid_[i] && !ledger_.banned(i);
+      // The hub judges only the reports it received; a mesh node is judged against its neighbourhood's
+      // models whatever reached whom, as in-process.
+      reported_[i] = valid_[i] && !ledger_.banned(i) && (!centralised || delivered[i]);
       if (!reported_[i]) continue;
       const q16* ref = consensus_.data();
       if (!centralised) {
@@ -538,21 +554,69 @@ void Swarm::measure() {
   m.attack_active = attack_active_;
 }
 
-const EpochMetrics& Swarm::step() {
+void Swarm::begin_epoch() {
+  require_idle("begin_epoch");
   scheduler_.plan_epoch(epoch_, regime_, escalated_, reputation_real_.data(), awake_.data());
   sense();
   attack();
   account_bandwidth();
-  if (topology_.centralised()) {
-    aggregate_centralised();
-  } else {
-    aggregate_decentralised();
+  in_epoch_ = true;
+}
+
+bool Swarm::sends(std::size_t node) const {
+  require(node < n_, "node", std::to_string(node), "[0, " + std::to_string(n_) + ")");
+  return in_epoch_ && valid_[node];
+}
+
+std::vector<std::uint8_t> Swarm::outgoing(std::size_t node) const {
+  if (!in_epoch_) throw std::logic_error("outgoing: no epoch under way; call begin_epoch() first");
+  if (!sends(node)) {
+    core::fail("node: " + std::to_string(node) + " sends no report this epoch (asleep or an invalid reading)");
   }
-  update_reputation();
+  WireMessage message;
+  message.node = static_cast<std::uint32_t>(node);
+  message.epoch = static_cast<std::uint32_t>(epoch_);
+  message.flags = report_flags_;
+  message.values.assign(&reports_(node, 0), &reports_(node, 0) + d_);
+  return encode(message);
+}
+
+std::size_t Swarm::link_count() const { return topology_.centralised() ? n_ : topology_.neighbours().size(); }
+
+std::uint32_t Swarm::link_sender(std::size_t link) const {
+  require(link < link_count(), "link", std::to_string(link), "[0, " + std::to_string(link_count()) + ")");
+  return topology_.centralised() ? static_cast<std::uint32_t>(link) : topology_.neighbours()[link];
+}
+
+std::uint32_t Swarm::link_receiver(std::size_t link) const {
+  require(link < link_count(), "link", std::to_string(link), "[0, " + std::to_string(link_count()) + ")");
+  if (topology_.centralised()) return kHubId;
+  const auto& offsets = topology_.offsets();
+  const auto after = std::upper_bound(offsets.begin(), offsets.end(), static_cast<std::uint64_t>(link));
+  return static_cast<std::uint32_t>(after - offsets.begin() - 1);
+}
+
+const EpochMetrics& Swarm::finish_epoch(const std::vector<std::uint8_t>& delivered) {
+  if (!in_epoch_) throw std::logic_error("finish_epoch: no epoch under way; call begin_epoch() first");
+  require(delivered.size() == link_count(), "delivered", "a mask of " + std::to_string(delivered.size()) + " links",
+          "one entry per gossip link (" + std::to_string(link_count()) + ")");
+  if (topology_.centralised()) {
+    aggregate_centralised(delivered.data());
+  } else {
+    aggregate_decentralised(delivered.data());
+  }
+  update_reputation(delivered.data());
   scheduler_.charge(awake_.data(), bytes_epoch_.data(), messages_epoch_.data());
   measure();
   ++epoch_;
+  in_epoch_ = false;
   return last_;
+}
+
+const EpochMetrics& Swarm::step() {
+  begin_epoch();
+  if (all_delivered_.size() != link_count()) all_delivered_.assign(link_count(), 1);
+  return finish_epoch(all_delivered_);
 }
 
 std::vector<EpochMetrics> Swarm::run(std::size_t epochs) {

@@ -26,6 +26,7 @@ import paho.mqtt.client as paho
 __all__ = ["ClientLoop"]
 
 MISC_PERIOD_S = 1.0  # how often keepalive and timeouts are checked (paho's own loop: 1 s)
+_MAX_PACKETS_PER_READ = 1000  # then other clients get their turn
 
 
 class ClientLoop:
@@ -109,7 +110,7 @@ class ClientLoop:
 
     def _watch(self, client: paho.Client, sock: socket.socket) -> None:
         self._serviced[client] = sock
-        self.loop.add_reader(sock, client.loop_read)
+        self.loop.add_reader(sock, self._read, client)
         if client.want_write():
             self._want_write(client, None, sock)
         if self._ticker is None:
@@ -121,6 +122,15 @@ class ClientLoop:
             self._writing.discard(client)
             self.loop.remove_writer(sock)
         self._pending_write.discard(client)
+
+    def _read(self, client: paho.Client) -> None:
+        # A BufferedClient may hold many packets from one recv: handle them all now.
+        pending = getattr(client, "pending_input", None)
+        for _ in range(_MAX_PACKETS_PER_READ):
+            if client.loop_read() != paho.MQTT_ERR_SUCCESS or pending is None or not pending():
+                return
+        if client in self._serviced:  # more is buffered: the socket may not signal again for it
+            self.loop.call_soon(self._read, client)
 
     def _write_pending(self) -> None:
         clients, self._pending_write = self._pending_write, set()

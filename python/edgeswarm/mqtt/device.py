@@ -28,6 +28,7 @@ never ``online`` while failed.
 from __future__ import annotations
 
 import json
+import select
 import time
 from collections import deque
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from edgeswarm._validate import require_float, require_int
 from edgeswarm.mqtt.backoff import Backoff
 from edgeswarm.mqtt.broker import TOPIC_ROOT
+from edgeswarm.mqtt.buffered_client import BufferedClient
 from edgeswarm.mqtt.client_loop import ClientLoop
 from edgeswarm.mqtt.faults import DeviceFaults, LinkFaults
 from edgeswarm.mqtt.offline_buffer import DEFAULT_CAPACITY, OfflineBuffer
@@ -48,6 +50,7 @@ __all__ = ["STATUSES", "DeviceOptions", "MqttDevice", "device_topic"]
 
 STATUSES: tuple[str, ...] = ("connecting", "online", "failed", "reconnecting", "stopped")
 _INBOX_KEPT = 10  # inbox messages kept per device for its metrics
+_STOP_WAIT_S = 2.0  # a stop disconnects at the latest this long after its offline status
 
 
 def device_topic(fleet: str, device: int | str, kind: str) -> str:
@@ -120,6 +123,7 @@ class MqttDevice:
         self._reading = reading
         self._on_event = on_event
         self._faults = DeviceFaults(options.faults, seed=options.seed, device=self.index)
+        self._clean = options.faults.is_clean
         self._backoff = Backoff(
             seed=options.seed, device=self.index, base_s=options.backoff_base_s, cap_s=options.backoff_cap_s
         )
@@ -128,6 +132,7 @@ class MqttDevice:
         self._timers: dict[str, Any] = {}  # the next periodic send of each kind
         self._reconnect_timer: Any = None
         self._status_mids: set[int] = set()  # status publishes, not counted as data acknowledged
+        self._disconnect_after: int | None = None  # the mid of the stop's offline status
         self.counters = {
             "produced": 0,
             "sent": 0,  # PUBLISH packets handed to the client (copies included)
@@ -146,6 +151,7 @@ class MqttDevice:
             "failures": 0,
         }
         self.inbox: deque[dict[str, Any]] = deque(maxlen=_INBOX_KEPT)
+        self.inbox_subscribed = False  #: the broker granted the inbox subscription of this connection
         self.client = self._make_client()
 
     # topics ----------------------------------------------------------------------------------
@@ -155,7 +161,7 @@ class MqttDevice:
 
     def _make_client(self) -> paho.Client:
         o = self.options
-        client = paho.Client(
+        client = BufferedClient(
             CallbackAPIVersion.VERSION2,
             client_id=f"{TOPIC_ROOT}-{o.fleet}-{self.id}",
             clean_session=o.clean_session,
@@ -170,6 +176,7 @@ class MqttDevice:
         client.on_disconnect = self._disconnected
         client.on_message = self._inbox_message
         client.on_publish = self._published
+        client.on_subscribe = self._subscribed
         self._loop.attach(client)
         return client
 
@@ -245,16 +252,28 @@ class MqttDevice:
             return
         self._set_status("reconnecting", "recovered")
         self._loop.thaw(self.client)
-        if self.client.is_connected():
-            self.client.loop_read()  # a connection the broker dropped reads as closed here
+        self._read_what_arrived()  # a connection the broker dropped reads as closed, after what it sent
         if self.client.is_connected():
             self._went_online()
         elif self._reconnect_timer is None:
             self._backoff.reset()
             self._connect()
 
+    def _read_what_arrived(self) -> None:
+        client = self.client
+        for _ in range(10_000):
+            sock = client.socket()
+            if sock is None or not client.is_connected():
+                return
+            buffered = isinstance(client, BufferedClient) and client.pending_input()
+            if not buffered and not select.select([sock], [], [], 0)[0]:
+                return  # nothing more: the connection is alive
+            client.loop_read()
+
     def stop(self) -> None:
-        """Cancels the timers, publishes a retained ``offline`` (reason ``stopped``), disconnects."""
+        """Cancels the timers, publishes a retained ``offline`` (reason ``stopped``) and disconnects
+        once the broker acknowledges it — so after the acknowledgements of everything sent before
+        (the broker answers a connection's packets in order) — or after ``_STOP_WAIT_S``."""
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -264,9 +283,11 @@ class MqttDevice:
         if self.status == "failed":
             self._loop.thaw(self.client)  # the lab stops it cleanly, whatever its network did
         self._set_status("stopped")
-        if self.client.is_connected():
-            self._publish_status("offline", "stopped")
-        self.client.disconnect()
+        if not self.client.is_connected():
+            self.client.disconnect()
+            return
+        self._disconnect_after = self._publish_status("offline", "stopped")
+        self._loop.loop.call_later(_STOP_WAIT_S, self.client.disconnect)
 
     # paho callbacks --------------------------------------------------------------------------
 
@@ -277,6 +298,7 @@ class MqttDevice:
             return
         self.counters["connects"] += 1
         self._backoff.reset()
+        self.inbox_subscribed = False
         client.subscribe(self.topic("inbox"), qos=self.options.qos)
         self._publish_status("online", "connected")
         if self.status != "failed":
@@ -300,14 +322,19 @@ class MqttDevice:
         )
         self._status_mids.add(info.mid)
 
+    def _subscribed(self, _c: paho.Client, _u: Any, _mid: int, reasons: Any, _props: Any) -> None:
+        self.inbox_subscribed = not any(r.is_failure for r in reasons)
+
     def _published(self, _c: paho.Client, _u: Any, mid: int, _reason: Any, _props: Any) -> None:
         if mid in self._status_mids:
             self._status_mids.discard(mid)
+            if mid == self._disconnect_after:
+                self.client.disconnect()
         else:
             self.counters["acked"] += 1
 
     def _inbox_message(self, _c: paho.Client, _u: Any, message: paho.MQTTMessage) -> None:
-        if self._faults.next_receive():
+        if not self._clean and self._faults.next_receive():
             self.counters["dropped_receive_loss"] += 1
             return
         self.counters["inbox_received"] += 1
@@ -337,6 +364,9 @@ class MqttDevice:
         if fields:
             message.update(fields)
         self.counters["produced"] += 1
+        if self._clean:  # every fate is one copy, no delay: skip the draw (same outcome)
+            self._publish_or_buffer(message)
+            return
         fate = self._faults.next_send()
         self.counters["dropped_send_loss"] += fate.dropped
         if fate.copies > 1:

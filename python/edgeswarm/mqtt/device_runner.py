@@ -11,36 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import signal
 import sys
-from dataclasses import dataclass
 from typing import TextIO
 
+from edgeswarm.mqtt.broker_url import parse_broker_url
 from edgeswarm.mqtt.device import DeviceOptions
 from edgeswarm.mqtt.device_fleet import MqttFleet, shard_range
 from edgeswarm.mqtt.faults import FailureSchedule
 
-__all__ = ["BrokerAddress", "parse_broker_url", "run_devices"]
-
-
-@dataclass(frozen=True)
-class BrokerAddress:
-    host: str
-    port: int
-    tls: bool
-
-
-def parse_broker_url(text: str, *, name: str = "broker") -> BrokerAddress:
-    """``mqtt://host:port`` (or ``mqtts://`` for TLS; port 1883 / 8883 when left out)."""
-    match = re.fullmatch(r"(mqtts?)://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-_]+)(?::(\d{1,5}))?/?", text.strip())
-    if match is None:
-        raise ValueError(f"{name}: {text!r} is not allowed; use mqtt://HOST:PORT or mqtts://HOST:PORT")
-    scheme, host, port_text = match.groups()
-    port = int(port_text) if port_text else (8883 if scheme == "mqtts" else 1883)
-    if not 1 <= port <= 65535:
-        raise ValueError(f"{name}: port {port} is out of range; allowed 1 to 65535")
-    return BrokerAddress(host.strip("[]"), port, scheme == "mqtts")
+__all__ = ["run_devices"]
 
 
 async def _run(

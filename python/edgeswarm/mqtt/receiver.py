@@ -29,6 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from edgeswarm.mqtt.backoff import Backoff
 from edgeswarm.mqtt.broker import TOPIC_ROOT
+from edgeswarm.mqtt.buffered_client import BufferedClient
 from edgeswarm.mqtt.client_loop import ClientLoop
 from edgeswarm.mqtt.device import _topic_segment
 
@@ -129,7 +130,7 @@ class Receiver:
         self._stopped = False
         self._backoff = Backoff(seed=seed, device=f"receiver-{fleet}", base_s=0.2, cap_s=5.0)
         self._prefix_len = len(f"{TOPIC_ROOT}/{self.fleet}/")
-        client = paho.Client(
+        client = BufferedClient(
             CallbackAPIVersion.VERSION2,
             client_id=client_id or f"{TOPIC_ROOT}-{self.fleet}-receiver",
             clean_session=clean_session,

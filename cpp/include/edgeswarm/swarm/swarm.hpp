@@ -4,6 +4,11 @@
 //   sense -> gossip -> aggregate -> reputation -> regime -> energy.
 // SwarmConfig is the immutable model of a run; Swarm holds the mutable state
 // and advances it. No clock, no I/O: time is the epoch counter times epoch_ms.
+//
+// step() runs the gossip in-process. To carry it over a real network, split
+// the epoch: begin_epoch() senses and leaves each sender's wire message in
+// outgoing(); the caller delivers them as it can and tells finish_epoch()
+// which gossip links delivered, and the epoch aggregates only those.
 
 #include <cstddef>
 #include <cstdint>
@@ -66,6 +71,9 @@ inline constexpr double kMaxNoiseEpochs = 4611686018427387904.0;
 /// report an integer no std::size_t holds (negative, or beyond 2^64).
 std::invalid_argument byzantine_count_error(const std::string& count, std::size_t honest);
 
+/// The aggregator's id on a centralised swarm's gossip links (no node has it: n_nodes <= 50,000,000).
+inline constexpr std::uint32_t kHubId = 0xFFFFFFFFu;
+
 /// Figures of one epoch (the columns of Swarm.run's DataFrame).
 struct EpochMetrics {
   std::uint64_t epoch = 0;
@@ -99,8 +107,36 @@ class Swarm {
   const SwarmConfig& config() const { return config_; }
   const Topology& topology() const { return topology_; }
 
-  /// Advances one epoch and returns its figures.
+  /// Advances one epoch with every report delivered and returns its figures.
   const EpochMetrics& step();
+
+  /// Starts an epoch: plans sleep, senses, lets attackers forge their reports
+  /// and counts the bandwidth of the reports sent. Throws std::logic_error
+  /// when an epoch is already under way.
+  void begin_epoch();
+  /// True between begin_epoch() and finish_epoch().
+  bool in_epoch() const { return in_epoch_; }
+  /// Whether node `node` sends a report in the epoch under way (awake, valid reading).
+  bool sends(std::size_t node) const;
+  /// The wire message node `node` sends in the epoch under way (wire.hpp: its
+  /// id, the epoch, its report). Throws std::invalid_argument when the node
+  /// is out of range or sends nothing, std::logic_error outside an epoch.
+  std::vector<std::uint8_t> outgoing(std::size_t node) const;
+  /// Gossip links: link k carries link_sender(k)'s report to link_receiver(k).
+  /// In a mesh they are the topology's CSR entries (receiver r for offsets[r]
+  /// <= k < offsets[r + 1], sender neighbours[k]); in a centralised swarm link
+  /// k carries node k's report to the aggregator (receiver kHubId).
+  std::size_t link_count() const;
+  /// The node whose report link k carries.
+  std::uint32_t link_sender(std::size_t link) const;
+  /// The node (or kHubId) link k delivers to.
+  std::uint32_t link_receiver(std::size_t link) const;
+  /// Ends the epoch begun: aggregates with, for each receiver, only the
+  /// reports whose link has `delivered[k]` != 0 (a report not delivered is
+  /// treated like an invalid neighbour's for that receiver), then reputation,
+  /// energy and figures. Throws std::invalid_argument when `delivered` does
+  /// not hold link_count() entries, std::logic_error outside an epoch.
+  const EpochMetrics& finish_epoch(const std::vector<std::uint8_t>& delivered);
   /// Advances `epochs` epochs, returning each one's figures.
   std::vector<EpochMetrics> run(std::size_t epochs);
 
@@ -137,10 +173,11 @@ class Swarm {
  private:
   void sense();
   void attack();
-  void aggregate_centralised();
-  void aggregate_decentralised();
+  void aggregate_centralised(const std::uint8_t* delivered);
+  void aggregate_decentralised(const std::uint8_t* delivered);
+  void require_idle(const char* action) const;
   void account_bandwidth();
-  void update_reputation();
+  void update_reputation(const std::uint8_t* delivered);
   void measure();
 
   SwarmConfig config_;
@@ -178,6 +215,9 @@ class Swarm {
   std::size_t invalid_epoch_ = 0;
   bool attack_active_ = false;
   std::uint64_t hub_bytes_ = 0;
+  bool in_epoch_ = false;
+  std::uint16_t report_flags_ = 0;  ///< wire flags of this epoch's reports
+  std::vector<std::uint8_t> all_delivered_;
   EpochMetrics last_;
 };
 
