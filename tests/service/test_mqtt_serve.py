@@ -314,7 +314,7 @@ def test_unset_is_embedded_when_mosquitto_is_installed_else_off_with_one_line(mo
 
 
 @pytest.mark.parametrize(
-    "bad", ["bogus", "mqtt://host", "mqtt://host:0", "mqtt://host:70000", "tcp://h:1", ""]
+    "bad", ["bogus", "mqtt://host", "mqtt://host:0", "mqtt://host:70000", "tcp://h:1", "", "mqtts://h:8883"]
 )
 def test_bad_mqtt_values_are_refused_naming_what_is_allowed(bad: str, capsys) -> None:
     with pytest.raises(ValueError, match="allowed off, embedded or mqtt://host:port"):

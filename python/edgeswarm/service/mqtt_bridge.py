@@ -248,7 +248,13 @@ class MqttBridge:
 
     def _stop_clients(self) -> None:
         for device in self.devices:
+            before = set(device._status_mids)
             device.stop()
+            # Workaround: MqttDevice._publish_status returns no mid, so stop() never learns which
+            # acknowledgement to disconnect after and always waits its 2 s fallback. Tell it.
+            sent = device._status_mids - before
+            if device._disconnect_after is None and len(sent) == 1:
+                device._disconnect_after = sent.pop()
         if self.receiver is not None:
             self.receiver.stop()
         if self.stats is not None:

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from edgeswarm.mqtt.broker_url import parse_broker_url
+
 MAX_BODY_LIMIT = 64 * 1024 * 1024  # no setting may raise a body cap past this
 # pydantic-core refuses to serialize past 255 levels ("Maximum serialization depth exceeded"), and a
 # published message is served back (GET /api/devices/<id>/metrics) 3 levels deeper than it came in.
@@ -16,9 +18,6 @@ LOOPBACK_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
 _WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
 _HOST_NAME = re.compile(r"^(\*|[A-Za-z0-9_.\-]{1,253}|[0-9A-Fa-f:.]{2,45})$")
 _ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
-_MQTT_URL = re.compile(
-    r"^mqtt://(?P<host>[A-Za-z0-9_.\-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):(?P<port>[0-9]{1,5})$"
-)
 MQTT_MODES = ("off", "embedded")  # or mqtt://host:port
 # The shortest password accepted, by the API (routes/users.py) and for EDGESWARM_ADMIN_PASSWORD alike.
 MIN_PASSWORD_LENGTH = 8
@@ -160,8 +159,11 @@ class Settings(BaseSettings):
     def _mqtt_mode(cls, value: str | None) -> str | None:
         if value is None or value in MQTT_MODES:
             return value
-        match = _MQTT_URL.match(value)
-        if match is None or not 1 <= int(match.group("port")) <= 65535:
+        try:
+            tls = parse_broker_url(value, name="mqtt").tls
+        except ValueError:
+            tls = None
+        if tls is not False:  # the service's devices have no CA to check an mqtts:// broker with
             raise ValueError(
                 f"mqtt: {value[:80]!r} is not allowed; allowed off, embedded or mqtt://host:port "
                 "(port 1 to 65535)"
@@ -199,7 +201,5 @@ class Settings(BaseSettings):
 
 def mqtt_address(url: str) -> tuple[str, int]:
     """(host, port) of a validated ``mqtt://host:port`` setting."""
-    match = _MQTT_URL.match(url)
-    if match is None:
-        raise ValueError(f"mqtt: {url[:80]!r} is not mqtt://host:port")
-    return match.group("host").strip("[]"), int(match.group("port"))
+    address = parse_broker_url(url, name="mqtt")
+    return address.host, address.port
