@@ -297,7 +297,7 @@ def _check_serve(args: argparse.Namespace) -> None:
     from edgeswarm.service import Settings
 
     # Only the options given on the command line override the EDGESWARM_* environment.
-    names = ("host", "port", "nodes", "epoch_ms", "seed", "byzantine", "devices", "db")
+    names = ("host", "port", "nodes", "epoch_ms", "seed", "byzantine", "devices", "db", "mqtt")
     given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     if "db" in given:
         given["db_path"] = given.pop("db")
@@ -311,13 +311,23 @@ def _check_serve(args: argparse.Namespace) -> None:
         option = field.removesuffix("_path")
         if option not in names:  # set only by the environment; its value may be a secret: not echoed
             raise ValueError(f"EDGESWARM_{field.upper()}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
         raise ValueError(
-            f"argument --{option.replace('_', '-')}: {first['msg']} (got {first.get('input')!r})"
+            f"argument --{option.replace('_', '-')}: {message} (got {first.get('input')!r})"
         ) from None
     try:  # the database may come from EDGESWARM_DB_PATH: check it as --db is checked
         sqlite_file(str(args.settings.db_path))
     except argparse.ArgumentTypeError as error:
         raise ValueError(f"argument --db (or EDGESWARM_DB_PATH): {error}") from None
+    if args.settings.mqtt == "embedded":  # asked for explicitly: no quiet fallback to off
+        from edgeswarm.mqtt import BrokerError, find_mosquitto
+
+        try:
+            find_mosquitto()
+        except BrokerError as error:
+            raise ValueError(
+                f"argument --mqtt (or EDGESWARM_MQTT): embedded needs a broker: {error}"
+            ) from None
     host = args.settings.host
     try:  # a name that does not resolve would only fail once the server binds
         socket.getaddrinfo(host, args.settings.port, type=socket.SOCK_STREAM)
@@ -680,6 +690,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=sqlite_file,
         metavar="FILE",
         help="SQLite file that persists users, audit, history (default edgeswarm.db)",
+    )
+    serve.add_argument(
+        "--mqtt",
+        metavar="MODE",
+        help="the edge fleet's uplink: embedded (a Mosquitto broker for the service's lifetime; the default "
+        "when mosquitto is installed), mqtt://HOST:PORT (an existing broker) or off (the in-process link)",
     )
     serve.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")

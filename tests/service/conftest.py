@@ -31,6 +31,7 @@ def make_settings(db_path: Path, **overrides: object) -> Settings:
         "history_every": 1,
         "static_dir": None,
         "devices": 10,  # a small edge fleet: it ticks with every epoch
+        "mqtt": "off",  # the in-process link; tests/service/test_mqtt_serve.py asks for a broker
         "allowed_hosts": ["testserver", "localhost", "127.0.0.1"],  # testserver: Starlette's TestClient
     }
     for name in (

@@ -44,7 +44,12 @@ def real_server(
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDGESWARM_")}
     env.update(
-        {"EDGESWARM_ADMIN_PASSWORD": "admin-password-for-tests", "EDGESWARM_DEVICES": "0", **env_settings}
+        {
+            "EDGESWARM_ADMIN_PASSWORD": "admin-password-for-tests",
+            "EDGESWARM_DEVICES": "0",
+            "EDGESWARM_MQTT": "off",
+            **env_settings,
+        }
     )
     command = [sys.executable, "-m", "edgeswarm", "serve", "--port", str(port), "--quiet"]
     command += ["--db", str(tmp_path / "real.db")]

@@ -29,6 +29,13 @@ The service's engine calls :meth:`EdgeRuntime.tick` once per epoch with the simu
 
 Same seed, same settings and the same calls give the same messages. Every public method
 holds one lock: the engine ticks from a worker thread while requests read.
+
+An ``uplink`` given to the constructor replaces the :class:`DeviceLink` and carries the readings
+themselves (:class:`ReadingsUplink`; the service's MQTT bridge, ``service/mqtt_bridge.py``): at
+step 6 each online device publishes its readings of the tick through it, and at the next tick
+steps 3-4 run on what arrived instead of on what was generated. A device whose message did not
+arrive by then has its readings *missing* (``readings.missing``; NaN to the detectors, no alert,
+its last value kept), like a lost uplink message; one that arrives later is not used.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -75,6 +82,7 @@ __all__ = [
     "DeviceConflict",
     "EdgeOptions",
     "EdgeRuntime",
+    "ReadingsUplink",
     "UnknownItem",
     "detector_seed",
 ]
@@ -187,6 +195,42 @@ class _Block:
         return self.start + self.values.shape[1]
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """The readings of samples [start, start + steps) of every device, with their grades."""
+
+    start: int
+    values: np.ndarray
+    labels: np.ndarray
+    types: np.ndarray
+    severities: np.ndarray
+    times: np.ndarray
+    arrived: np.ndarray | None = None  # carried: which rows arrived (None: every row, not carried)
+
+
+class ReadingsUplink(Protocol):
+    """An uplink that carries the readings (see the module docstring); rows are device rows."""
+
+    def grow(self, n: int) -> None:
+        """Extends the uplink to ``n`` devices."""
+
+    def publish_readings(self, rows: np.ndarray, start: int, values: np.ndarray) -> None:
+        """Each device of ``rows`` sends its readings ``values[i]`` of samples ``start ..``."""
+
+    def delivered_readings(self, start: int, steps: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """What arrived of the readings of samples ``start .. start + steps`` published last:
+        (values of shape (n, steps), arrived flags of shape (n,)); rows that did not arrive are NaN."""
+
+    def new_device_refusal(self) -> str | None:
+        """Why no device can be added now (None: it can)."""
+
+    def metrics(self, row: int) -> dict[str, Any]:
+        """One device's uplink figures."""
+
+    def totals(self) -> dict[str, Any]:
+        """The uplink's figures summed over devices."""
+
+
 @dataclass
 class _AdminDevice:
     spec: dict[str, Any]
@@ -234,6 +278,7 @@ class EdgeRuntime:
     ``hub_publish`` (a function or coroutine function taking one message) lets
     :meth:`broadcast` send operator-triggered messages at once; without it they wait in an
     outbox and go out with the next tick's messages.
+    ``uplink`` carries the readings in place of the seeded :class:`DeviceLink` (module docstring).
     """
 
     def __init__(
@@ -241,6 +286,8 @@ class EdgeRuntime:
         settings: Any = None,
         store: Any = None,
         hub_publish: Callable[[dict[str, Any]], Any] | None = None,
+        *,
+        uplink: ReadingsUplink | None = None,
         **options: Any,
     ) -> None:
         base = {
@@ -265,13 +312,17 @@ class EdgeRuntime:
         self._ids: list[str] = [f"dev-{i:0{width}d}" for i in range(o.devices)]
         self._admin: list[_AdminDevice] = []
         self._tracker = ModelTracker(threshold=0.5, models=o.models, fault_labels=FAULT_LABELS)
-        self._link = DeviceLink(o.devices, seed=o.seed, options=o.link)
+        self._carried = uplink is not None  # the readings travel over the uplink (and may not arrive)
+        self._link: Any = DeviceLink(o.devices, seed=o.seed, options=o.link) if uplink is None else uplink
+        self._outgoing: _Batch | None = None  # carried: this tick's readings, published at step 6
         self._detectors: dict[str, list[Any]] = {m: [] for m in o.models}
         self._epoch = 0
         self._t_s = 0.0
         self._next_sample = 0  # index of the next reading on the device clock
         self._block: _Block | None = None
         self._readings = {"total": 0, "invalid": 0, "skipped": 0}
+        if self._carried:
+            self._readings["missing"] = 0  # generated, not arrived by the next tick
         self._active: dict[tuple[int, int], dict[str, Any]] = {}  # (row, alert code) → alert
         self._recent_alerts: deque[dict[str, Any]] = deque(maxlen=200)
         self._alerts_raised = 0
@@ -399,8 +450,12 @@ class EdgeRuntime:
             self._outbox = []
             dt_s = max(float(t_s) - self._t_s, 0.0)
             self._epoch, self._t_s = int(epoch), float(t_s)
-            self._link.deliver(self._t_s)
-            values, labels, types, severities, times = self._new_readings()
+            if self._carried:  # consume what arrived of the readings published last tick
+                batch, self._outgoing = self._arrived(), self._generate()
+            else:
+                self._link.deliver(self._t_s)
+                batch = self._generate()
+            values, labels, types, severities, times = self._consume(batch)
             self._table = self._device_table(self.device_time_s)
             if values is not None:
                 self._run_models(values, labels)
@@ -414,17 +469,23 @@ class EdgeRuntime:
             messages += self._raise_from_alerts(newly_critical)
             online = self._table["online"].to_numpy(bool)
             rows = np.flatnonzero(online)
-            self._link.send(rows, self._table["signal_strength"].to_numpy()[rows], online[rows], self._t_s)
+            if not self._carried:
+                self._link.send(
+                    rows, self._table["signal_strength"].to_numpy()[rows], online[rows], self._t_s
+                )
+            elif self._outgoing is not None:
+                self._link.publish_readings(rows, self._outgoing.start, self._outgoing.values[rows])
             messages.append({"type": "edge", "data": self._summary()})
             return json_safe(messages)
 
-    def _new_readings(self) -> tuple[Any, ...]:
+    def _generate(self) -> _Batch | None:
+        """This tick's new readings (None when no sample time passed)."""
         o = self.options
         device_t = self._t_s * o.time_scale
         end = math.floor(device_t / o.sample_s + 1e-9) + 1  # samples k with k * sample_s <= device_t
         steps = end - self._next_sample
         if steps <= 0:
-            return None, None, None, None, None
+            return None
         if steps > o.max_samples_per_tick:
             self._readings["skipped"] += (steps - o.max_samples_per_tick) * self.n_devices
             self._next_sample = end - o.max_samples_per_tick
@@ -433,16 +494,45 @@ class EdgeRuntime:
         self._next_sample = end
         values, labels, types, severities = self._block_readings(start, end)
         times = np.arange(start, end, dtype=np.float64) * o.sample_s
+        return _Batch(start, values, labels, types, severities, times)
+
+    def _arrived(self) -> _Batch | None:
+        """Carried: the readings published last tick as they arrived (missing rows NaN, ungraded)."""
+        sent = self._outgoing
+        if sent is None:
+            return None
+        n, steps = sent.values.shape
+        values, arrived = self._link.delivered_readings(sent.start, steps, n)
+        arrived = np.asarray(arrived, bool)
+        # A reading that never arrived raises no alert; its ground-truth label stays for the lab.
+        types, severities = sent.types.copy(), sent.severities.copy()
+        types[~arrived], severities[~arrived] = 0, 0
+        values = np.asarray(values, np.float64)
+        return _Batch(sent.start, values, sent.labels, types, severities, sent.times, arrived)
+
+    def _consume(self, batch: _Batch | None) -> tuple[Any, ...]:
+        """The readings steps 3-4 run on, with the readings counters and each device's latest value."""
+        if batch is None:
+            return None, None, None, None, None
+        values, labels, times = batch.values, batch.labels, batch.times
+        steps = values.shape[1]
         finite = np.isfinite(values)
         self._readings["total"] += values.size
-        self._readings["invalid"] += int(values.size - finite.sum())
-        self._last_values = values[:, -1].copy()
-        self._last_labels = labels[:, -1].copy()
+        if batch.arrived is None:
+            self._readings["invalid"] += int(values.size - finite.sum())
+            self._last_values = values[:, -1].copy()
+            self._last_labels = labels[:, -1].copy()
+        else:  # missing readings are not invalid ones; a device whose readings did not arrive keeps its last
+            missing = int((~batch.arrived).sum()) * steps
+            self._readings["missing"] += missing
+            self._readings["invalid"] += int(values.size - finite.sum()) - missing
+            self._last_values = np.where(batch.arrived, values[:, -1], self._last_values)
+            self._last_labels = np.where(batch.arrived, labels[:, -1], self._last_labels)
         # Time of each device's latest finite reading (NaN if it never gave one).
         last_finite = np.where(finite.any(axis=1), steps - 1 - np.argmax(finite[:, ::-1], axis=1), -1)
         fresh = np.where(last_finite >= 0, times[np.maximum(last_finite, 0)], np.nan)
         self._last_reading_s = np.where(np.isnan(fresh), self._last_reading_s, fresh)
-        return values, labels, types, severities, times
+        return values, labels, batch.types, batch.severities, times
 
     def _block_readings(self, start: int, end: int) -> tuple[np.ndarray, ...]:
         """Readings of samples [start, end) of every device, with their alert type and
@@ -875,6 +965,11 @@ class EdgeRuntime:
                 }
             )
 
+    def row_of(self, device_id: str) -> int:
+        """The device's row (UnknownItem for an unknown id): its index in the uplink."""
+        with self._lock:
+            return self._row(device_id)
+
     def device(self, device_id: str) -> dict[str, Any]:
         """One device's state (UnknownItem for an unknown id)."""
         with self._lock:
@@ -960,6 +1055,9 @@ class EdgeRuntime:
             self._check_device(device_id, device_type, sensor, x, y)
             if device_id in self._row_of:
                 raise DeviceConflict(f"device_id: {device_id!r} already exists")
+            refusal = self._link.new_device_refusal() if self._carried else None
+            if refusal is not None:
+                raise DeviceConflict(f"device_id: {device_id!r} cannot be added now: {refusal}")
             spec = {
                 "id": device_id,
                 "device_type": device_type,

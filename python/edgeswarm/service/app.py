@@ -4,6 +4,11 @@ The lifespan opens the SQLite store, makes sure the admin user exists, loads the
 builds the live swarm (`app.state.swarm_loop`) and, when its module is installed, the edge
 runtime (`app.state.edge`), and runs the epoch loop in real time unless
 `settings.realtime` is False (tests then call `app.state.swarm_loop.step()`).
+
+With `settings.mqtt` other than 'off' the edge fleet runs over MQTT for the service's lifetime
+(`app.state.mqtt`, a `MqttBridge`): 'embedded' starts a Mosquitto broker in `<db_path>.mqtt/`
+with a service user and a password per fleet (the per-device ACL), 'mqtt://host:port' uses that
+broker anonymously. Unset, it is 'embedded' when mosquitto is installed, else 'off' (one log line).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import importlib.util
 import logging
 import math
 import re
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -28,11 +34,13 @@ from fastapi.staticfiles import StaticFiles
 
 from edgeswarm import __version__
 from edgeswarm.fleet.runtime import DeviceConflict, EdgeRuntime, UnknownItem
+from edgeswarm.mqtt import Broker, BrokerError, find_mosquitto
 from edgeswarm.service.audit import LOGGED_FIELDS, AuditMiddleware
 from edgeswarm.service.auth import announce_admin_password, ensure_admin, signing_key
 from edgeswarm.service.hub import Hub
 from edgeswarm.service.login_guard import LoginGuard
 from edgeswarm.service.loop import SwarmLoop
+from edgeswarm.service.mqtt_bridge import SERVICE_USER, MqttBridge
 from edgeswarm.service.rate_limit import RateLimiter, RateLimitMiddleware
 from edgeswarm.service.request_limits import RequestLimitsMiddleware
 from edgeswarm.service.routes.ws import quiet_invalid_utf8_tracebacks
@@ -42,7 +50,7 @@ from edgeswarm.service.security_headers import (
     content_security_policy,
     inline_script_hashes,
 )
-from edgeswarm.service.settings import Settings
+from edgeswarm.service.settings import Settings, mqtt_address
 from edgeswarm.service.store import Store
 
 _log = logging.getLogger("edgeswarm.service")
@@ -58,17 +66,64 @@ ROUTER_MODULES: tuple[str, ...] = (
     "ws",
     "edge",
     "devices",
+    "broker",
 )
 
 STATIC_DIR = Path(__file__).with_name("static")
 _FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*): ")
 
 
-def load_edge_runtime(settings: Settings, store: Store, hub: Hub) -> EdgeRuntime | None:
+def load_edge_runtime(
+    settings: Settings, store: Store, hub: Hub, *, uplink: MqttBridge | None = None
+) -> EdgeRuntime | None:
     """The edge runtime, or None when the fleet is empty (`devices=0`: /api/edge/* answer 503)."""
     if settings.devices == 0:
         return None
-    return EdgeRuntime(settings, store, hub.publish)
+    return EdgeRuntime(settings, store, hub.publish, uplink=uplink)
+
+
+def mqtt_mode(settings: Settings) -> str:
+    """'off', 'embedded' or 'mqtt://host:port': the setting, or when unset 'embedded' if mosquitto
+    is installed (else 'off', saying why in one log line)."""
+    if settings.mqtt is not None:
+        return settings.mqtt
+    try:
+        find_mosquitto()
+    except BrokerError as error:
+        _log.warning("mqtt: off (the in-process link), because %s", error)
+        return "off"
+    return "embedded"
+
+
+class _Mqtt:
+    """The broker (when embedded) and the bridge of the service's edge fleet."""
+
+    def __init__(self, mode: str, settings: Settings) -> None:
+        self.mode = mode
+        self.broker: Broker | None = None
+        self.bridge = MqttBridge(
+            "127.0.0.1", 0, seed=settings.seed, wait_s=settings.epoch_ms / 1000.0
+        )  # the address is set in start(), once the broker is known
+
+    def start(self, settings: Settings) -> None:
+        bridge = self.bridge
+        if self.mode == "embedded":
+            device_password, service_password = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+            users = {SERVICE_USER: service_password, **{str(row): device_password for row in range(bridge.n)}}
+            run_dir = settings.db_path.with_name(settings.db_path.name + ".mqtt")
+            self.broker = Broker(run_dir, users=users, service_users={SERVICE_USER}).start()
+            bridge.set_broker(self.broker.host, self.broker.port, device_password, service_password)
+        else:
+            bridge.set_broker(*mqtt_address(self.mode), None, None)
+        _log.info("mqtt: the edge fleet's %s devices on %s (%s)", bridge.n, bridge.url, self.mode)
+        bridge.start()
+
+    def stop(self) -> None:
+        try:
+            self.bridge.stop()
+        finally:
+            if self.broker is not None:
+                self.broker.stop()
 
 
 def plotly_js_path() -> Path | None:
@@ -107,12 +162,27 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             announce_admin_password(generated)
         hub = Hub()
         hub.bind(asyncio.get_running_loop())
-        edge, edge_error = None, None
+        edge, edge_error, mqtt = None, None, None
+        mode = mqtt_mode(settings)
         try:
-            edge = load_edge_runtime(settings, store, hub)
+            mqtt = _Mqtt(mode, settings) if mode != "off" and settings.devices > 0 else None
+            if mqtt is None:
+                edge = load_edge_runtime(settings, store, hub)
+            else:
+                edge = load_edge_runtime(settings, store, hub, uplink=mqtt.bridge)
+            if mqtt is not None:
+                mqtt.start(settings)
         except Exception as error:  # noqa: BLE001 - the swarm is served even if the edge runtime cannot start
-            edge_error = f"{type(error).__name__}: {error}"
+            edge, edge_error = None, f"{type(error).__name__}: {error}"
             _log.exception("the edge runtime did not start; /api/edge answers 503")
+            if mqtt is not None:
+                mqtt.stop()
+                mqtt = None
+                app.state.mqtt_error = edge_error
+        if mode != "off" and settings.devices == 0:
+            mode = "off"  # no edge fleet, no broker
+        app.state.mqtt_mode = mode
+        app.state.mqtt = mqtt.bridge if mqtt is not None else None
         run = store.start_run(
             {
                 "nodes": settings.nodes,
@@ -135,6 +205,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             close = getattr(edge, "close", None)
             if callable(close):
                 close()
+            if mqtt is not None:
+                await asyncio.to_thread(mqtt.stop)
     finally:
         store.close()
 
@@ -220,6 +292,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.edge = None
+    app.state.mqtt = None
+    app.state.mqtt_mode = "off"
+    app.state.mqtt_error = None  # why the MQTT fleet did not start, when it did not
     app.add_middleware(AuditMiddleware)  # innermost: sees only what the outer layers let through
     # Starlette: the last added is the outermost. Bodies are bounded before audit or a handler reads them.
     app.add_middleware(RequestLimitsMiddleware, settings=settings)

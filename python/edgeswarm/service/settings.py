@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from edgeswarm.mqtt.broker_url import parse_broker_url
+
 MAX_BODY_LIMIT = 64 * 1024 * 1024  # no setting may raise a body cap past this
 # pydantic-core refuses to serialize past 255 levels ("Maximum serialization depth exceeded"), and a
 # published message is served back (GET /api/devices/<id>/metrics) 3 levels deeper than it came in.
@@ -16,6 +18,7 @@ LOOPBACK_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
 _WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
 _HOST_NAME = re.compile(r"^(\*|[A-Za-z0-9_.\-]{1,253}|[0-9A-Fa-f:.]{2,45})$")
 _ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
+MQTT_MODES = ("off", "embedded")  # or mqtt://host:port
 # The shortest password accepted, by the API (routes/users.py) and for EDGESWARM_ADMIN_PASSWORD alike.
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
@@ -59,6 +62,12 @@ class Settings(BaseSettings):
     )
     edge_wear_horizon_days: float = Field(
         3.0, gt=0, le=1e5, description="worn devices fail within this many device-days (Fleet default 30)"
+    )
+    mqtt: str | None = Field(
+        None,
+        description="the edge fleet's uplink: 'off' (the in-process simulated link), 'embedded' (a Mosquitto "
+        "broker started for the service) or 'mqtt://host:port' (an existing broker); None: 'embedded' when "
+        "mosquitto is installed, else 'off'",
     )
     history_every: int = Field(1, ge=1, description="keep every Nth epoch in SQLite")
     history_memory: int = Field(
@@ -145,6 +154,22 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("mqtt")
+    @classmethod
+    def _mqtt_mode(cls, value: str | None) -> str | None:
+        if value is None or value in MQTT_MODES:
+            return value
+        try:
+            tls = parse_broker_url(value, name="mqtt").tls
+        except ValueError:
+            tls = None
+        if tls is not False:  # the service's devices have no CA to check an mqtts:// broker with
+            raise ValueError(
+                f"mqtt: {value[:80]!r} is not allowed; allowed off, embedded or mqtt://host:port "
+                "(port 1 to 65535)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _byzantine_within_nodes(self) -> Settings:
         if self.byzantine > self.nodes:
@@ -172,3 +197,9 @@ class Settings(BaseSettings):
                 raise ValueError(f"allowed_origins: {origin!r} is not 'http(s)://host[:port]' without a path")
         self.allowed_origins = [origin.lower() for origin in self.allowed_origins]
         return self
+
+
+def mqtt_address(url: str) -> tuple[str, int]:
+    """(host, port) of a validated ``mqtt://host:port`` setting."""
+    address = parse_broker_url(url, name="mqtt")
+    return address.host, address.port

@@ -1,6 +1,7 @@
 // Entry point: wires the WebSocket stream to the status bar, charts, node grid and edge panels.
 // Plain ES modules, no build step; plotly.js is loaded before this by index.html.
 
+import { BrokerPanel } from "./broker_panel.js";
 import { Charts } from "./charts.js";
 import { Controls } from "./controls.js";
 import { EdgePanels } from "./edge_panels.js";
@@ -70,3 +71,4 @@ function onMessage(message) {
 
 connectLive({ onMessage, onState: showConnection });
 edge.start();
+new BrokerPanel().start();
