@@ -128,7 +128,7 @@ def _owners(library: str) -> set[str]:
 
 def _core_library_packages() -> set[str]:
     """The Debian packages of the shared libraries the compiled engine (_core) links, via ldd and dpkg."""
-    (core,) = Path(edgeswarm.__file__).parent.glob("_core*.so")
+    core = Path(edgeswarm._core.__file__)  # wherever the build put it (an editable install: site-packages)
     linked = subprocess.run(["ldd", str(core)], capture_output=True, text=True, check=True).stdout
     return {owner for library in re.findall(r"=> (/\S+)", linked) for owner in _owners(library)}
 

@@ -102,7 +102,6 @@ class MqttBridge:
         self._client_loop: ClientLoop | None = None
         self.receiver: Receiver | None = None
         self.stats: BrokerStats | None = None
-        self._outgoing: dict[int, dict[str, Any]] = {}  # row -> telemetry fields being published
         self._inbox_seq: dict[int, int] = {}
         # Telemetry arrivals, handed from the MQTT loop to the waiting tick.
         self._arrivals = threading.Condition()
@@ -220,7 +219,6 @@ class MqttBridge:
                 self._client_loop,
                 self.host,
                 self.port,
-                reading=lambda row: self._outgoing.pop(row, None),
                 on_event=event,
             )
             self.devices.append(device)
@@ -248,13 +246,7 @@ class MqttBridge:
 
     def _stop_clients(self) -> None:
         for device in self.devices:
-            before = set(device._status_mids)
             device.stop()
-            # Workaround: MqttDevice._publish_status returns no mid, so stop() never learns which
-            # acknowledgement to disconnect after and always waits its 2 s fallback. Tell it.
-            sent = device._status_mids - before
-            if device._disconnect_after is None and len(sent) == 1:
-                device._disconnect_after = sent.pop()
         if self.receiver is not None:
             self.receiver.stop()
         if self.stats is not None:
@@ -298,9 +290,7 @@ class MqttBridge:
         for row, message in zip(rows, fields, strict=True):
             device = self.devices[row]
             sent_before, delayed_before = device.counters["sent"], device.counters["in_delay"]
-            self._outgoing[row] = message
-            device.publish("telemetry")  # the device's reading() pops the fields above
-            self._outgoing.pop(row, None)
+            device.publish("telemetry", message)
             # Handed to the broker, or waiting out an injected delay (not lost, not buffered).
             if device.counters["sent"] > sent_before or device.counters["in_delay"] > delayed_before:
                 sent.append(row)
