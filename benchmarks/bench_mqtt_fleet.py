@@ -187,6 +187,10 @@ async def one_row(
         "received_per_s": round(len(window) / elapsed, 1),
         "produced": produced,
         "received": received,
+        "generators": {
+            key: sum(f[key] for f in finals)
+            for key in ("sent", "acked", "buffered", "dropped_send_loss", "dropped_buffer_full", "dropped_stopped")
+        },
         "delivery": received / produced if produced else float("nan"),
         "latency_ms": {
             q: round(float(np.percentile(lat, p)), 3)
