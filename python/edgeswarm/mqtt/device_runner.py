@@ -3,7 +3,7 @@
 A shard ``i/N`` of a ``--devices`` fleet owns the ids :func:`~edgeswarm.mqtt.device_fleet.shard_range`
 gives, so N such processes (or the N pods of a StatefulSet, with ``--shard auto/N``) run the whole
 fleet once. Every ``status_every_s`` it prints one JSON line: the time, how many devices are in
-each status, and the summed counters. SIGTERM or SIGINT stops every device cleanly (retained
+each status, the summed counters, and its resident memory now and before the devices were made. SIGTERM or SIGINT stops every device cleanly (retained
 ``offline``, DISCONNECT) before the process exits.
 """
 
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from edgeswarm.mqtt.broker_url import parse_broker_url
@@ -21,6 +23,14 @@ from edgeswarm.mqtt.device_fleet import MqttFleet, shard_range
 from edgeswarm.mqtt.faults import FailureSchedule
 
 __all__ = ["run_devices"]
+
+
+def _rss_bytes() -> int:
+    """This process's resident memory (Linux /proc), 0 where it cannot be read."""
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 async def _run(
@@ -33,12 +43,19 @@ async def _run(
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    rss_before = _rss_bytes()
     fleet.start(horizon_s=duration_s)  # on this loop
     client_loop = fleet.client_loop
     started = loop.time()
 
     def report() -> None:
-        line = {"t_s": round(loop.time() - started, 3), "statuses": fleet.statuses(), **fleet.totals()}
+        line = {
+            "t_s": round(loop.time() - started, 3),
+            "statuses": fleet.statuses(),
+            **fleet.totals(),
+            "rss_bytes": _rss_bytes(),
+            "rss_before_devices_bytes": rss_before,
+        }
         out.write(json.dumps(line) + "\n")
         out.flush()
 
