@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -151,6 +152,8 @@ async def one_row(
             online = await wait_until(lambda: len(receiver.devices) >= devices, 60 + devices / 200)
             if not online:
                 raise RuntimeError(f"only {len(receiver.devices)} of {devices} devices reported")
+            gc.collect()
+            gc.freeze()  # the receiver's per-device state: out of the cycle collector's full passes
             await asyncio.sleep(WARMUP_S)
             cpu0 = [proc_cpu_s(p.pid) for p in procs]
             sys0 = dict(sys_counters.values)
@@ -304,6 +307,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             if row["latency_ms"]["p99"] > 100.0 or row["delivery"] < 0.99:
                 break
     return {
+        "checks": checks(rows),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -320,7 +324,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="measurement window per row")
     parser.add_argument("--quick", action="store_true", help="1,000 devices only, no knee")
     parser.add_argument("--recheck", action="store_true", help="recompute the checks of the stored results")
-    parser.add_argument("--only", type=int, default=None, help="one row: this many devices at QoS 1")
+    parser.add_argument(
+        "--only",
+        type=int,
+        default=None,
+        help="one row, this many devices at QoS 1 (to mqtt_fleet_only_N.json)",
+    )
     args = parser.parse_args()
     if args.recheck:
         result = json.loads(RESULTS.read_text())
@@ -329,8 +338,9 @@ def main() -> None:
         print(json.dumps(result["checks"], indent=2))
         return
     result = asyncio.run(main_async(args))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    target = RESULTS.with_name(f"mqtt_fleet_only_{args.only}.json") if args.only else RESULTS
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(json.dumps(result, indent=2) + "\n")
     print(table(result["rows"]))
     print("\n" + json.dumps(result["checks"], indent=2))
     if result["knee"]:

@@ -4,7 +4,8 @@ paho's external-loop API: a client tells us when its socket opens or closes and 
 bytes to write; we call ``loop_read`` when the socket is readable, ``loop_write`` when it has
 something to send, and ``loop_misc`` (keepalive pings, timeouts) about once a second. One
 ``ClientLoop`` serves thousands of clients: sockets are watched by the loop's selector, and a
-single ticker calls ``loop_misc`` on every serviced client instead of one task each.
+single ticker calls ``loop_misc`` on a tenth of the serviced clients every 100 ms instead of one
+task each.
 
 Writes are coalesced: a publish asks for a write, the write runs once on the next loop
 iteration for everything queued since, and only a write that could not finish (a full socket
@@ -27,6 +28,7 @@ __all__ = ["ClientLoop"]
 
 MISC_PERIOD_S = 1.0  # how often keepalive and timeouts are checked (paho's own loop: 1 s)
 _MAX_PACKETS_PER_READ = 1000  # then other clients get their turn
+_MISC_SLICES = 10  # the ticker visits a tenth of the clients every MISC_PERIOD_S / 10
 
 
 class ClientLoop:
@@ -39,6 +41,7 @@ class ClientLoop:
         self._pending_write: set[paho.Client] = set()
         self._writing: set[paho.Client] = set()  # waiting on the selector for writability
         self._ticker: asyncio.Handle | None = None
+        self._misc_queue: list[paho.Client] = []  # clients the ticker has yet to visit this period
 
     def attach(self, client: paho.Client) -> None:
         """Service ``client`` from now on (call before ``connect``)."""
@@ -114,7 +117,7 @@ class ClientLoop:
         if client.want_write():
             self._want_write(client, None, sock)
         if self._ticker is None:
-            self._ticker = self.loop.call_later(MISC_PERIOD_S, self._tick)
+            self._ticker = self.loop.call_later(MISC_PERIOD_S / _MISC_SLICES, self._tick)
 
     def _unwatch(self, client: paho.Client, sock: socket.socket) -> None:
         self.loop.remove_reader(sock)
@@ -149,6 +152,15 @@ class ClientLoop:
             self.loop.add_writer(sock, self._write, client)
 
     def _tick(self) -> None:
-        for client in list(self._serviced):
-            client.loop_misc()
-        self._ticker = self.loop.call_later(MISC_PERIOD_S, self._tick) if self._serviced else None
+        # One slice of the clients per tick, so that each is looked at about once per MISC_PERIOD_S
+        # without a burst of thousands of loop_misc calls holding the loop (50 ms at 5,000 clients).
+        if not self._misc_queue:
+            self._misc_queue = list(self._serviced)
+        share = -(-len(self._misc_queue) // _MISC_SLICES) if self._misc_queue else 0
+        for client in self._misc_queue[-share:] if share else ():
+            if client in self._serviced:
+                client.loop_misc()
+        del self._misc_queue[len(self._misc_queue) - share :]
+        self._ticker = (
+            self.loop.call_later(MISC_PERIOD_S / _MISC_SLICES, self._tick) if self._serviced else None
+        )

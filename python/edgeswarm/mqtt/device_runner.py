@@ -10,6 +10,7 @@ each status, the summed counters, and its resident memory now and before the dev
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -46,6 +47,10 @@ async def _run(
     rss_before = _rss_bytes()
     fleet.start(horizon_s=duration_s)  # on this loop
     client_loop = fleet.client_loop
+    # Thousands of long-lived clients: a full collection over them stalls every device for ~0.1-0.2 s
+    # (p99 latency 180-240 ms at 10,000 devices). They live as long as the process: out of the GC's sight.
+    gc.collect()
+    gc.freeze()
     started = loop.time()
 
     def report() -> None:
