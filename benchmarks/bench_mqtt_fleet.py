@@ -174,7 +174,6 @@ async def one_row(
                     raise RuntimeError(f"a generator failed: {err[-500:]}")
                 finals.append(json.loads(out.strip().splitlines()[-1]))
             produced = sum(f["produced"] for f in finals)
-            stopped = sum(f["dropped_stopped"] for f in finals)
             sent = sum(f["sent"] for f in finals)
             await wait_until(lambda: receiver.totals()["received"] >= sent, 15)
             received = receiver.totals()["received"]
@@ -210,8 +209,7 @@ async def one_row(
                 "dropped_stopped",
             )
         },
-        # Copies still waiting out their injected delay at the SIGTERM never left: not counted.
-        "delivery": received / (produced - stopped) if produced else float("nan"),
+        "delivery": delivery(produced, received, finals),
         "latency_ms": {
             q: round(float(np.percentile(lat, p)), 3)
             for q, p in (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))
@@ -229,6 +227,24 @@ async def one_row(
             "clients_connected": sys1.get("clients_connected"),
         },
     }
+
+
+def delivery(produced: int, received: int, finals: list[dict[str, Any]]) -> float:
+    """Received / produced, leaving out the copies that were still waiting out their injected delay
+    when the generators stopped (they never left the device): produced - sent - lost on send - lost
+    to a full buffer - still buffered."""
+    total = {
+        k: sum(f.get(k, 0) for f in finals)
+        for k in ("sent", "dropped_send_loss", "dropped_buffer_full", "buffered")
+    }
+    never_left = (
+        produced
+        - total["sent"]
+        - total["dropped_send_loss"]
+        - total["dropped_buffer_full"]
+        - total["buffered"]
+    )
+    return received / (produced - never_left) if produced else float("nan")
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -333,6 +349,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.recheck:
         result = json.loads(RESULTS.read_text())
+        for row in result["rows"] + result["knee"]:
+            row["delivery"] = delivery(row["produced"], row["received"], [row["generators"]])
         result["checks"] = checks(result["rows"])
         RESULTS.write_text(json.dumps(result, indent=2) + "\n")
         print(json.dumps(result["checks"], indent=2))
