@@ -445,6 +445,7 @@ def _devices(args: argparse.Namespace) -> int:
         telemetry_s=args.telemetry_s,
         keepalive_s=args.keepalive,
         clean_session=not args.persistent_session,
+        protocol=args.protocol,
         faults=LinkFaults(
             latency=args.latency_ms,
             send_loss=args.loss,
@@ -755,6 +756,9 @@ def build_parser() -> argparse.ArgumentParser:
     devices.add_argument("--keepalive", type=int_in(1, 65535), default=60, help="MQTT keepalive, seconds")
     devices.add_argument(
         "--persistent-session", action="store_true", help="keep the session across reconnects"
+    )
+    devices.add_argument(
+        "--protocol", choices=("3.1.1", "5"), default="3.1.1", help="MQTT version; 5 counts refused publishes"
     )
     devices.add_argument(
         "--latency-ms", type=latency_ms, default="0", help="injected delay: MS, MIN:MAX, ..."

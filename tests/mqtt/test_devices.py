@@ -463,3 +463,65 @@ def test_publish_sends_the_fields_given(broker: Broker) -> None:
         await rig.stop()
 
     run(scenario)
+
+
+def test_on_mqtt_5_an_acl_refusal_is_counted_and_nothing_gets_through(tmp_path) -> None:
+    """A rogue device (id 2) logs in as user 1: the broker's ACL refuses its publishes under
+    edgeswarm/f/2/; MQTT 5's PUBACK says so and the device counts it. Device 1 is unaffected."""
+
+    async def scenario(b: Broker) -> None:
+        loop = ClientLoop()
+        receiver = Receiver(loop, b.host, b.port, fleet="f", username="svc", password="pw-svc")
+        receiver.start()
+        await until(lambda: receiver.connected, "the receiver")
+        await asyncio.sleep(0.05)
+        options = DeviceOptions(fleet="f", protocol="5", password="pw-1", heartbeat_s=100.0, telemetry_s=0)
+        honest = MqttDevice(1, options, loop, b.host, b.port)
+        rogue = MqttDevice(2, options, loop, b.host, b.port, username="1")
+        for device in (honest, rogue):
+            device.start()
+        await until(lambda: honest.status == "online" and rogue.status == "online", "both online")
+        for k in range(5):
+            honest.publish("alarm", {"k": k})
+            rogue.publish("alarm", {"k": k})
+        await until(lambda: rogue.counters["refused_publish"] == 6, "the heartbeat and 5 alarms refused")
+        await until(lambda: honest.counters["acked"] == 6, "the honest device's 6 acknowledged")
+        await until(lambda: receiver.totals()["received"] >= 6, "the honest device's messages")
+        assert "2" not in receiver.devices and receiver.metrics("1")["received"] == 6
+        assert rogue.counters["acked"] == 0
+        for device in (honest, rogue):
+            device.stop()
+        receiver.stop()
+        assert await loop.drain()
+        loop.close()
+
+    with Broker(tmp_path, users={"1": "pw-1", "2": "pw-2", "svc": "pw-svc"}, service_users={"svc"}) as b:
+        asyncio.run(scenario(b))
+
+
+@pytest.mark.parametrize("clean_session", [False, True])
+def test_mqtt_5_sessions_will_and_delivery(broker: Broker, peers, clean_session: bool) -> None:
+    async def scenario() -> None:
+        rig = Rig(
+            broker, devices=2, protocol="5", keepalive_s=1, clean_session=clean_session, telemetry_s=0.05
+        )
+        await rig.start()
+        await asyncio.sleep(0.3)
+        device = rig.fleet.devices["1"]
+        device.fail()
+        await until(lambda: rig.receiver.totals()["wills"] == 1, "the will of a silent MQTT 5 device")
+        sender = peers(broker, "operator")
+        sender.connect()
+        sender.publish(device_topic("f", "1", "inbox"), json.dumps({"command": "queued"}).encode(), qos=1)
+        device.recover()
+        await until(lambda: device.status == "online" and device.inbox_subscribed, "the device back")
+        if not clean_session:
+            await until(lambda: device.counters["inbox_received"] == 1, "the inbox message kept for it")
+        rig.fleet.stop()
+        produced = rig.fleet.totals()["produced"]
+        await until(lambda: rig.receiver.totals()["received"] >= produced, "every message")
+        assert rig.receiver.totals()["missing"] == 0
+        assert device.counters["inbox_received"] == (0 if clean_session else 1)
+        await rig.stop()
+
+    run(scenario)

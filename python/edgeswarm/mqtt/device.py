@@ -37,8 +37,10 @@ from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
-from edgeswarm._validate import require_float, require_int
+from edgeswarm._validate import require_choice, require_float, require_int
 from edgeswarm.mqtt.backoff import Backoff
 from edgeswarm.mqtt.broker import TOPIC_ROOT
 from edgeswarm.mqtt.buffered_client import BufferedClient
@@ -49,6 +51,8 @@ from edgeswarm.mqtt.offline_buffer import DEFAULT_CAPACITY, OfflineBuffer
 __all__ = ["STATUSES", "DeviceOptions", "MqttDevice", "device_topic"]
 
 STATUSES: tuple[str, ...] = ("connecting", "online", "failed", "reconnecting", "stopped")
+PROTOCOLS: tuple[str, ...] = ("3.1.1", "5")
+_SESSION_EXPIRY_S = 3600  # MQTT 5: how long the broker keeps a persistent session of a device away
 _INBOX_KEPT = 10  # inbox messages kept per device for its metrics
 _STOP_WAIT_S = 2.0  # a stop disconnects at the latest this long after its offline status
 
@@ -80,6 +84,7 @@ class DeviceOptions:
     faults: LinkFaults = field(default_factory=LinkFaults)
     seed: int = 0
     password: str | None = None  #: with a username equal to the device id (the broker's ACL pattern)
+    protocol: str = "3.1.1"  #: or "5": the broker's PUBACK then says when it refused a publish (ACL)
     tls_ca: str | None = None  #: CA certificate file: connect over TLS
 
     def __post_init__(self) -> None:
@@ -94,6 +99,7 @@ class DeviceOptions:
         require_int("seed", self.seed, minimum=0, maximum=2**64 - 1)
         if not isinstance(self.faults, LinkFaults):
             raise ValueError(f"faults: expected a LinkFaults, got {self.faults!r}")
+        require_choice("protocol", self.protocol, PROTOCOLS)
 
 
 class MqttDevice:
@@ -113,9 +119,11 @@ class MqttDevice:
         *,
         reading: Callable[[int], dict[str, Any] | None] | None = None,
         on_event: Callable[[MqttDevice, str, str], None] | None = None,
+        username: str | None = None,
     ) -> None:
         self.index = require_int("index", index, minimum=0)
         self.id = str(self.index)
+        self._username = self.id if username is None else username  # another's: a rogue device
         self.options = options
         self.status = "connecting"
         self._loop = client_loop
@@ -148,6 +156,7 @@ class MqttDevice:
             "connection_losses": 0,
             "reconnect_attempts": 0,
             "refused": 0,  # CONNACK with an error (bad credentials, not authorised)
+            "refused_publish": 0,  # MQTT 5: PUBACK / PUBREC with an error (e.g. the ACL said no)
             "failures": 0,
         }
         self.inbox: deque[dict[str, Any]] = deque(maxlen=_INBOX_KEPT)
@@ -161,14 +170,21 @@ class MqttDevice:
 
     def _make_client(self) -> paho.Client:
         o = self.options
-        client = BufferedClient(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"{TOPIC_ROOT}-{o.fleet}-{self.id}",
-            clean_session=o.clean_session,
-            protocol=paho.MQTTv311,
-        )
+        if o.protocol == "5":  # sessions are set at connect (clean start, expiry)
+            client = BufferedClient(
+                CallbackAPIVersion.VERSION2,
+                client_id=f"{TOPIC_ROOT}-{o.fleet}-{self.id}",
+                protocol=paho.MQTTv5,
+            )
+        else:
+            client = BufferedClient(
+                CallbackAPIVersion.VERSION2,
+                client_id=f"{TOPIC_ROOT}-{o.fleet}-{self.id}",
+                clean_session=o.clean_session,
+                protocol=paho.MQTTv311,
+            )
         if o.password is not None:
-            client.username_pw_set(self.id, o.password)
+            client.username_pw_set(self._username, o.password)
         if o.tls_ca is not None:
             client.tls_set(ca_certs=o.tls_ca)
         client.will_set(self.topic("status"), self._status_payload("offline", "lost"), qos=1, retain=True)
@@ -209,12 +225,24 @@ class MqttDevice:
     def _connect(self) -> None:
         try:
             if self.counters["connects"] == 0 and self.counters["reconnect_attempts"] == 0:
-                self.client.connect(self._host, self._port, keepalive=self.options.keepalive_s)
+                self.client.connect(
+                    self._host, self._port, keepalive=self.options.keepalive_s, **self._session()
+                )
             else:
                 self.counters["reconnect_attempts"] += 1
                 self.client.reconnect()
         except (OSError, ValueError) as err:
             self._schedule_reconnect(f"connect failed: {err}")
+
+    def _session(self) -> dict[str, Any]:
+        """MQTT 5's session arguments of connect (paho keeps them for every reconnect)."""
+        if self.options.protocol != "5":
+            return {}
+        if self.options.clean_session:
+            return {"clean_start": True}
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = _SESSION_EXPIRY_S
+        return {"clean_start": False, "properties": properties}
 
     def _schedule_reconnect(self, why: str) -> None:
         if self.status in ("stopped", "failed") or self._reconnect_timer is not None:
@@ -326,11 +354,13 @@ class MqttDevice:
     def _subscribed(self, _c: paho.Client, _u: Any, _mid: int, reasons: Any, _props: Any) -> None:
         self.inbox_subscribed = not any(r.is_failure for r in reasons)
 
-    def _published(self, _c: paho.Client, _u: Any, mid: int, _reason: Any, _props: Any) -> None:
+    def _published(self, _c: paho.Client, _u: Any, mid: int, reason: Any, _props: Any) -> None:
         if mid in self._status_mids:
             self._status_mids.discard(mid)
             if mid == self._disconnect_after:
                 self.client.disconnect()
+        elif getattr(reason, "is_failure", False):  # MQTT 5 only: 3.1.1 acknowledges a refusal too
+            self.counters["refused_publish"] += 1
         else:
             self.counters["acked"] += 1
 
