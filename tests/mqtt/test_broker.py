@@ -314,3 +314,15 @@ def _cmdline(proc: Path) -> str:
         return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+def test_add_user_lets_a_new_user_in_without_a_restart(auth_broker, peers, broker):
+    pid = auth_broker.pid
+    auth_broker.add_user("dev-3", "pw-dev-3")
+    assert auth_broker.pid == pid  # reloaded, not restarted
+    newcomer = peers(auth_broker, "dev-3", username="dev-3", password="pw-dev-3")
+    assert not newcomer.connect().is_failure
+    with pytest.raises(BrokerError, match="no users"):
+        broker.add_user("x", "y")
+    with pytest.raises(ValueError):
+        auth_broker.add_user("bad/name", "pw")

@@ -232,13 +232,31 @@ def test_the_broker_route_gives_sys_figures(mqtt_client: TestClient) -> None:
     assert state["receiver"]["received"] >= 2 * DEVICES
 
 
-def test_adding_a_device_in_mqtt_mode_answers_409_saying_why(mqtt_client: TestClient) -> None:
-    admin = token_headers(mqtt_client, "admin", "admin")
+def test_a_device_added_in_mqtt_mode_becomes_an_mqtt_device_with_its_own_broker_user(
+    mqtt_client: TestClient,
+) -> None:
+    client = mqtt_client
+    admin = token_headers(client, "admin", "admin")
     body = {"device_id": "new-1", "device_type": "sensor", "sensor": "temperature", "x": 1.0, "y": 2.0}
-    response = mqtt_client.post("/api/edge/devices", json=body, headers=admin)
-    assert response.status_code == 409
-    assert "--mqtt off" in response.json()["detail"]
-    assert mqtt_client.get("/api/edge/devices/new-1").status_code == 404
+    assert client.post("/api/edge/devices", json=body, headers=admin).status_code == 201
+    bridge = client.app.state.mqtt
+    assert bridge.n == DEVICES + 1  # row 10, user "10" on the broker, which refuses anonymous clients
+    wait_until(lambda: client.get("/api/devices/new-1/status").json()["mqtt"]["status"] == "online", "online")
+    for _ in range(3):
+        client.app.state.swarm_loop.step()
+    metrics = client.get("/api/devices/new-1/metrics").json()
+    assert metrics["transport"] == "mqtt" and metrics["device"]["refused"] == 0
+    assert metrics["device"]["connects"] == 1
+    wait_until(
+        lambda: (
+            client.get("/api/devices/new-1/metrics")
+            .json()["delivery"]["by_type"]
+            .get("telemetry", {})
+            .get("received", 0)
+            >= 1
+        ),
+        "the new device's telemetry through the broker",
+    )
 
 
 def test_an_existing_broker_by_url(tmp_path: Path) -> None:

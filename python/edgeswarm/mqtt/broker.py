@@ -445,6 +445,31 @@ class Broker:
                 process.wait()
         self.exit_code = process.wait()
 
+    def add_user(self, name: str, password: str) -> None:
+        """Adds (or re-keys) a user of a running broker: rewrites the password file and asks
+        mosquitto to reload it (SIGHUP), then waits (bounded) until its log says it reloaded."""
+        if not self.users:
+            raise BrokerError(
+                "add_user: this broker has no users (anonymous); start it with users= to add more"
+            )
+        self.users, _ = _check_users({**self.users, name: password}, self.service_users)
+        self._write_auth_files()
+        if self._process is None or self._process.poll() is not None:
+            return  # read at the next start
+        before = self._reloads()
+        self._process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + self.start_timeout_s
+        while self._reloads() == before:
+            if time.monotonic() > deadline:
+                raise BrokerError(f"add_user: mosquitto did not reload within {self.start_timeout_s} s")
+            time.sleep(0.01)  # a poll interval under a deadline
+
+    def _reloads(self) -> int:
+        try:
+            return self.log_path.read_text(errors="replace").count("Reloading config")
+        except OSError:
+            return 0
+
     def restart(self) -> Self:
         """Stop and start again on the same folder and port (persistent sessions survive)."""
         self.stop()

@@ -111,8 +111,9 @@ class _Mqtt:
             device_password, service_password = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
             users = {SERVICE_USER: service_password, **{str(row): device_password for row in range(bridge.n)}}
             run_dir = settings.db_path.with_name(settings.db_path.name + ".mqtt")
-            self.broker = Broker(run_dir, users=users, service_users={SERVICE_USER}).start()
-            bridge.set_broker(self.broker.host, self.broker.port, device_password, service_password)
+            self.broker = broker = Broker(run_dir, users=users, service_users={SERVICE_USER}).start()
+            bridge.set_broker(broker.host, broker.port, device_password, service_password)
+            bridge.add_device_user = lambda name: broker.add_user(name, device_password)
         else:
             bridge.set_broker(*mqtt_address(self.mode), None, None)
         _log.info("mqtt: the edge fleet's %s devices on %s (%s)", bridge.n, bridge.url, self.mode)

@@ -97,6 +97,8 @@ class MqttBridge:
         )
         self.n = 0
         self.devices: list[MqttDevice] = []
+        #: Registers a broker user for a device added while running (the embedded broker's add_user).
+        self.add_device_user: Callable[[str], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._client_loop: ClientLoop | None = None
@@ -123,18 +125,32 @@ class MqttBridge:
         return self._loop is not None
 
     def grow(self, n: int) -> None:
-        """The runtime's device rows (before :meth:`start`; afterwards see :meth:`new_device_refusal`)."""
-        if self.started and n != self.n:
-            raise RuntimeError("devices: the MQTT fleet is fixed once started")
-        self.n = max(self.n, int(n))
+        """The runtime's device rows. Rows added while running become MQTT devices at once: on an
+        embedded broker each gets its broker user first (``add_device_user``)."""
+        n = int(n)
+        if not self.started:
+            self.n = max(self.n, n)
+            return
+        if n <= self.n:
+            return
+        if self.options.password is not None:
+            if self.add_device_user is None:
+                raise RuntimeError("devices: this broker's users are fixed; no device can be added")
+            for row in range(self.n, n):
+                self.add_device_user(str(row))
+        self._call(self._add_devices, self.n, n)
+        self.n = n
+
+    def _add_devices(self, first: int, end: int) -> None:
+        for row in range(first, end):
+            device = MqttDevice(row, self.options, self._client_loop, self.host, self.port)
+            self.devices.append(device)
+            device.start()
 
     def new_device_refusal(self) -> str | None:
-        if not self.started:
-            return None
-        return (
-            "the edge fleet runs over MQTT (serve --mqtt), whose devices and broker credentials are "
-            "set up at start; add it with --mqtt off (it is restored as an MQTT device at the next start)"
-        )
+        if self.started and self.options.password is not None and self.add_device_user is None:
+            return "the broker's users are fixed at start; add it with --mqtt off (an MQTT device at the next start)"
+        return None
 
     @property
     def url(self) -> str:
