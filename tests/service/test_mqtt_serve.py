@@ -389,3 +389,24 @@ def test_the_dashboard_panel_reads_fields_the_broker_route_sends(mqtt_client: Te
         f"the panel reads fields the route does not send: {used - set(state['sys'])}"
     )
     assert set(re.findall(r"\bstate\.(\w+)", script.text)) <= set(state)
+
+
+def test_each_device_has_its_own_broker_password(mqtt_client: TestClient) -> None:
+    """A device's password is derived for it alone: with device 3's password, user "4" is refused."""
+    import paho.mqtt.client as mqtt
+
+    bridge = mqtt_client.app.state.mqtt
+    three, four = bridge._password_of(3), bridge._password_of(4)
+    assert three and four and three != four
+    answers: list[object] = []
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="impostor")
+    client.username_pw_set("4", three)
+    client.on_connect = lambda _c, _u, _f, reason, _p: answers.append(reason)
+    client.connect(bridge.host, bridge.port)
+    client.loop_start()
+    try:
+        wait_until(lambda: answers, "the CONNACK")
+        assert answers[0].is_failure
+    finally:
+        client.loop_stop()
+        client.disconnect()

@@ -120,10 +120,12 @@ class MqttDevice:
         reading: Callable[[int], dict[str, Any] | None] | None = None,
         on_event: Callable[[MqttDevice, str, str], None] | None = None,
         username: str | None = None,
+        password: str | None = None,
     ) -> None:
         self.index = require_int("index", index, minimum=0)
         self.id = str(self.index)
         self._username = self.id if username is None else username  # another's: a rogue device
+        self._password = options.password if password is None else password  # its own, else the fleet's
         self.options = options
         self.status = "connecting"
         self._loop = client_loop
@@ -183,8 +185,8 @@ class MqttDevice:
                 clean_session=o.clean_session,
                 protocol=paho.MQTTv311,
             )
-        if o.password is not None:
-            client.username_pw_set(self._username, o.password)
+        if self._password is not None:
+            client.username_pw_set(self._username, self._password)
         if o.tls_ca is not None:
             client.tls_set(ca_certs=o.tls_ca)
         client.will_set(self.topic("status"), self._status_payload("offline", "lost"), qos=1, retain=True)

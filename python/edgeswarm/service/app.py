@@ -40,7 +40,7 @@ from edgeswarm.service.auth import announce_admin_password, ensure_admin, signin
 from edgeswarm.service.hub import Hub
 from edgeswarm.service.login_guard import LoginGuard
 from edgeswarm.service.loop import SwarmLoop
-from edgeswarm.service.mqtt_bridge import SERVICE_USER, MqttBridge
+from edgeswarm.service.mqtt_bridge import SERVICE_USER, MqttBridge, device_password
 from edgeswarm.service.rate_limit import RateLimiter, RateLimitMiddleware
 from edgeswarm.service.request_limits import RequestLimitsMiddleware
 from edgeswarm.service.routes.ws import quiet_invalid_utf8_tracebacks
@@ -108,12 +108,15 @@ class _Mqtt:
     def start(self, settings: Settings) -> None:
         bridge = self.bridge
         if self.mode == "embedded":
-            device_password, service_password = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-            users = {SERVICE_USER: service_password, **{str(row): device_password for row in range(bridge.n)}}
+            device_secret, service_password = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+            users = {
+                SERVICE_USER: service_password,
+                **{str(row): device_password(device_secret, str(row)) for row in range(bridge.n)},
+            }
             run_dir = settings.db_path.with_name(settings.db_path.name + ".mqtt")
             self.broker = broker = Broker(run_dir, users=users, service_users={SERVICE_USER}).start()
-            bridge.set_broker(broker.host, broker.port, device_password, service_password)
-            bridge.add_device_user = lambda name: broker.add_user(name, device_password)
+            bridge.set_broker(broker.host, broker.port, device_secret, service_password)
+            bridge.add_device_user = lambda name: broker.add_user(name, device_password(device_secret, name))
         else:
             bridge.set_broker(*mqtt_address(self.mode), None, None)
         _log.info("mqtt: the edge fleet's %s devices on %s (%s)", bridge.n, bridge.url, self.mode)

@@ -30,8 +30,10 @@ bridge's own condition variable.
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
-import dataclasses
+import hashlib
+import hmac
 import json
 import logging
 import math
@@ -61,9 +63,16 @@ _log = logging.getLogger("edgeswarm.service")
 T = TypeVar("T")
 
 
+def device_password(secret: str, device: str) -> str:
+    """Device ``device``'s own broker password, derived from the service's ``secret`` (HMAC-SHA256):
+    a device that knows its password cannot log in as another."""
+    digest = hmac.new(secret.encode(), f"edgeswarm-device:{device}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 class MqttBridge:
     """The uplink of the service's edge fleet on the broker at ``host:port`` (see the module
-    docstring). ``device_password`` is every device's password (user name: its row, as the
+    docstring). ``device_secret`` derives each device's own password (:func:`device_password`; user name: its row, as the
     broker's per-device ACL expects); ``service_password`` that of :data:`SERVICE_USER`; None for
     both on a broker without users. ``wait_s`` bounds the wait for in-flight telemetry (one epoch)."""
 
@@ -74,7 +83,7 @@ class MqttBridge:
         *,
         seed: int = 0,
         wait_s: float = 0.5,
-        device_password: str | None = None,
+        device_secret: str | None = None,
         service_password: str | None = None,
         faults: LinkFaults | None = None,
         keepalive_s: int = 60,
@@ -93,8 +102,8 @@ class MqttBridge:
             keepalive_s=keepalive_s,
             faults=faults or LinkFaults(),
             seed=seed,
-            password=device_password,
         )
+        self._device_secret = device_secret
         self.n = 0
         self.devices: list[MqttDevice] = []
         #: Registers a broker user for a device added while running (the embedded broker's add_user).
@@ -133,7 +142,7 @@ class MqttBridge:
             return
         if n <= self.n:
             return
-        if self.options.password is not None:
+        if self._device_secret is not None:
             if self.add_device_user is None:
                 raise RuntimeError("devices: this broker's users are fixed; no device can be added")
             for row in range(self.n, n):
@@ -143,12 +152,17 @@ class MqttBridge:
 
     def _add_devices(self, first: int, end: int) -> None:
         for row in range(first, end):
-            device = MqttDevice(row, self.options, self._client_loop, self.host, self.port)
+            device = MqttDevice(
+                row, self.options, self._client_loop, self.host, self.port, password=self._password_of(row)
+            )
             self.devices.append(device)
             device.start()
 
+    def _password_of(self, row: int) -> str | None:
+        return None if self._device_secret is None else device_password(self._device_secret, str(row))
+
     def new_device_refusal(self) -> str | None:
-        if self.started and self.options.password is not None and self.add_device_user is None:
+        if self.started and self._device_secret is not None and self.add_device_user is None:
             return "the broker's users are fixed at start; add it with --mqtt off (an MQTT device at the next start)"
         return None
 
@@ -157,7 +171,7 @@ class MqttBridge:
         return f"mqtt://{self.host}:{self.port}"
 
     def set_broker(
-        self, host: str, port: int, device_password: str | None, service_password: str | None
+        self, host: str, port: int, device_secret: str | None, service_password: str | None
     ) -> None:
         """Where to connect and with which passwords (before :meth:`start`; the broker's port may be
         known only once the runtime has said how many devices it needs)."""
@@ -165,7 +179,7 @@ class MqttBridge:
             raise RuntimeError("mqtt: the bridge is running; set the broker before start()")
         self.host, self.port = host, port
         self._service_password = service_password
-        self.options = dataclasses.replace(self.options, password=device_password)
+        self._device_secret = device_secret
 
     def start(self) -> None:
         """Starts the MQTT loop thread, the receiver, the $SYS reader and every device, and waits
@@ -236,6 +250,7 @@ class MqttBridge:
                 self.host,
                 self.port,
                 on_event=event,
+                password=self._password_of(row),
             )
             self.devices.append(device)
         for row, device in enumerate(self.devices):
