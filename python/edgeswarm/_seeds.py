@@ -22,6 +22,7 @@ __all__ = [
     "ADMIN_DEVICE",
     "DETECTOR",
     "EMERGENCY_RAFT",
+    "EXPERIMENT",
     "MQTT_BACKOFF",
     "MQTT_FAIL",
     "MQTT_RECV",
@@ -57,6 +58,8 @@ MQTT_RECV: int = _purpose("MQTTRECV")
 MQTT_FAIL: int = _purpose("MQTTFAIL")
 #: Reconnect jitter of an MQTT device (:mod:`edgeswarm.mqtt.backoff`).
 MQTT_BACKOFF: int = _purpose("MQTTBOFF")
+#: Replication ``r`` of a seed in an experiment sweep (:mod:`edgeswarm.experiments.spec`).
+EXPERIMENT: int = _purpose("EXPERMNT")
 
 _U64 = 2**64
 
