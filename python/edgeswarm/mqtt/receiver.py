@@ -25,13 +25,12 @@ from typing import Any
 
 import numpy as np
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 
 from edgeswarm.mqtt.backoff import Backoff
 from edgeswarm.mqtt.broker import TOPIC_ROOT
-from edgeswarm.mqtt.buffered_client import BufferedClient
 from edgeswarm.mqtt.client_loop import ClientLoop
 from edgeswarm.mqtt.device import _topic_segment
+from edgeswarm.mqtt.service_client import ServiceClient
 
 __all__ = ["LATENCY_WINDOW", "SEQ_WINDOW", "Receiver"]
 
@@ -96,7 +95,7 @@ class _Device:
         self.wills = 0
 
 
-class Receiver:
+class Receiver(ServiceClient):
     """Hears fleet ``fleet`` on the broker at ``host:port`` through ``client_loop``."""
 
     def __init__(
@@ -118,64 +117,23 @@ class Receiver:
         if qos not in (0, 1, 2) or isinstance(qos, bool):
             raise ValueError(f"qos: {qos!r} is not allowed; use 0, 1 or 2")
         self.qos = qos
-        self._loop = client_loop
-        self._host, self._port = host, port
         self._on_record = on_record
         self.devices: dict[str, _Device] = {}
         self.malformed = 0
-        self.connects = 0
-        self.connection_losses = 0
-        self.connected = False
-        self.refused: str | None = None  #: the broker's reason, when it refused the connection
-        self._stopped = False
-        self._backoff = Backoff(seed=seed, device=f"receiver-{fleet}", base_s=0.2, cap_s=5.0)
         self._prefix_len = len(f"{TOPIC_ROOT}/{self.fleet}/")
-        client = BufferedClient(
-            CallbackAPIVersion.VERSION2,
+        super().__init__(
+            client_loop,
+            host,
+            port,
             client_id=client_id or f"{TOPIC_ROOT}-{self.fleet}-receiver",
+            backoff=Backoff(seed=seed, device=f"receiver-{fleet}", base_s=0.2, cap_s=5.0),
+            username=username,
+            password=password,
             clean_session=clean_session,
-            protocol=paho.MQTTv311,
         )
-        if username is not None:
-            client.username_pw_set(username, password)
-        client.on_connect = self._connected
-        client.on_disconnect = self._disconnected
-        client.on_message = self._message
-        client_loop.attach(client)
-        self.client = client
 
-    def start(self) -> None:
-        """Connects (and keeps reconnecting with backoff when the broker goes away)."""
-        self.client.connect(self._host, self._port, keepalive=30)
-
-    def stop(self) -> None:
-        self._stopped = True
-        self.client.disconnect()
-
-    def _connected(self, client: paho.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if reason.is_failure:
-            self.refused = str(reason)  # bad credentials: retrying would not help
-            self._stopped = True
-            return
-        self.connects += 1
-        self.connected = True
-        self._backoff.reset()
+    def subscribed_on(self, client: paho.Client) -> None:
         client.subscribe(f"{TOPIC_ROOT}/{self.fleet}/+/+", qos=self.qos)
-
-    def _disconnected(self, _c: paho.Client, _u: Any, _f: Any, _reason: Any, _p: Any) -> None:
-        self.connected = False
-        if self._stopped:
-            return
-        self.connection_losses += 1
-        self._loop.loop.call_later(self._backoff.next_delay(), self._reconnect)
-
-    def _reconnect(self) -> None:
-        if self._stopped or self.connected:
-            return
-        try:
-            self.client.reconnect()
-        except OSError:
-            self._loop.loop.call_later(self._backoff.next_delay(), self._reconnect)
 
     def _message(self, _c: paho.Client, _u: Any, message: paho.MQTTMessage) -> None:
         received_at = time.time()

@@ -20,9 +20,10 @@ import time
 from typing import Any
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 
+from edgeswarm.mqtt.backoff import Backoff
 from edgeswarm.mqtt.client_loop import ClientLoop
+from edgeswarm.mqtt.service_client import ServiceClient
 
 __all__ = ["SYS_TOPICS", "BrokerStats"]
 
@@ -42,7 +43,7 @@ _TEXT = ("uptime", "version")
 _RECONNECT_S = 1.0  # the broker is local or on the service's network: retry every second
 
 
-class BrokerStats:
+class BrokerStats(ServiceClient):
     """Reads ``$SYS`` of the broker at ``host:port`` through ``client_loop`` (call :meth:`start` on
     its loop). ``client`` is the service's own MQTT connection: the bridge publishes to device
     inboxes through it too. :meth:`snapshot` may be called from any thread."""
@@ -58,53 +59,25 @@ class BrokerStats:
         client_id: str = "edgeswarm-service-stats",
         stale_s: float = 2.5,
     ) -> None:
-        self._host, self._port = host, port
         self.stale_s = stale_s
-        self._loop = client_loop
-        self._stopped = False
         self._lock = threading.Lock()
         self._figures: dict[str, Any] = {}
         self._previous: dict[str, tuple[float, float]] = {}  # counter -> (value, time received)
         self._rates: dict[str, float] = {}
         self.updated_at: float | None = None
-        self.connected = False
-        self.refused: str | None = None
-        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv311)
-        if username is not None:
-            client.username_pw_set(username, password)
-        client.on_connect = self._connected
-        client.on_disconnect = self._disconnected
-        client.on_message = self._message
-        client_loop.attach(client)
-        self.client = client
+        super().__init__(
+            client_loop,
+            host,
+            port,
+            client_id=client_id,
+            # The broker is local or on the service's network: retry every second.
+            backoff=Backoff(seed=0, device=client_id, base_s=_RECONNECT_S, cap_s=_RECONNECT_S, jitter="none"),
+            username=username,
+            password=password,
+        )
 
-    def start(self) -> None:
-        """Connects (and reconnects every second while the broker is away)."""
-        self.client.connect(self._host, self._port, keepalive=30)
-
-    def stop(self) -> None:
-        self._stopped = True
-        self.client.disconnect()
-
-    def _reconnect(self) -> None:
-        if self._stopped or self.connected:
-            return
-        try:
-            self.client.reconnect()
-        except OSError:
-            self._loop.loop.call_later(_RECONNECT_S, self._reconnect)
-
-    def _connected(self, client: paho.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if reason.is_failure:
-            self.refused = str(reason)
-            return
-        self.connected = True
+    def subscribed_on(self, client: paho.Client) -> None:
         client.subscribe([(topic, 0) for topic in SYS_TOPICS])
-
-    def _disconnected(self, _c: paho.Client, _u: Any, _f: Any, _reason: Any, _p: Any) -> None:
-        self.connected = False
-        if not self._stopped and self.refused is None:
-            self._loop.loop.call_later(_RECONNECT_S, self._reconnect)
 
     def _message(self, _c: paho.Client, _u: Any, message: paho.MQTTMessage) -> None:
         name = SYS_TOPICS.get(message.topic)
